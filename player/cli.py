@@ -1,0 +1,63 @@
+"""`woodshed` command line: one entry point, one subcommand per job.
+
+Each command module offers ``add_parser(subparsers)``; the parser it adds sets ``func``.
+User mistakes raise UserError and end as one line on stderr with exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from separation.errors import UserError
+
+# Modules that add subcommands, in the order `woodshed --help` lists them.
+COMMAND_MODULES = [
+    "separation.commands",
+    "player.commands",
+    "player.app_command",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, like every other user mistake
+        self.exit(2, f"woodshed: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="woodshed", description="Practice player: separate a song into "
+                     "instrument stems, then loop, slow down and mute them live.")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a command module not written yet
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    if "app" in commands and (not argv or (argv[0] not in commands and not argv[0].startswith("-"))):
+        argv = ["app", *argv]  # `woodshed` and `woodshed SONG` open the window
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"woodshed: error: {exc.message}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("woodshed: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

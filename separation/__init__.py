@@ -1,0 +1,1 @@
+"""Offline half of Woodshed: a song file in, cached instrument stems out."""

@@ -1,0 +1,249 @@
+"""The stem cache: one folder per (song file, model, settings), LRU-evicted under a size limit.
+
+<root>/<key>/manifest.json, mix.wav, <stem>.wav ...   (key = hash of file bytes + model + settings)
+
+A song folder appears whole or not at all: it is built under a temporary name and renamed.
+After that, separation fills it in place, block by block, each step atomic (see manifest.py).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import wavfile
+from .atomic import write_text_atomic
+from .errors import UserError, describe_os_error
+from .manifest import MANIFEST_NAME, MIX_FILE, Manifest
+
+DEFAULT_LIMIT_BYTES = 20 * 10**9
+_SETTINGS_FILE = "settings.json"
+_TMP_PREFIX = ".tmp-"
+
+
+def cache_root() -> Path:
+    """WOODSHED_CACHE_DIR, else the per-OS user cache folder."""
+    env = os.environ.get("WOODSHED_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("woodshed", appauthor=False)) / "stems"
+
+
+def ensure_root(root: Path | None = None) -> Path:
+    root = Path(root) if root is not None else cache_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=root, prefix=".probe-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise UserError(f"cannot write to the stem cache {root}: {describe_os_error(exc, '')}"
+                        " (set WOODSHED_CACHE_DIR to another folder)") from None
+    return root
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes: the same song renamed or moved keeps its stems."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        for buf in iter(lambda: f.read(1 << 20), b""):
+            sha.update(buf)
+    return sha.hexdigest()
+
+
+def song_key(source_hash: str, model: str, settings: dict) -> str:
+    tag = json.dumps({"model": model, **settings}, sort_keys=True)
+    return hashlib.sha256(f"{source_hash}\n{tag}".encode()).hexdigest()[:24]
+
+
+@dataclass
+class CachedSong:
+    dir: Path
+    manifest: Manifest
+
+    @property
+    def key(self) -> str:
+        return self.dir.name
+
+    @property
+    def mix_path(self) -> Path:
+        return self.dir / MIX_FILE
+
+    def stem_path(self, name: str) -> Path:
+        return self.dir / Manifest.stem_file(name)
+
+    def reload(self) -> "CachedSong":
+        self.manifest = Manifest.load(self.dir)
+        return self
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.dir.iterdir() if p.is_file())
+
+    def last_used_s(self) -> float:
+        return (self.dir / MANIFEST_NAME).stat().st_mtime
+
+    def touch(self) -> None:
+        """Mark as just used, for least-recently-used eviction."""
+        with contextlib.suppress(OSError):
+            os.utime(self.dir / MANIFEST_NAME)
+
+
+def open_song(song_dir: Path) -> CachedSong:
+    try:
+        return CachedSong(Path(song_dir), Manifest.load(song_dir))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{song_dir} is not a readable Woodshed song folder ({exc})") from None
+
+
+def find(key: str, root: Path | None = None) -> CachedSong | None:
+    d = (Path(root) if root else cache_root()) / key
+    if not (d / MANIFEST_NAME).is_file():
+        return None
+    try:
+        return CachedSong(d, Manifest.load(d))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def list_songs(root: Path | None = None) -> list[CachedSong]:
+    root = Path(root) if root else cache_root()
+    if not root.is_dir():
+        return []
+    songs = []
+    for d in sorted(root.iterdir()):
+        if d.name.startswith(".") or not d.is_dir():
+            continue
+        song = find(d.name, root)
+        if song is not None:
+            songs.append(song)
+    return songs
+
+
+def remove(song: CachedSong) -> None:
+    shutil.rmtree(song.dir)
+
+
+def clear(root: Path | None = None) -> int:
+    """Remove every cached song (and leftovers of interrupted builds); returns the count."""
+    root = Path(root) if root else cache_root()
+    n = 0
+    if root.is_dir():
+        for d in root.iterdir():
+            if d.is_dir():
+                shutil.rmtree(d, ignore_errors=True)
+                n += not d.name.startswith(".")
+    return n
+
+
+# --- size limit ------------------------------------------------------------
+def _settings_path(root: Path) -> Path:
+    return root / _SETTINGS_FILE
+
+
+def size_limit_bytes(root: Path | None = None) -> int:
+    env = os.environ.get("WOODSHED_CACHE_LIMIT")
+    if env:
+        return parse_size(env)
+    root = Path(root) if root else cache_root()
+    try:
+        return int(json.loads(_settings_path(root).read_text())["limit_bytes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_LIMIT_BYTES
+
+
+def set_size_limit(limit_bytes: int, root: Path | None = None) -> None:
+    root = ensure_root(root)
+    write_text_atomic(_settings_path(root), json.dumps({"limit_bytes": int(limit_bytes)}))
+
+
+def parse_size(text: str) -> int:
+    """'20GB', '500 MB', '1.5G', '1000000' -> bytes (decimal units)."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)[bB]?\s*", text)
+    if not m:
+        raise UserError(f"not a size: {text!r} (try 20GB or 500MB)")
+    scale = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}[m.group(2).lower()]
+    return int(float(m.group(1)) * scale)
+
+
+def evict(keep: set[str] = frozenset(), root: Path | None = None) -> list[CachedSong]:
+    """Remove least-recently-used songs until the cache fits its limit; never those in keep."""
+    root = Path(root) if root else cache_root()
+    limit = size_limit_bytes(root)
+    songs = sorted(list_songs(root), key=CachedSong.last_used_s)
+    sizes = {s.key: s.size_bytes() for s in songs}
+    total = sum(sizes.values())
+    removed = []
+    for song in songs:
+        if total <= limit:
+            break
+        if song.key in keep:
+            continue
+        remove(song)
+        total -= sizes[song.key]
+        removed.append(song)
+    return removed
+
+
+# --- building a song folder ----------------------------------------------
+@contextlib.contextmanager
+def building(key: str, root: Path | None = None):
+    """Yield a temporary folder to fill; on success it becomes <root>/<key> in one rename.
+
+    If the song appeared meanwhile (another process), the existing folder wins.
+    """
+    root = ensure_root(root)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{key}-", dir=root))
+    try:
+        yield tmp
+        final = root / key
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / MANIFEST_NAME).is_file():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"cannot write to the stem cache: {describe_os_error(exc)}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_song(key: str, stems: dict[str, np.ndarray], sample_rate: int, *, title: str,
+               original_name: str, source_hash: str, model: str, settings: dict | None = None,
+               mix: np.ndarray | None = None, artist: str | None = None,
+               root: Path | None = None) -> CachedSong:
+    """Store complete stems (each (channels, frames) float32, equal shapes) as a cached song.
+
+    Used by import and by tests; the mix defaults to the sum of the stems.
+    """
+    shapes = {a.shape for a in stems.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"stems differ in shape: {shapes}")
+    channels, frames = shapes.pop()
+    if mix is None:
+        mix = np.sum(list(stems.values()), axis=0, dtype=np.float32)
+    manifest = Manifest(title=title, original_name=original_name, source_hash=source_hash,
+                        model=model, settings=settings or {}, sample_rate=sample_rate,
+                        channels=channels, frames=frames, sources=list(stems),
+                        block_starts=[0], blocks_done=[True], artist=artist)
+    with building(key, root) as tmp:
+        wavfile.write_whole(tmp / MIX_FILE, mix, sample_rate)
+        manifest.set_peaks("mix", 0, mix)
+        for name, audio in stems.items():
+            wavfile.write_whole(tmp / Manifest.stem_file(name), audio, sample_rate)
+            manifest.set_peaks(name, 0, audio)
+        manifest.save(tmp)
+    root = Path(root) if root else cache_root()
+    return CachedSong(root / key, manifest)

@@ -1,0 +1,33 @@
+"""The one error type a musician sees: a clear, one-line message, never a traceback."""
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for or gave us (bad file, bad name, full disk...).
+
+    The command line prints ``woodshed: error: <message>`` and exits with status 2;
+    the GUI shows the message in the window.
+    """
+
+    exit_status = 2
+
+    def __init__(self, message: str):
+        # One line: whatever wrapped text reaches us, the user sees a single line.
+        super().__init__(" ".join(str(message).split()))
+
+    @property
+    def message(self) -> str:
+        return self.args[0]
+
+
+def describe_os_error(exc: OSError, path=None) -> str:
+    """One-line text for an OS error, saying which path and what the OS said."""
+    import errno
+
+    where = f"{path}: " if path is not None else (f"{exc.filename}: " if exc.filename else "")
+    if exc.errno == errno.ENOSPC:
+        return f"{where}the disk is full"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{where}permission denied (read-only or not yours)"
+    if exc.errno == errno.ENOENT:
+        return f"{where}does not exist"
+    return f"{where}{exc.strerror or exc}"
