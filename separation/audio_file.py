@@ -1,0 +1,297 @@
+"""Any song file in: probe it, then stream it as float32 blocks at the rate and channels asked.
+
+soundfile (libsndfile) reads wav, flac, ogg, opus, mp3 and aiff; PyAV (FFmpeg) reads the rest
+(m4a/aac, the sound track of mp4/webm/mkv video, wma...) and is the fallback when libsndfile
+refuses a file. Decoding goes block by block, so memory stays flat however long the song.
+Every problem with the file itself ends as a one-line UserError naming the file.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+import soundfile as sf
+import soxr
+
+from .channel_mix import to_channels
+from .errors import UserError, describe_os_error
+
+# Tried with soundfile first, PyAV second.
+SOUNDFILE_EXTENSIONS = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3",
+                        ".aif", ".aiff", ".aifc", ".w64", ".rf64", ".caf", ".au"}
+# Tried with PyAV only.
+AV_EXTENSIONS = {".m4a", ".m4b", ".aac", ".mp4", ".m4v", ".mov", ".3gp", ".webm", ".mkv",
+                 ".mka", ".avi", ".wma", ".wmv", ".asf", ".wv", ".ape", ".ac3", ".mp2",
+                 ".mpc", ".alac", ".amr", ".tta", ".dts"}
+AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS | AV_EXTENSIONS
+
+MIN_DURATION_S = 0.1
+DEFAULT_BLOCK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz: big enough for speed, small for memory
+_CHUNK_FRAMES = 1 << 15  # what libsndfile decodes per call; a decode error loses at most this
+
+# Raw elementary streams: no index, so probe counts their packets for the length.
+_RAW_STREAM_FORMATS = {"aac", "mp3", "ac3", "eac3", "dts", "mp2", "amr", "truehd"}
+
+_DECODE_ERRORS = (sf.SoundFileError, av.error.FFmpegError)
+
+
+@dataclass
+class AudioInfo:
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int  # declared length at sample_rate; read_blocks delivers exactly this many
+    backend: str  # 'soundfile' | 'av'
+    title: str | None = None
+    artist: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+    def frames_at(self, sample_rate: int) -> int:
+        """Length in frames once converted to sample_rate (what read_blocks yields in all)."""
+        return round(self.frames * sample_rate / self.sample_rate)
+
+
+# --- probing -------------------------------------------------------------------
+def probe(path) -> AudioInfo:
+    """Read a file's format and length without decoding it; UserError if it is no usable audio."""
+    path = Path(path)
+    _check_readable_file(path)
+    info = None
+    if path.suffix.lower() in SOUNDFILE_EXTENSIONS:
+        info = _probe_soundfile(path)
+    if info is None:
+        info = _probe_av(path)
+    if info is None:
+        raise UserError(f"{path}: not an audio file Woodshed can read")
+    if info.duration_s < MIN_DURATION_S:
+        raise UserError(f"{path}: too short ({info.duration_s:.3f} s; "
+                        f"at least {MIN_DURATION_S} s is needed)")
+    return info
+
+
+def _check_readable_file(path: Path) -> None:
+    try:
+        if path.is_dir():
+            raise UserError(f"{path}: is a folder, not an audio file")
+        with open(path, "rb") as f:
+            first = f.read(1)
+    except OSError as exc:
+        raise UserError(describe_os_error(exc, path)) from None
+    if not first:
+        raise UserError(f"{path}: empty file (0 bytes)")
+
+
+def _probe_soundfile(path: Path) -> AudioInfo | None:
+    try:
+        with sf.SoundFile(str(path)) as f:
+            info = AudioInfo(path, f.samplerate, f.channels, f.frames, "soundfile",
+                             _tag(f.title), _tag(f.artist))
+    except (_DECODE_ERRORS + (OSError,)):
+        return None
+    if info.frames <= 0 or info.sample_rate <= 0 or info.channels <= 0:
+        return None
+    if info.title is None and info.artist is None:
+        # libsndfile reads tags of WAV/AIFF/FLAC/Ogg; FFmpeg also reads ID3 and others.
+        tags = _tags_via_av(path)
+        info.title, info.artist = tags.get("title"), tags.get("artist")
+    return info
+
+
+def _probe_av(path: Path) -> AudioInfo | None:
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                if container.streams.video:
+                    raise UserError(f"{path}: this video has no sound track")
+                return None
+            stream = container.streams.audio[0]
+            if stream.rate <= 0 or stream.channels <= 0:
+                return None  # FFmpeg guessed a format from the name, but found no audio in it
+            # FFmpeg finds MPEG headers even in random bytes named .mp3; they fail to decode.
+            _decode_start(container, stream)
+            raw_stream = container.format.name in _RAW_STREAM_FORMATS
+            frames = 0 if raw_stream else _declared_frames(container, stream)
+            rate, channels = stream.rate, stream.channels
+            tags = {**_lower_keys(container.metadata), **_lower_keys(stream.metadata)}
+        if raw_stream:
+            frames = _counted_frames(path)
+    except _DECODE_ERRORS + (OSError, UnicodeDecodeError):
+        return None
+    if frames <= 0:
+        return None
+    return AudioInfo(path, rate, channels, frames, "av",
+                     _tag(tags.get("title")), _tag(tags.get("artist")))
+
+
+def _decode_start(container, stream, seconds: float = 1.0) -> None:
+    decoded_frames = 0
+    for frame in container.decode(stream):
+        decoded_frames += frame.samples
+        if decoded_frames >= seconds * stream.rate:
+            return
+
+
+def _declared_frames(container, stream) -> int:
+    if stream.duration:
+        return math.floor(stream.duration * stream.time_base * stream.rate)
+    if container.duration:
+        return math.floor(container.duration * stream.rate / av.time_base)
+    return 0
+
+
+def _counted_frames(path: Path) -> int:
+    """Length of a raw stream (no index: FFmpeg would guess it from the bit rate), from its
+    packets' durations: demuxing only, no decoding."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        ticks = sum(packet.duration or 0 for packet in container.demux(stream))
+        return math.floor(ticks * stream.time_base * stream.rate)
+
+
+def _tags_via_av(path: Path) -> dict:
+    try:
+        with av.open(str(path)) as container:
+            tags = _lower_keys(container.metadata)
+            if container.streams.audio:
+                tags.update(_lower_keys(container.streams.audio[0].metadata))
+            return tags
+    except _DECODE_ERRORS + (OSError, UnicodeDecodeError):
+        return {}
+
+
+def _lower_keys(tags) -> dict:
+    return {str(k).lower(): v for k, v in dict(tags).items()}
+
+
+def _tag(value) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+# --- decoding ----------------------------------------------------------------------
+def read_blocks(path, sample_rate: int, channels: int,
+                block_frames: int = DEFAULT_BLOCK_FRAMES,
+                info: AudioInfo | None = None) -> Iterator[np.ndarray]:
+    """Stream the whole file as (channels, n) float32 blocks at sample_rate.
+
+    Yields exactly ``info.frames_at(sample_rate)`` frames in all: codecs that decode a few
+    frames more or less than declared (encoder padding) are trimmed or padded with silence.
+    A file that stops decoding well short of its declared length raises UserError
+    ("truncated or damaged") -- possibly after some blocks were yielded, so callers that
+    must not keep half a song should read it through once before writing anything.
+    """
+    info = info or probe(path)
+    target_frames = info.frames_at(sample_rate)
+    resampler = None
+    if info.sample_rate != sample_rate:
+        resampler = soxr.ResampleStream(info.sample_rate, sample_rate, channels,
+                                        dtype="float32", quality="HQ")
+    decoded_frames = 0
+    yielded_frames = 0
+
+    def convert(chunks: list[np.ndarray], last: bool = False) -> np.ndarray:
+        nonlocal yielded_frames
+        block = to_channels(np.concatenate(chunks, axis=1), channels) if chunks else \
+            np.zeros((channels, 0), np.float32)
+        if resampler is not None:
+            # The streaming resampler keeps its state between blocks: no seams at block edges.
+            block = resampler.resample_chunk(np.ascontiguousarray(block.T), last=last).T
+        block = np.ascontiguousarray(block[:, :target_frames - yielded_frames])
+        yielded_frames += block.shape[1]
+        return block
+
+    source = _soundfile_chunks if info.backend == "soundfile" else _av_chunks
+    pending: list[np.ndarray] = []
+    pending_frames = 0
+    try:
+        # Small decoded chunks gathered into blocks: the count of good frames stays exact
+        # when decoding fails, and conversion runs on big blocks (fast).
+        for chunk in source(info.path, min(block_frames, _CHUNK_FRAMES)):
+            pending.append(chunk)
+            pending_frames += chunk.shape[1]
+            decoded_frames += chunk.shape[1]
+            if pending_frames >= block_frames:
+                block = convert(pending)
+                pending, pending_frames = [], 0
+                if block.shape[1]:
+                    yield block
+    except _DECODE_ERRORS:
+        raise _truncated(info, decoded_frames) from None
+    except OSError as exc:
+        raise UserError(describe_os_error(exc, info.path)) from None
+    if info.frames - decoded_frames > _missing_frames_allowed(info):
+        raise _truncated(info, decoded_frames)
+    block = convert(pending, last=True)
+    if block.shape[1]:
+        yield block
+    while yielded_frames < target_frames:  # a codec's few frames short: silence
+        n = min(block_frames, target_frames - yielded_frames)
+        yielded_frames += n
+        yield np.zeros((channels, n), np.float32)
+
+
+def _missing_frames_allowed(info: AudioInfo) -> int:
+    # Codec padding and length estimates are off by a few thousand frames at most;
+    # a real truncation loses far more.
+    return max(int(0.2 * info.sample_rate), info.frames // 200)
+
+
+def _truncated(info: AudioInfo, decoded_frames: int) -> UserError:
+    return UserError(f"{info.path}: truncated or damaged (decoded "
+                     f"{decoded_frames / info.sample_rate:.1f} s of {info.duration_s:.1f} s)")
+
+
+def _soundfile_chunks(path: Path, chunk_frames: int) -> Iterator[np.ndarray]:
+    with sf.SoundFile(str(path)) as f:
+        while True:
+            chunk = f.read(chunk_frames, dtype="float32", always_2d=True)
+            if not len(chunk):
+                return
+            yield chunk.T
+
+
+def _av_chunks(path: Path, chunk_frames: int) -> Iterator[np.ndarray]:
+    del chunk_frames  # FFmpeg decides: one codec frame (~1024 samples) at a time
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        # Same rate and layout, planar float: to_ndarray() then gives (channels, n).
+        to_float = av.AudioResampler(format="fltp")
+        for frame in container.decode(stream):
+            for converted in to_float.resample(frame):
+                yield converted.to_ndarray()
+        for converted in to_float.resample(None):
+            yield converted.to_ndarray()
+
+
+# --- folders ---------------------------------------------------------------------
+def is_audio_file(path: Path) -> bool:
+    # Skips hidden files, such as the "._song.mp3" resource forks macOS leaves on USB sticks.
+    return path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".")
+
+
+def find_audio_files(folder) -> list[Path]:
+    """The audio files directly in folder (not in sub-folders), sorted by name.
+
+    Not recursive: a folder of songs is what a musician points at; sub-folders often hold
+    stems or other versions that would be separated twice.
+    """
+    folder = Path(folder)
+    try:
+        if not folder.is_dir():
+            if not folder.exists():
+                raise UserError(f"{folder}: does not exist")
+            raise UserError(f"{folder}: is not a folder")
+        files = sorted((p for p in folder.iterdir() if p.is_file() and is_audio_file(p)),
+                       key=lambda p: (p.name.lower(), p.name))
+    except OSError as exc:
+        raise UserError(describe_os_error(exc, folder)) from None
+    if not files:
+        raise UserError(f"{folder}: no audio files")
+    return files
