@@ -9,6 +9,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import tiny_models  # noqa: E402
 
+# Real audio devices without a sound card: JACK dummy server, ALSA file-plugin capture.
+pytest_plugins = ["audio_devices"]
+
 
 @pytest.fixture(scope="session")
 def model_repo(tmp_path_factory) -> Path:

@@ -1,0 +1,256 @@
+"""Real audio devices without a sound card, for tests and benchmarks (see DESIGN.md).
+
+- ``JackServer``: a JACK server with its ``dummy`` driver, paced in real time like a sound
+  card. PortAudio sees it through its JACK host API as the output device ``system``.
+- ``AlsaCapture``: an ALSA PCM of type ``file`` that writes everything played to it to a WAV
+  file, then hands it on to that JACK server (so it keeps real-time pace). PortAudio sees it
+  through its ALSA host API as the device ``woodshed_capture``.
+
+PortAudio lists devices only when it initialises, so both re-scan (``rescan_devices``)
+after they appear or go. Fixtures skip with a reason when jackd or the ALSA plugins are
+missing (on Debian/Ubuntu: ``apt-get install jackd2 libasound2-plugins``).
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SAMPLE_RATE = 44100
+PERIOD_FRAMES = 256
+ALSA_MAIN_CONFIG = Path("/usr/share/alsa/alsa.conf")
+ALSA_PLUGIN_DIRS = [Path("/usr/lib/x86_64-linux-gnu/alsa-lib"), Path("/usr/lib/aarch64-linux-gnu/alsa-lib"),
+                    Path("/usr/lib64/alsa-lib"), Path("/usr/lib/alsa-lib")]
+CAPTURE_PCM = "woodshed_capture"
+_names = itertools.count()
+
+
+def rescan_devices() -> None:
+    """Make PortAudio enumerate devices again (it does so only at initialisation)."""
+    import sounddevice as sd
+
+    sd._terminate()
+    sd._initialize()
+
+
+def find_output_device(name: str, host_api: str) -> int | None:
+    """PortAudio index of the output device called ``name`` under a host API, or None."""
+    import sounddevice as sd
+
+    for api in sd.query_hostapis():
+        if host_api.lower() in api["name"].lower():
+            for index in api["devices"]:
+                info = sd.query_devices(index)
+                if info["name"] == name and info["max_output_channels"] > 0:
+                    return index
+    return None
+
+
+class JackServer:
+    """``jackd -d dummy`` under a name of its own; JACK clients in this process use it.
+
+    JACK_DEFAULT_SERVER is set in os.environ while it runs, because both PortAudio's JACK
+    host API and ALSA's jack plugin read it when they connect.
+    """
+
+    def __init__(self, sample_rate: int = SAMPLE_RATE, period_frames: int = PERIOD_FRAMES):
+        self.sample_rate = sample_rate
+        self.period_frames = period_frames
+        self.name = f"woodshed-{os.getpid()}-{next(_names)}"
+        self.process: subprocess.Popen | None = None
+        self.realtime = False
+        self._previous_server = None
+
+    @staticmethod
+    def unavailable_reason() -> str | None:
+        if shutil.which("jackd") is None:
+            return "jackd not installed (Debian/Ubuntu: apt-get install jackd2)"
+        try:
+            import sounddevice  # noqa: F401
+        except OSError as exc:  # no libportaudio2
+            return f"PortAudio not available: {exc}"
+        return None
+
+    def start(self) -> "JackServer":
+        self._previous_server = os.environ.get("JACK_DEFAULT_SERVER")
+        os.environ["JACK_DEFAULT_SERVER"] = self.name
+        # Real-time scheduling when allowed (root or rtprio limits), else plain threads.
+        for realtime in (True, False):
+            flag = "-R" if realtime else "--no-realtime"
+            self.process = subprocess.Popen(
+                ["jackd", flag, "-n", self.name, "-d", "dummy", "-r", str(self.sample_rate),
+                 "-p", str(self.period_frames)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                start_new_session=True)
+            if self._wait_ready():
+                self.realtime = realtime
+                rescan_devices()
+                return self
+            self._kill()
+        self._restore_env()
+        raise RuntimeError(f"jackd (dummy driver) would not start as {self.name!r}")
+
+    def _wait_ready(self, timeout_s: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            probe = subprocess.run(["jack_wait", "-c", "-s", self.name], capture_output=True, text=True)
+            if "running" in probe.stdout and "not" not in probe.stdout:
+                return True
+            time.sleep(0.1)
+        return False
+
+    @property
+    def portaudio_device(self) -> int:
+        """PortAudio index of this server's playback ports (JACK host API, 'system')."""
+        index = find_output_device("system", "JACK")
+        if index is None:
+            raise RuntimeError("PortAudio does not list the JACK server (no JACK host API?)")
+        return index
+
+    def kill(self) -> None:
+        """Stop the server at once (SIGKILL), as when a device is unplugged."""
+        self._kill(signal.SIGKILL)
+
+    def _kill(self, sig=signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process is not None and self.process.stderr:
+            self.process.stderr.close()
+
+    def _restore_env(self) -> None:
+        if self._previous_server is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = self._previous_server
+
+    def stop(self) -> None:
+        # PortAudio's JACK host API asserts (aborting the process) if its server has gone
+        # when it terminates: re-scan first, then stop the server.
+        self._restore_env()
+        rescan_devices()
+        self._kill()
+
+
+class AlsaCapture:
+    """ALSA PCM ``woodshed_capture``: type file (raw float32 of what was played) → JACK, real-time paced.
+
+    ALSA_CONFIG_PATH points at the system's alsa.conf plus our own file, so nothing in the
+    user's home changes. The file is rewritten each time a stream opens the device.
+    """
+
+    def __init__(self, folder: Path, jack: JackServer):
+        self.folder = Path(folder)
+        self.jack = jack
+        self.raw_path = self.folder / "captured.f32"
+        self.config_path = self.folder / "asoundrc"
+        self._previous_config = None
+
+    @staticmethod
+    def unavailable_reason() -> str | None:
+        if not ALSA_MAIN_CONFIG.is_file():
+            return f"ALSA configuration {ALSA_MAIN_CONFIG} missing (apt-get install libasound2)"
+        if not any((d / "libasound_module_pcm_jack.so").is_file() for d in ALSA_PLUGIN_DIRS):
+            return "ALSA jack plugin missing (Debian/Ubuntu: apt-get install libasound2-plugins)"
+        return None
+
+    def start(self) -> "AlsaCapture":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(f"""\
+pcm.{CAPTURE_PCM} {{
+    type file
+    file "{self.raw_path}"
+    format "raw"
+    slave.pcm {{
+        type jack
+        playback_ports {{ 0 system:playback_1 1 system:playback_2 }}
+    }}
+    hint {{ show on description "Woodshed test capture" }}
+}}
+""")
+        self._previous_config = os.environ.get("ALSA_CONFIG_PATH")
+        os.environ["ALSA_CONFIG_PATH"] = f"{ALSA_MAIN_CONFIG}:{self.config_path}"
+        rescan_devices()
+        if self.portaudio_device is None:
+            self.stop()
+            raise RuntimeError(f"PortAudio does not list the ALSA PCM {CAPTURE_PCM}")
+        return self
+
+    @property
+    def portaudio_device(self) -> int | None:
+        return find_output_device(CAPTURE_PCM, "ALSA")
+
+    def read(self) -> tuple[np.ndarray, int]:
+        """What left the program, as (channels, frames) float32, and its sample rate."""
+        # ALSA's jack plugin takes only float32; the file plugin writes the slave's format.
+        # (Its "wav" header would claim 32-bit integers, hence raw.)
+        data = np.fromfile(self.raw_path, dtype="<f4")
+        frames = data.size // 2
+        return np.ascontiguousarray(data[:frames * 2].reshape(frames, 2).T), self.jack.sample_rate
+
+    def frames_written(self) -> int:
+        """Frames the program has handed to the device so far (from the file's size)."""
+        size = self.raw_path.stat().st_size if self.raw_path.exists() else 0
+        return size // (4 * 2)
+
+    def stop(self) -> None:
+        if self._previous_config is None:
+            os.environ.pop("ALSA_CONFIG_PATH", None)
+        else:
+            os.environ["ALSA_CONFIG_PATH"] = self._previous_config
+        rescan_devices()
+
+
+def _skip_unless_available(*reasons) -> None:
+    for reason in reasons:
+        if reason:
+            pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def jack_server():
+    """A JACK dummy server (44.1 kHz, 256-frame periods), shared by the whole session."""
+    _skip_unless_available(JackServer.unavailable_reason())
+    try:
+        server = JackServer().start()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_jack_server():
+    """A JACK dummy server for one test alone (for tests that kill it)."""
+    _skip_unless_available(JackServer.unavailable_reason())
+    try:
+        server = JackServer().start()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def alsa_capture(jack_server, tmp_path):
+    """The ALSA file-plugin device: play to ``.portaudio_device``, then ``.read()`` what left."""
+    _skip_unless_available(AlsaCapture.unavailable_reason())
+    try:
+        capture = AlsaCapture(tmp_path / "alsa", jack_server).start()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    yield capture
+    capture.stop()
