@@ -20,6 +20,7 @@ def atomic_path(final: Path):
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o644)  # mkstemp makes it private; stems are for DAWs too
         os.replace(tmp_path, final)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -205,6 +205,7 @@ def building(key: str, root: Path | None = None):
     tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{key}-", dir=root))
     try:
         yield tmp
+        os.chmod(tmp, 0o755)
         final = root / key
         try:
             os.rename(tmp, final)

@@ -37,6 +37,8 @@ class Manifest:
     created_s: float = field(default_factory=time.time)
     frames_per_peak: int = peaks_mod.FRAMES_PER_PEAK
     peaks: dict[str, str] = field(default_factory=dict)
+    # demucs' input normalisation (mean, std of the mono mix), fixed once the song is decoded.
+    normalisation: dict | None = None
 
     # --- where things are -------------------------------------------------
     @staticmethod

@@ -1,0 +1,153 @@
+"""`woodshed separate` and `woodshed cache`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import cache
+from .errors import UserError
+from .model import DEFAULT_MODEL
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"demucs model: htdemucs_6s (default: drums, bass, other, vocals, "
+                             "guitar, piano), htdemucs, htdemucs_ft, or any name demucs accepts")
+    parser.add_argument("--model-repo", type=Path, metavar="DIR",
+                        help="folder of model weights, for offline use (or WOODSHED_MODEL_REPO). "
+                             "Its .th files are unpickled: only use folders you trust")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("separate", help="separate songs into cached instrument stems",
+                       description="Separate each song (or every audio file in a folder) into "
+                                   "instrument stems, once; prints each song's cache folder.")
+    p.add_argument("songs", nargs="+", type=Path, metavar="SONG")
+    add_model_arguments(p)
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    p.add_argument("--shifts", type=int, default=0,
+                   help="random-shift passes averaged (better, N times slower; default 0)")
+    p.add_argument("--overlap", type=float, default=0.25, help="segment overlap (default 0.25)")
+    p.set_defaults(func=run_separate)
+
+    c = sub.add_parser("cache", help="list, locate or remove cached stems",
+                       description="The stem cache (WOODSHED_CACHE_DIR overrides its folder).")
+    csub = c.add_subparsers(metavar="ACTION", parser_class=type(p))
+    csub.add_parser("list", help="cached songs").set_defaults(func=run_cache_list)
+    cp = csub.add_parser("path", help="the cache folder of a song")
+    cp.add_argument("song", type=Path, metavar="SONG")
+    cp.add_argument("--model", default=DEFAULT_MODEL)
+    cp.set_defaults(func=run_cache_path)
+    cr = csub.add_parser("remove", help="remove a song's stems (a song file or a cache folder)")
+    cr.add_argument("song", type=Path, metavar="SONG")
+    cr.add_argument("--model", default=None, help="only the stems of this model")
+    cr.set_defaults(func=run_cache_remove)
+    csub.add_parser("clear", help="remove every cached song").set_defaults(func=run_cache_clear)
+    cl = csub.add_parser("limit", help="show or set the size limit (least recently used go first)")
+    cl.add_argument("size", nargs="?", help="e.g. 20GB, 500MB")
+    cl.set_defaults(func=run_cache_limit)
+    c.set_defaults(func=run_cache_list)
+
+
+def song_files(paths: list[Path]) -> list[Path]:
+    """Songs named on the command line; a folder stands for every audio file in it."""
+    from . import audio_file
+
+    files: list[Path] = []
+    for path in paths:
+        files.extend(audio_file.find_audio_files(path) if path.is_dir() else [path])
+    return files
+
+
+def run_separate(args) -> int:
+    from tqdm import tqdm
+
+    from .separate import Separation, SeparationSettings
+
+    settings = SeparationSettings(model=args.model, model_repo=args.model_repo,
+                                  device=args.device, shifts=args.shifts, overlap=args.overlap)
+    jobs = [Separation(path, settings) for path in song_files(args.songs)]  # all checked first
+    for job in jobs:
+        song = job.cached()
+        if song is None:
+            with tqdm(total=1, desc=job.song_path.name, unit="seg", dynamic_ncols=True,
+                      bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                 "[{elapsed}<{remaining}]") as bar:
+                def on_progress(done, total):
+                    bar.total = total
+                    bar.n = done
+                    bar.refresh()
+
+                job.start()
+                try:
+                    song = job.wait(on_progress)
+                except KeyboardInterrupt:
+                    job.cancel()
+                    raise
+        print(song.dir)
+    return 0
+
+
+def _describe(song: cache.CachedSong) -> str:
+    m = song.manifest
+    minutes, seconds = divmod(m.duration_s, 60)
+    state = "" if m.complete else f"  ({m.ready_fraction():.0%} separated)"
+    who = f"{m.artist} - " if m.artist else ""
+    return (f"{song.key}  {who}{m.title}  {int(minutes)}:{seconds:04.1f}  {m.model}  "
+            f"{','.join(m.sources)}  {song.size_bytes() / 1e6:.0f} MB{state}")
+
+
+def run_cache_list(args) -> int:
+    songs = cache.list_songs()
+    for song in sorted(songs, key=lambda s: s.last_used_s(), reverse=True):
+        print(_describe(song))
+    total = sum(s.size_bytes() for s in songs)
+    print(f"{len(songs)} songs, {total / 1e9:.2f} GB of {cache.size_limit_bytes() / 1e9:.0f} GB "
+          f"in {cache.cache_root()}")
+    return 0
+
+
+def _songs_for(path: Path, model: str | None) -> list[cache.CachedSong]:
+    if path.is_dir() and (path / "manifest.json").is_file():
+        return [cache.open_song(path)]
+    if not path.exists():
+        raise UserError(f"{path} does not exist")
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not a song file or a cache folder")
+    digest = cache.file_hash(path)
+    return [s for s in cache.list_songs()
+            if s.manifest.source_hash == digest and (model is None or s.manifest.model == model)]
+
+
+def run_cache_path(args) -> int:
+    songs = _songs_for(args.song, args.model)
+    if not songs:
+        raise UserError(f"{args.song} is not in the cache with model {args.model} "
+                        f"(run: woodshed separate {args.song})")
+    print(songs[0].dir)
+    return 0
+
+
+def run_cache_remove(args) -> int:
+    songs = _songs_for(args.song, args.model)
+    if not songs:
+        raise UserError(f"{args.song} is not in the cache")
+    for song in songs:
+        cache.remove(song)
+        print(f"removed {song.dir}")
+    return 0
+
+
+def run_cache_clear(args) -> int:
+    print(f"removed {cache.clear()} songs from {cache.cache_root()}")
+    return 0
+
+
+def run_cache_limit(args) -> int:
+    if args.size is not None:
+        cache.set_size_limit(cache.parse_size(args.size))
+        removed = cache.evict()
+        for song in removed:
+            print(f"evicted {song.dir}")
+    print(f"cache size limit: {cache.size_limit_bytes() / 1e9:g} GB")
+    return 0

@@ -1,0 +1,218 @@
+"""Parent side of separation: start the worker process, follow it, steer it, stop it.
+
+    job = Separation(Path("song.mp3"), SeparationSettings(model="htdemucs_6s"))
+    song = job.cached()            # complete stems already there? then nothing to do
+    job.start(); job.prioritise(83.5, 101.0)   # the loop under the playhead first
+    for event in job.poll(): ...   # Ready / Progress / Done / Failed
+    job.cancel()                   # resumable: the next run carries on where this stopped
+"""
+from __future__ import annotations
+
+import multiprocessing
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cache
+from .errors import UserError
+from .model import DEFAULT_MODEL, model_repo_from_env
+from .worker import Job, main as worker_main
+
+
+@dataclass
+class SeparationSettings:
+    model: str = DEFAULT_MODEL
+    model_repo: Path | None = None
+    device: str = "auto"
+    shifts: int = 0
+    overlap: float = 0.25
+    threads: int | None = None
+
+    def __post_init__(self):
+        self.model_repo = model_repo_from_env(self.model_repo)
+        if not 0 <= self.shifts <= 20:
+            raise UserError(f"--shifts must be between 0 and 20, not {self.shifts}")
+        if not 0.0 <= self.overlap < 1.0:
+            raise UserError(f"--overlap must be at least 0 and below 1, not {self.overlap}")
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+            raise UserError(f"unknown device {self.device!r} (auto, cpu, cuda or mps)")
+
+    def key_settings(self) -> dict:
+        """What changes the stems, and so the cache key (the device does not)."""
+        return {"shifts": self.shifts, "overlap": self.overlap}
+
+
+@dataclass
+class Ready:
+    song_dir: Path
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+
+
+@dataclass
+class Done:
+    song: cache.CachedSong
+
+
+@dataclass
+class Failed:
+    message: str
+
+
+@dataclass
+class Cancelled:
+    pass
+
+
+@dataclass
+class Separation:
+    song_path: Path
+    settings: SeparationSettings = field(default_factory=SeparationSettings)
+    cache_root: Path | None = None
+
+    def __post_init__(self):
+        from . import audio_file
+
+        self.song_path = Path(self.song_path)
+        audio_file.probe(self.song_path)  # bad files fail here, at once, without torch
+        self.cache_root = cache.ensure_root(self.cache_root)
+        self.source_hash = cache.file_hash(self.song_path)
+        self.key = cache.song_key(self.source_hash, self.settings.model,
+                                  self.settings.key_settings())
+        self._process = None
+        self._conn = None
+        self.finished = False
+
+    @property
+    def song_dir(self) -> Path:
+        return self.cache_root / self.key
+
+    def cached(self) -> cache.CachedSong | None:
+        """The song's cached stems if they are complete, marked as just used."""
+        song = cache.find(self.key, self.cache_root)
+        if song is not None and song.manifest.complete:
+            song.touch()
+            return song
+        return None
+
+    def partial(self) -> cache.CachedSong | None:
+        """The song as far as it is separated (plays the original mix elsewhere)."""
+        return cache.find(self.key, self.cache_root)
+
+    def start(self, first_s: tuple[float, float] | None = None) -> None:
+        s = self.settings
+        job = Job(song_path=str(self.song_path), key=self.key, source_hash=self.source_hash,
+                  model=s.model, model_repo=str(s.model_repo) if s.model_repo else None,
+                  device=s.device, shifts=s.shifts, overlap=s.overlap,
+                  cache_root=str(self.cache_root), threads=s.threads,
+                  first_frames=self._frames(first_s) if first_s else None)
+        # spawn: torch and the model never enter the caller's (the player's) process.
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=worker_main, args=(job, child), daemon=True,
+                                    name="woodshed-separation")
+        self._process.start()
+        child.close()
+
+    def _frames(self, span_s: tuple[float, float]) -> tuple[int, int]:
+        rate = 44100
+        song = cache.find(self.key, self.cache_root)
+        if song is not None:
+            rate = song.manifest.sample_rate
+        return int(span_s[0] * rate), int(span_s[1] * rate)
+
+    def prioritise(self, start_s: float, end_s: float) -> None:
+        """Separate the segments under [start_s, end_s) next (the loop, the playhead)."""
+        if self._conn is not None and not self.finished:
+            try:
+                self._conn.send(("prioritise", *self._frames((start_s, end_s))))
+            except (OSError, EOFError):
+                pass
+
+    def poll(self, timeout_s: float = 0.0) -> list:
+        """Events from the worker since the last call (waits up to timeout_s for the first)."""
+        events = []
+        if self._conn is None or self.finished:
+            return events
+        try:
+            ready = self._conn.poll(timeout_s)
+            while ready:
+                events.append(self._event(self._conn.recv()))
+                ready = self._conn.poll()
+        except (EOFError, OSError):
+            if not self.finished:
+                self.finished = True
+                code = self._process.exitcode if self._process else None
+                events.append(Failed(f"the separation process ended unexpectedly (exit {code})"))
+        return events
+
+    def _event(self, message):
+        kind = message[0]
+        if kind == "ready":
+            return Ready(Path(message[1]))
+        if kind == "progress":
+            return Progress(message[1], message[2])
+        self.finished = True
+        if kind == "done":
+            return Done(cache.open_song(Path(message[1])))
+        if kind == "failed":
+            return Failed(message[1])
+        return Cancelled()
+
+    def cancel(self, timeout_s: float = 5.0) -> None:
+        """Stop after the segment in flight (resumable); kill if it does not stop in time."""
+        if self._process is None:
+            return
+        try:
+            self._conn.send(("cancel",))
+        except (OSError, EOFError):
+            pass
+        self._process.join(timeout_s)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self.finished = True
+
+    def wait(self, on_progress=None) -> cache.CachedSong:
+        """Block until done; on_progress(done, total) per segment. Raises UserError on failure."""
+        try:
+            while True:
+                for event in self.poll(0.5):
+                    if isinstance(event, Progress) and on_progress:
+                        on_progress(event.done, event.total)
+                    elif isinstance(event, Done):
+                        return event.song
+                    elif isinstance(event, Failed):
+                        raise UserError(event.message)
+                    elif isinstance(event, Cancelled):
+                        raise UserError("separation cancelled")
+                if self.finished:
+                    raise UserError("the separation process ended unexpectedly")
+        finally:
+            if self._process is not None:
+                self._process.join(5)
+                if self._process.is_alive():
+                    self._process.kill()
+
+    def close(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            self.cancel()
+
+
+def separate_song(song_path: Path, settings: SeparationSettings | None = None,
+                  progress=None, cache_root: Path | None = None) -> cache.CachedSong:
+    """Separate (or find cached) and return the complete song; progress(done, total)."""
+    job = Separation(Path(song_path), settings or SeparationSettings(), cache_root)
+    song = job.cached()
+    if song is not None:
+        return song
+    job.start()
+    try:
+        return job.wait(progress)
+    except KeyboardInterrupt:
+        job.cancel()
+        raise
