@@ -1,0 +1,224 @@
+"""The musician's controls as named values: volume, mute, solo, pan per stem; master; tempo;
+pitch; A-B loop; seek requests.
+
+The UI (or CLI, or export) writes through validated setters; the audio side reads
+``controls.snapshot``, an immutable object replaced whole on every change. Reading it is one
+attribute load: the audio side never takes a lock the UI can hold (Mixxx's "controls").
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from separation.errors import UserError
+
+TEMPO_MIN, TEMPO_MAX = 0.25, 2.0
+PITCH_MIN_ST, PITCH_MAX_ST = -12.0, 12.0
+GAIN_MAX_DB = 12.0
+LOOP_MIN_S = 0.1  # shorter loops could wrap twice in one mixing block
+
+
+def db_to_gain(db: float) -> float:
+    return 0.0 if db == -math.inf else 10.0 ** (db / 20.0)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the renderer needs for one block, consistent as a whole."""
+    stem_gains: np.ndarray        # (stems + 1, channels) linear; last row is the original mix
+    tempo: float
+    pitch_semitones: float
+    loop_frames: tuple[int, int] | None   # active loop [start, end) in source frames
+    seek_serial: int
+    seek_frame: int
+
+    @property
+    def stretching(self) -> bool:
+        return self.tempo != 1.0 or self.pitch_semitones != 0.0
+
+
+class Controls:
+    def __init__(self, stems: list[str], sample_rate: int, frames: int, channels: int):
+        self.stems = list(stems)
+        self.sample_rate = int(sample_rate)
+        self.frames = int(frames)
+        self.channels = int(channels)
+        self._lock = threading.Lock()
+        self._gain_db = {s: 0.0 for s in self.stems}
+        self._mute = {s: False for s in self.stems}
+        self._solo = {s: False for s in self.stems}
+        self._pan = {s: 0.0 for s in self.stems}
+        self._master_db = 0.0
+        self._tempo = 1.0
+        self._pitch = 0.0
+        self._loop: tuple[float, float] | None = None
+        self._loop_enabled = False
+        self._seek_serial = 0
+        self._seek_frame = 0
+        self.snapshot = self._build()
+
+    @classmethod
+    def for_song(cls, song) -> "Controls":
+        m = song.manifest
+        return cls(m.sources, m.sample_rate, m.frames, m.channels)
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+    # --- setters (validated, thread-safe) ----------------------------------
+    def set_gain_db(self, stem: str, db: float) -> None:
+        db = self._number(db, "volume", allow_minus_inf=True)
+        if db > GAIN_MAX_DB:
+            raise UserError(f"volume {db:g} dB for {stem} is too loud (at most +{GAIN_MAX_DB:g} dB)")
+        self._update(self._gain_db, self._stem(stem), db)
+
+    def set_mute(self, stem: str, muted: bool) -> None:
+        self._update(self._mute, self._stem(stem), bool(muted))
+
+    def set_solo(self, stem: str, soloed: bool) -> None:
+        self._update(self._solo, self._stem(stem), bool(soloed))
+
+    def set_pan(self, stem: str, pan: float) -> None:
+        pan = self._number(pan, "pan")
+        if not -1.0 <= pan <= 1.0:
+            raise UserError(f"pan {pan:g} for {stem} is out of range (-1 = left … 1 = right)")
+        self._update(self._pan, self._stem(stem), pan)
+
+    def set_master_db(self, db: float) -> None:
+        db = self._number(db, "master volume", allow_minus_inf=True)
+        if db > GAIN_MAX_DB:
+            raise UserError(f"master volume {db:g} dB is too loud (at most +{GAIN_MAX_DB:g} dB)")
+        with self._lock:
+            self._master_db = db
+            self.snapshot = self._build()
+
+    def set_tempo(self, ratio: float) -> None:
+        ratio = self._number(ratio, "tempo")
+        if not TEMPO_MIN <= ratio <= TEMPO_MAX:
+            raise UserError(f"tempo {ratio:g} is out of range ({TEMPO_MIN:g} to {TEMPO_MAX:g})")
+        with self._lock:
+            self._tempo = ratio
+            self.snapshot = self._build()
+
+    def set_pitch(self, semitones: float) -> None:
+        semitones = self._number(semitones, "pitch")
+        if not PITCH_MIN_ST <= semitones <= PITCH_MAX_ST:
+            raise UserError(f"pitch {semitones:g} semitones is out of range "
+                            f"({PITCH_MIN_ST:g} to {PITCH_MAX_ST:+g})")
+        with self._lock:
+            self._pitch = semitones
+            self.snapshot = self._build()
+
+    def set_loop(self, start_s: float, end_s: float) -> None:
+        start_s = self._number(start_s, "loop start")
+        end_s = self._number(end_s, "loop end")
+        if start_s < 0 or end_s > self.duration_s + 1e-9:
+            raise UserError(f"loop {start_s:.3f}-{end_s:.3f} s is outside the song "
+                            f"(0-{self.duration_s:.3f} s)")
+        if end_s - start_s < LOOP_MIN_S:
+            raise UserError(f"loop end ({end_s:.3f} s) must be at least {LOOP_MIN_S:g} s "
+                            f"after its start ({start_s:.3f} s)")
+        with self._lock:
+            self._loop = (start_s, min(end_s, self.duration_s))
+            self.snapshot = self._build()
+
+    def set_loop_enabled(self, enabled: bool) -> None:
+        with self._lock:
+            if enabled and self._loop is None:
+                raise UserError("no loop set yet: set its start and end first")
+            self._loop_enabled = bool(enabled)
+            self.snapshot = self._build()
+
+    def clear_loop(self) -> None:
+        with self._lock:
+            self._loop, self._loop_enabled = None, False
+            self.snapshot = self._build()
+
+    def seek(self, position_s: float) -> None:
+        """Ask the renderer to jump; positions outside the song are clamped to it."""
+        position_s = self._number(position_s, "position")
+        frame = int(round(min(max(position_s, 0.0), self.duration_s) * self.sample_rate))
+        with self._lock:
+            self._seek_serial += 1
+            self._seek_frame = frame
+            self.snapshot = self._build()
+
+    # --- getters -------------------------------------------------------------
+    @property
+    def tempo(self) -> float:
+        return self._tempo
+
+    @property
+    def pitch_semitones(self) -> float:
+        return self._pitch
+
+    @property
+    def loop(self) -> tuple[float, float, bool] | None:
+        with self._lock:
+            return None if self._loop is None else (*self._loop, self._loop_enabled)
+
+    def gain_db(self, stem: str) -> float:
+        return self._gain_db[self._stem(stem)]
+
+    def muted(self, stem: str) -> bool:
+        return self._mute[self._stem(stem)]
+
+    def soloed(self, stem: str) -> bool:
+        return self._solo[self._stem(stem)]
+
+    def pan(self, stem: str) -> float:
+        return self._pan[self._stem(stem)]
+
+    @property
+    def master_db(self) -> float:
+        return self._master_db
+
+    def effective_gains(self) -> dict[str, float]:
+        """Linear gain per stem after volume, mute, solo and master (pan not included)."""
+        with self._lock:
+            return dict(zip(self.stems, self._stem_levels()))
+
+    # --- internals -------------------------------------------------------------
+    def _stem(self, stem: str) -> str:
+        if stem not in self._gain_db:
+            raise UserError(f"unknown stem {stem!r} (this song has: {', '.join(self.stems)})")
+        return stem
+
+    @staticmethod
+    def _number(value, what: str, allow_minus_inf: bool = False) -> float:
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise UserError(f"{what} must be a number, not {value!r}") from None
+        if math.isnan(value) or (math.isinf(value) and not (allow_minus_inf and value < 0)):
+            raise UserError(f"{what} must be a finite number, not {value}")
+        return value
+
+    def _update(self, table: dict, stem: str, value) -> None:
+        with self._lock:
+            table[stem] = value
+            self.snapshot = self._build()
+
+    def _stem_levels(self) -> list[float]:
+        any_solo = any(self._solo.values())
+        master = db_to_gain(self._master_db)
+        return [0.0 if self._mute[s] or (any_solo and not self._solo[s])
+                else db_to_gain(self._gain_db[s]) * master for s in self.stems]
+
+    def _build(self) -> Snapshot:
+        gains = np.ones((len(self.stems) + 1, self.channels), np.float32)
+        gains[:-1] *= np.asarray(self._stem_levels(), np.float32)[:, None]
+        if self.channels == 2:  # balance: the far side stays at unity, the near side fades
+            pans = np.asarray([self._pan[s] for s in self.stems], np.float32)
+            gains[:-1, 0] *= np.minimum(1.0, 1.0 - pans)
+            gains[:-1, 1] *= np.minimum(1.0, 1.0 + pans)
+        gains[-1] = db_to_gain(self._master_db)  # the original mix, where stems are not ready
+        loop = None
+        if self._loop is not None and self._loop_enabled:
+            loop = (int(round(self._loop[0] * self.sample_rate)),
+                    int(round(self._loop[1] * self.sample_rate)))
+        return Snapshot(gains, self._tempo, self._pitch, loop, self._seek_serial, self._seek_frame)

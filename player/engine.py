@@ -1,0 +1,271 @@
+"""The real-time engine: a Renderer feeding an output device through a ring buffer.
+
+    UI thread --setters--> Controls.snapshot <--reads-- producer thread: Renderer.render(block)
+                                                           -> RingOutput ring -> C callback -> device
+
+The producer keeps the ring (~8 blocks) full; the callback (rtmixer, C) only copies out.
+While paused the producer writes silence, so the device never starves and play() answers
+within the ring's length. Play and pause fade over one block (click-free).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+from separation.errors import UserError
+
+from .controls import Controls
+from .output import RingOutput, choose_rate
+from .render import Renderer
+
+MANIFEST_POLL_S = 0.5
+STALL_S = 1.5          # a device that takes nothing for this long has gone
+
+
+class Engine:
+    def __init__(self, song, device: int | str | None = None, blocksize: int = 256):
+        self.song = song
+        self.device = device
+        self.blocksize = int(blocksize)
+        self.controls = Controls.for_song(song)
+        self.sample_rate = song.manifest.sample_rate
+        self._playing = False
+        self._output: RingOutput | None = None
+        self._renderer: Renderer | None = None
+        self._producer: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._error: str | None = None
+        self._xruns_before = 0   # underflows on devices closed by switch_device
+        # (ring frame index, renderer output index, renderer advancing?) per producer block
+        self._history: deque = deque(maxlen=1024)
+        self._seek_shown: tuple[float, int | None] | None = None  # (target_s, ring index heard from)
+
+    # --- lifetime -----------------------------------------------------------------
+    def start(self) -> None:
+        """Open the output stream; playback starts paused at the current position."""
+        if self._output is not None:
+            return
+        self._open(self.device)
+
+    def _open(self, device) -> None:
+        channels = self.song.manifest.channels
+        rate = choose_rate(device, channels, self.sample_rate)
+        output = RingOutput(device, channels, rate, self.blocksize)
+        self._renderer = Renderer(self.song, self.controls, out_rate=rate, meter=True)
+        self._renderer.set_ready_ranges(self.song.manifest.ready_ranges())
+        self._history.clear()
+        self._history.append((0, 0, False))
+        self._output = output
+        self._error = None
+        self._stop.clear()
+        output.start()
+        self._producer = threading.Thread(target=self._produce, name="woodshed-producer",
+                                          daemon=True)
+        self._producer.start()
+        if not self.song.manifest.complete:
+            self._watcher = threading.Thread(target=self._watch_manifest,
+                                             name="woodshed-manifest", daemon=True)
+            self._watcher.start()
+
+    def _shut(self) -> None:
+        self._stop.set()
+        for thread in (self._producer, self._watcher):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join()
+        self._producer = self._watcher = None
+        if self._output is not None:
+            self._xruns_before += self._output.underflows
+            try:
+                self._output.close()
+            except Exception:  # a vanished device may fail to close; it is gone either way
+                pass
+            self._output = None
+
+    def close(self) -> None:
+        self._playing = False
+        self._shut()
+
+    def switch_device(self, device) -> None:
+        """Restart on another device, keeping position, settings and play state."""
+        position_s = self.position_s
+        playing = self._playing
+        self._playing = False
+        self._shut()
+        self.device = device
+        self.controls.seek(position_s)
+        self._open(device)
+        self._playing = playing
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- transport -------------------------------------------------------------------
+    def play(self) -> None:
+        if self._output is None:
+            raise UserError(self._error or "the engine is not started")
+        self._playing = True
+
+    def pause(self) -> None:
+        self._playing = False
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    def seek(self, position_s: float) -> None:
+        self.controls.seek(position_s)
+        self._seek_shown = (self.controls.snapshot.seek_frame / self.sample_rate, None)
+
+    @property
+    def position_s(self) -> float:
+        """The frame being heard now, in source seconds (ring, device and stretcher latency
+        compensated)."""
+        output, renderer = self._output, self._renderer
+        shown = self._seek_shown
+        if output is None or renderer is None:
+            return shown[0] if shown else self.controls.snapshot.seek_frame / self.sample_rate
+        heard = output.written_frames - output.buffered() - output.latency_s * output.sample_rate
+        if shown is not None and (shown[1] is None or heard < shown[1]):
+            return shown[0]
+        index = 0.0
+        for ring_index, render_index, advancing in reversed(list(self._history)):
+            if ring_index <= heard:
+                index = render_index + (heard - ring_index if advancing else 0)
+                break
+        return max(0.0, renderer.source_frame_at(index) / self.sample_rate)
+
+    @property
+    def duration_s(self) -> float:
+        return self.song.manifest.duration_s
+
+    @property
+    def stems(self) -> list[str]:
+        return list(self.controls.stems)
+
+    @property
+    def xruns(self) -> int:
+        output = self._output
+        return self._xruns_before + (output.underflows if output is not None else 0)
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    def levels(self) -> dict[str, float]:
+        renderer = self._renderer
+        if renderer is None:
+            return {s: 0.0 for s in self.stems}
+        return renderer.levels()
+
+    def ready_ranges_s(self) -> list[tuple[float, float]]:
+        renderer = self._renderer
+        ranges = (renderer.mixer.ready_ranges if renderer is not None
+                  else self.song.manifest.ready_ranges())
+        return [(a / self.sample_rate, b / self.sample_rate) for a, b in ranges]
+
+    # --- controls (forwarded; see Controls) ---------------------------------------
+    def set_gain_db(self, stem: str, db: float) -> None:
+        self.controls.set_gain_db(stem, db)
+
+    def set_mute(self, stem: str, muted: bool) -> None:
+        self.controls.set_mute(stem, muted)
+
+    def set_solo(self, stem: str, soloed: bool) -> None:
+        self.controls.set_solo(stem, soloed)
+
+    def set_pan(self, stem: str, pan: float) -> None:
+        self.controls.set_pan(stem, pan)
+
+    def set_master_db(self, db: float) -> None:
+        self.controls.set_master_db(db)
+
+    def effective_gains(self) -> dict[str, float]:
+        return self.controls.effective_gains()
+
+    def set_tempo(self, ratio: float) -> None:
+        self.controls.set_tempo(ratio)
+
+    @property
+    def tempo(self) -> float:
+        return self.controls.tempo
+
+    def set_pitch(self, semitones: float) -> None:
+        self.controls.set_pitch(semitones)
+
+    @property
+    def pitch_semitones(self) -> float:
+        return self.controls.pitch_semitones
+
+    def set_loop(self, start_s: float, end_s: float) -> None:
+        self.controls.set_loop(start_s, end_s)
+
+    def set_loop_enabled(self, enabled: bool) -> None:
+        self.controls.set_loop_enabled(enabled)
+
+    @property
+    def loop(self) -> tuple[float, float, bool] | None:
+        return self.controls.loop
+
+    # --- threads ------------------------------------------------------------------------
+    def _produce(self) -> None:
+        output, renderer, block = self._output, self._renderer, self.blocksize
+        sleep_s = block / output.sample_rate / 4
+        silence = np.zeros((output.channels, block), np.float32)
+        ramp_up = (np.arange(1, block + 1, dtype=np.float32) / block)
+        gain = 0.0                       # output fade for play/pause
+        seek_serial = self.controls.snapshot.seek_serial
+        last_taken_s, last_buffered = time.monotonic(), -1
+        try:
+            while not self._stop.is_set():
+                output.check()
+                buffered = output.buffered()
+                if buffered != last_buffered:
+                    last_taken_s, last_buffered = time.monotonic(), buffered
+                elif time.monotonic() - last_taken_s > STALL_S or not output.active:
+                    raise RuntimeError("the audio device stopped taking sound")
+                if output.space() < block:
+                    time.sleep(sleep_s)
+                    continue
+                target = 1.0 if self._playing else 0.0
+                ring_index = output.written_frames
+                if target == 0.0 and gain == 0.0:
+                    if self._history[-1][2]:
+                        self._history.append((ring_index, renderer.output_index, False))
+                    output.write(silence)
+                    continue
+                snap_serial = self.controls.snapshot.seek_serial
+                self._history.append((ring_index, renderer.output_index, True))
+                audio = renderer.render(block)
+                if snap_serial != seek_serial:
+                    seek_serial = snap_serial
+                    shown = self._seek_shown
+                    if shown is not None and shown[1] is None:
+                        self._seek_shown = (shown[0], ring_index)
+                if target != gain:  # fade over this block
+                    audio *= ramp_up if target > gain else ramp_up[::-1] - 1.0 / block
+                    gain = target
+                output.write(audio)
+        except Exception as exc:  # the device vanished or the stream died: stop cleanly
+            self._error = f"playback stopped: {exc}"
+            self._playing = False
+
+    def _watch_manifest(self) -> None:
+        """Off the audio path: pick up regions separation has finished meanwhile."""
+        while not self._stop.wait(MANIFEST_POLL_S):
+            try:
+                self.song.reload()
+            except (OSError, ValueError):
+                continue  # being replaced right now: next time
+            renderer = self._renderer
+            if renderer is not None:
+                renderer.set_ready_ranges(self.song.manifest.ready_ranges())
+            if self.song.manifest.complete:
+                return

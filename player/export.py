@@ -1,0 +1,153 @@
+"""Backing tracks to files, through the same Renderer as live playback (what you export is
+what you heard). Files appear whole or not at all (temporary name, then rename)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import soundfile as sf
+
+from separation.atomic import atomic_path
+from separation.errors import UserError, describe_os_error
+
+from .controls import Controls
+from .render import Renderer
+
+# extension -> (libsndfile format, subtype)
+FORMATS = {
+    ".wav": ("WAV", "FLOAT"),
+    ".flac": ("FLAC", "PCM_24"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+}
+CHUNK_FRAMES = 1 << 15
+
+
+def check_output_path(out_path: Path) -> tuple[str, str]:
+    """The (format, subtype) for out_path; UserError for an unknown extension or missing folder."""
+    out_path = Path(out_path)
+    fmt = FORMATS.get(out_path.suffix.lower())
+    if fmt is None:
+        raise UserError(f"cannot write {out_path.name}: unknown extension "
+                        f"{out_path.suffix or '(none)'} (use {', '.join(FORMATS)})")
+    folder = out_path.parent
+    if not folder.is_dir():
+        raise UserError(f"cannot write {out_path}: folder {folder} does not exist")
+    if out_path.is_dir():
+        raise UserError(f"cannot write {out_path}: it is a folder")
+    return fmt
+
+
+def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, end_s) -> Controls:
+    controls = Controls.for_song(song)
+    stems = controls.stems
+    for name in [*without, *(only or ()), *gains_db]:
+        controls.gain_db(name)  # UserError for unknown stems, before any work
+    if only is not None and without:
+        raise UserError("give either the stems to leave out or the only ones to keep, not both")
+    for name in stems:
+        muted = name in without or (only is not None and name not in only)
+        controls.set_mute(name, muted)
+    for name, db in gains_db.items():
+        controls.set_gain_db(name, db)
+    controls.set_tempo(tempo)
+    controls.set_pitch(pitch_semitones)
+    start_s, end_s = _span(controls, start_s, end_s)
+    controls.seek(start_s)
+    return controls
+
+
+def _span(controls: Controls, start_s, end_s) -> tuple[float, float]:
+    duration_s = controls.duration_s
+    start_s = 0.0 if start_s is None else float(start_s)
+    end_s = duration_s if end_s is None else float(end_s)
+    if not 0.0 <= start_s < duration_s:
+        raise UserError(f"start {start_s:g} s is outside the song (0-{duration_s:.3f} s)")
+    if end_s <= start_s:
+        raise UserError(f"end ({end_s:g} s) must come after start ({start_s:g} s)")
+    return start_s, min(end_s, duration_s)
+
+
+def output_frames(song, tempo: float, start_s: float | None, end_s: float | None) -> int:
+    """Length of an export: the source span at the song's rate, stretched by the tempo."""
+    rate = song.manifest.sample_rate
+    start_s = start_s or 0.0
+    end_s = song.manifest.duration_s if end_s is None else min(end_s, song.manifest.duration_s)
+    return int(round((round(end_s * rate) - round(start_s * rate)) / tempo))
+
+
+def _write(renderer: Renderer, out_path: Path, fmt: tuple[str, str], frames: int,
+           progress: Callable[[float], None] | None, done_before: int, total: int) -> None:
+    try:
+        with atomic_path(out_path) as tmp:
+            with sf.SoundFile(tmp, "w", samplerate=renderer.out_rate, channels=renderer.channels,
+                              format=fmt[0], subtype=fmt[1]) as f:
+                written = 0
+                while written < frames:
+                    n = min(CHUNK_FRAMES, frames - written)
+                    audio = renderer.render(n)
+                    if fmt[1] != "FLOAT":  # integer and lossy formats must not wrap around
+                        np.clip(audio, -1.0, 1.0, out=audio)
+                    f.write(audio.T)
+                    written += n
+                    if progress is not None:
+                        progress((done_before + written) / total)
+    except OSError as exc:
+        raise UserError(f"cannot write {out_path}: {describe_os_error(exc, '')}") from None
+    except sf.LibsndfileError as exc:
+        raise UserError(f"cannot write {out_path}: {exc}") from None
+
+
+def export_mix(song, out_path, *, without: Iterable[str] = (), only: Iterable[str] | None = None,
+               gains_db: dict[str, float] | None = None, tempo: float = 1.0,
+               pitch_semitones: float = 0.0, start_s: float | None = None,
+               end_s: float | None = None,
+               progress: Callable[[float], None] | None = None) -> Path:
+    """Render the song (without some stems, or only some) to out_path (.wav .flac .ogg .mp3).
+
+    progress, if given, is called with the fraction done (0..1).
+    """
+    out_path = Path(out_path)
+    fmt = check_output_path(out_path)
+    controls = _controls(song, tuple(without), None if only is None else tuple(only),
+                         dict(gains_db or {}), tempo, pitch_semitones, start_s, end_s)
+    frames = output_frames(song, tempo, start_s, end_s)
+    _write(Renderer(song, controls), out_path, fmt, frames, progress, 0, frames)
+    return out_path
+
+
+def export_stems(song, out_dir, *, without: Iterable[str] = (), only: Iterable[str] | None = None,
+                 gains_db: dict[str, float] | None = None, tempo: float = 1.0,
+                 pitch_semitones: float = 0.0, start_s: float | None = None,
+                 end_s: float | None = None, progress: Callable[[float], None] | None = None,
+                 extension: str = ".wav") -> list[Path]:
+    """Each chosen stem (tempo and pitch applied) as its own file <out_dir>/<stem><extension>.
+
+    out_dir is created if its parent exists.
+    """
+    out_dir = Path(out_dir)
+    extension = extension if extension.startswith(".") else f".{extension}"
+    if not out_dir.is_dir():
+        if not out_dir.parent.is_dir():
+            raise UserError(f"cannot write stems to {out_dir}: folder {out_dir.parent} does not exist")
+        try:
+            os.mkdir(out_dir)
+        except OSError as exc:
+            raise UserError(f"cannot create {out_dir}: {describe_os_error(exc, '')}") from None
+    without, only = tuple(without), None if only is None else tuple(only)
+    base = _controls(song, without, only, dict(gains_db or {}), tempo, pitch_semitones,
+                     start_s, end_s)
+    chosen = [s for s in base.stems if not base.muted(s)]
+    fmt = check_output_path(out_dir / f"{chosen[0] if chosen else 'stem'}{extension}")
+    frames = output_frames(song, tempo, start_s, end_s)
+    paths = []
+    for k, stem in enumerate(chosen):
+        controls = _controls(song, (), (stem,), dict(gains_db or {}), tempo, pitch_semitones,
+                             start_s, end_s)
+        path = out_dir / f"{stem}{extension}"
+        _write(Renderer(song, controls), path, fmt, frames, progress, k * frames,
+               max(1, len(chosen) * frames))
+        paths.append(path)
+    return paths

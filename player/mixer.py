@@ -1,0 +1,76 @@
+"""Stems to one mix: read source frames from memory-mapped stems, apply per-stem gains ramped
+over the block (click-free), sum.
+
+Where separation has not finished a region yet, the stems there are not final: the original
+mix plays instead. The mix is one more "source" row with the master gain, so a region
+switches between stems and mix inside the same sum.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from separation import wavfile
+
+
+class StemMixer:
+    def __init__(self, song):
+        m = song.manifest
+        self.stems = list(m.sources)
+        self.channels = m.channels
+        self.frames = m.frames
+        # (frames, channels) read-only maps: opening costs nothing that grows with the song.
+        self.sources = [wavfile.open_memmap(song.stem_path(s)) for s in self.stems]
+        self.sources.append(wavfile.open_memmap(song.mix_path))
+        self.ready_ranges: tuple[tuple[int, int], ...] = tuple(m.ready_ranges())
+        self._gains = None  # gains applied at the end of the last block: ramps start there
+        self.peaks = np.zeros(len(self.stems), np.float32)  # post-fader, for meters
+
+    @property
+    def source_count(self) -> int:
+        return len(self.sources)
+
+    def read(self, stack: np.ndarray, at: int, start_frame: int, length: int) -> None:
+        """Copy source frames [start_frame, start_frame+length) into stack[:, at:at+length].
+
+        stack is (sources, frames, channels). Stems only where ready, the mix elsewhere;
+        zeros beyond the song's end.
+        """
+        stack[:, at:at + length] = 0.0
+        end_frame = min(start_frame + length, self.frames)
+        if end_frame <= start_frame:
+            return
+        stems_end = len(self.stems)
+        cursor = start_frame
+        for ready_start, ready_end in self.ready_ranges:
+            if ready_end <= cursor:
+                continue
+            if ready_start >= end_frame:
+                break
+            if ready_start > cursor:
+                self._copy(stack, stems_end, stems_end + 1, at, cursor, start_frame, ready_start)
+            lo, hi = max(cursor, ready_start), min(end_frame, ready_end)
+            self._copy(stack, 0, stems_end, at, lo, start_frame, hi)
+            cursor = hi
+        if cursor < end_frame:
+            self._copy(stack, stems_end, stems_end + 1, at, cursor, start_frame, end_frame)
+
+    def _copy(self, stack, first, last, at, lo, start_frame, hi):
+        dst = at + lo - start_frame
+        for k in range(first, last):
+            stack[k, dst:dst + hi - lo] = self.sources[k][lo:hi]
+
+    def mix(self, stack: np.ndarray, target_gains: np.ndarray, meter: bool = False) -> np.ndarray:
+        """Sum stack (sources, frames, channels) with gains ramping linearly from the last
+        block's gains to target_gains (sources, channels) over this block -> (channels, frames)."""
+        n = stack.shape[1]
+        start = self._gains if self._gains is not None else target_gains
+        steady = np.einsum("snc,sc->cn", stack, start, dtype=np.float32)
+        if not np.array_equal(start, target_gains):
+            ramp = np.arange(1, n + 1, dtype=np.float32) / n
+            change = np.einsum("snc,sc->cn", stack, target_gains - start, dtype=np.float32)
+            steady += change * ramp
+        self._gains = target_gains
+        if meter:
+            level = np.abs(stack[:-1]).max(axis=(1, 2)) * np.abs(target_gains[:-1]).max(axis=1)
+            np.maximum(self.peaks * 0.9, level, out=self.peaks)
+        return steady

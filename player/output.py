@@ -1,0 +1,116 @@
+"""The output device: a single-producer ring buffer that a real-time callback copies out of.
+
+rtmixer's callback is C (it never takes the GIL, so nothing in Python can delay it): the
+producer writes into a PortAudio ring buffer, the callback reads it. rtmixer ends its ring
+"action" when the ring runs dry; that is an underflow: count it and start the ring again.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from separation.errors import UserError
+
+
+def _sd():
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # no PortAudio library on this system
+        raise UserError(f"no audio output: PortAudio is missing ({exc})") from None
+    return sd
+
+
+def output_device_info(device=None) -> dict:
+    """sounddevice's description of the output device (default when None); UserError if none."""
+    sd = _sd()
+    try:
+        info = sd.query_devices(device, kind="output")
+    except (ValueError, sd.PortAudioError) as exc:
+        what = "no audio output device found" if device is None else f"no output device {device!r}"
+        raise UserError(f"{what} ({exc}); see 'woodshed devices'") from None
+    if info["max_output_channels"] < 1:
+        raise UserError(f"device {device!r} has no outputs; see 'woodshed devices'")
+    return info
+
+
+def choose_rate(device, channels: int, song_rate: int) -> int:
+    """The song's rate when the device takes it, else the device's own (we resample)."""
+    sd = _sd()
+    try:
+        sd.check_output_settings(device=device, channels=channels, samplerate=song_rate,
+                                 dtype="float32")
+        return song_rate
+    except (ValueError, sd.PortAudioError):
+        return int(output_device_info(device)["default_samplerate"])
+
+
+class RingOutput:
+    """An open output stream fed through a ring of ``ring_blocks`` blocks."""
+
+    def __init__(self, device, channels: int, sample_rate: int, blocksize: int = 256,
+                 ring_blocks: int = 8):
+        import rtmixer
+
+        sd = _sd()
+        info = output_device_info(device)
+        self.device_name = info["name"]
+        self.channels = channels
+        self.sample_rate = sample_rate
+        self.blocksize = blocksize
+        ring_frames = 1 << int(np.ceil(np.log2(blocksize * ring_blocks)))  # power of two
+        try:
+            self._stream = rtmixer.Mixer(device=device, channels=channels, samplerate=sample_rate,
+                                         blocksize=blocksize, latency="low")
+        except (ValueError, sd.PortAudioError) as exc:
+            raise UserError(f"cannot open output device {info['name']!r}: {exc}") from None
+        self._ring = rtmixer.RingBuffer(channels * 4, ring_frames)
+        self._interleaved = np.zeros((ring_frames, channels), np.float32)
+        self._action = None
+        self.written_frames = 0
+        self.underflows = 0
+
+    # --- producer side ------------------------------------------------------
+    def start(self) -> None:
+        self._stream.start()
+        self._restart_ring()
+
+    def space(self) -> int:
+        """Frames the ring can take now."""
+        return self._ring.write_available
+
+    def buffered(self) -> int:
+        """Frames written but not yet taken by the callback."""
+        return self._ring.read_available
+
+    def write(self, block: np.ndarray) -> None:
+        """block is (channels, frames) with frames <= space()."""
+        n = block.shape[1]
+        buf = self._interleaved[:n]
+        buf[:] = block.T
+        written = self._ring.write(buf)
+        self.written_frames += written
+
+    def check(self) -> None:
+        """Restart the ring if the callback ran it dry (an underflow)."""
+        if self._action is not None and self._action not in self._stream.actions:
+            self.underflows += 1
+            self._restart_ring()
+
+    def _restart_ring(self) -> None:
+        if self._ring.read_available == 0:  # never hand the callback an empty ring
+            self.write(np.zeros((self.channels, self.blocksize), np.float32))
+        self._action = self._stream.play_ringbuffer(self._ring)
+
+    @property
+    def active(self) -> bool:
+        return bool(self._stream.active)
+
+    @property
+    def latency_s(self) -> float:
+        """Device latency: from the callback handing a frame over to it being heard."""
+        return float(self._stream.latency)
+
+    def close(self) -> None:
+        try:
+            self._stream.abort()
+        finally:
+            self._stream.close()

@@ -1,0 +1,243 @@
+"""The one render path: stems -> mix -> stretcher -> resampler, for live playback and export.
+
+    playhead (loops, seeks) -> StemMixer (gains, ramps) -> Stretcher (tempo, pitch) -> soxr
+    source frames              "mix stream"                 "post" frames at song rate    out rate
+
+At 1.0x and 0 semitones the stretcher is bypassed (no latency, no cost). Entering or leaving
+the bypass crossfades between the plain mix and the stretched mix, aligned so the playhead
+stays continuous: on entry the stretcher restarts at the frame the bypass would play next;
+on exit the bypass resumes at the frame the stretcher was outputting.
+
+Positions: two small timelines map an output frame back to the source frame in it
+(post frame -> mix-stream frame through the tempo, mix-stream frame -> source frame through
+loop wraps and seeks), so the playhead is the frame being output, stretcher latency included.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+import numpy as np
+import soxr
+
+from .controls import Controls
+from .mixer import StemMixer
+from .playhead import Playhead
+from .stretch import MAX_FEED_FRAMES, Stretcher
+
+BLOCK_FRAMES = 256           # mixing block while bypassed
+BYPASS_FADE_S = 0.010        # crossfade entering / leaving the stretcher
+_TIMELINE_ENTRIES = 2048
+
+
+class Renderer:
+    def __init__(self, song, controls: Controls | None = None, out_rate: int | None = None,
+                 meter: bool = False):
+        m = song.manifest
+        self.song = song
+        self.controls = controls if controls is not None else Controls.for_song(song)
+        self.sample_rate = m.sample_rate
+        self.out_rate = int(out_rate or m.sample_rate)
+        self.channels = m.channels
+        self.meter = meter
+        self.mixer = StemMixer(song)
+        self.playhead = Playhead(self.sample_rate)
+        self._stack = np.zeros((self.mixer.source_count, MAX_FEED_FRAMES, self.channels), np.float32)
+        self._fade_stack = np.zeros_like(self._stack)
+        self._seek_serial = None            # None: the first block starts at the seek target
+        self._stretcher: Stretcher | None = None
+        self._stretching = False
+        self._fade_frames = max(1, int(round(BYPASS_FADE_S * self.sample_rate)))
+        self._fade_in = (np.arange(1, self._fade_frames + 1, dtype=np.float32)
+                         / (self._fade_frames + 1))
+        # timelines (see module doc); deques so the UI thread can read while we append
+        self._mix_index = 0
+        self._mix_anchors: deque = deque(maxlen=_TIMELINE_ENTRIES)    # (mix_index, source_frame)
+        self._post_index = 0
+        self._post_anchors: deque = deque(maxlen=_TIMELINE_ENTRIES)   # (post, mix_index, mix/post)
+        self._stretch_mix_pos = 0.0          # mix-stream frame of the stretcher's next output
+        self._resampler = None
+        if self.out_rate != self.sample_rate:
+            self._resampler = soxr.ResampleStream(self.sample_rate, self.out_rate, self.channels,
+                                                  dtype="float32", quality="HQ")
+        self._out_chunks: deque = deque()
+        self._out_offset = 0                 # frames of _out_chunks[0] already returned
+        self._out_buffered = 0
+        self._out_index = 0                  # frames returned by render() so far
+        self._lock = threading.Lock()        # render() is for one thread at a time
+
+    # --- public -----------------------------------------------------------------
+    def render(self, frames: int) -> np.ndarray:
+        """The next ``frames`` output frames, (channels, frames) float32 at out_rate."""
+        with self._lock:
+            while self._out_buffered < frames:
+                self._produce()
+            out = np.empty((self.channels, frames), np.float32)
+            filled = 0
+            while filled < frames:
+                chunk = self._out_chunks[0]
+                take = min(frames - filled, chunk.shape[1] - self._out_offset)
+                out[:, filled:filled + take] = chunk[:, self._out_offset:self._out_offset + take]
+                filled += take
+                self._out_offset += take
+                if self._out_offset == chunk.shape[1]:
+                    self._out_chunks.popleft()
+                    self._out_offset = 0
+            self._out_buffered -= frames
+            self._out_index += frames
+            return out
+
+    @property
+    def output_index(self) -> int:
+        """Output frames returned by render() so far."""
+        return self._out_index
+
+    @property
+    def position_frame(self) -> float:
+        """Source frame in the next output frame render() returns (stretcher latency included)."""
+        return self.source_frame_at(self._out_index)
+
+    def source_frame_at(self, output_index: float) -> float:
+        """Source frame heard in output frame ``output_index`` (recent frames only)."""
+        post = output_index * self.sample_rate / self.out_rate
+        post_anchors = list(self._post_anchors)
+        mix_anchors = list(self._mix_anchors)
+        if not post_anchors or not mix_anchors:
+            snap = self.controls.snapshot
+            return float(snap.seek_frame if self._seek_serial is None else self.playhead.frame)
+        mix = _follow(post_anchors, post)
+        return _follow([(i, s, 1.0) for i, s in mix_anchors], mix)
+
+    @property
+    def stretching(self) -> bool:
+        return self._stretching
+
+    def levels(self) -> dict[str, float]:
+        return dict(zip(self.mixer.stems, self.mixer.peaks.tolist()))
+
+    def set_ready_ranges(self, ranges) -> None:
+        """Frames where stems are final (from a reloaded manifest); elsewhere the mix plays."""
+        self.mixer.ready_ranges = tuple((int(a), int(b)) for a, b in ranges)
+
+    # --- producing -------------------------------------------------------------
+    def _produce(self) -> None:
+        snap = self.controls.snapshot
+        if snap.stretching and not self._stretching:
+            self._enter_stretch(snap)
+        elif self._stretching and not snap.stretching:
+            self._leave_stretch()
+        elif self._stretching:
+            self._stretch_step(snap)
+        else:
+            start = self._mix_index
+            self._emit(self._mix(BLOCK_FRAMES), start, 1.0)
+
+    def _mix(self, n: int) -> np.ndarray:
+        """The next n frames of the mix stream (n <= MAX_FEED_FRAMES)."""
+        snap = self.controls.snapshot
+        if snap.seek_serial != self._seek_serial:
+            self.playhead.jump(snap.seek_frame, splice=self._seek_serial is not None)
+            self._seek_serial = snap.seek_serial
+        pieces, fades = self.playhead.advance(n, snap.loop_frames)
+        stack = self._stack[:, :n]
+        for piece in pieces:
+            self.mixer.read(stack, piece.at, piece.start_frame, piece.length)
+            self._mix_anchors.append((self._mix_index + piece.at, piece.start_frame))
+        for fade in fades:
+            old = self._fade_stack[:, :fade.length]
+            self.mixer.read(old, 0, fade.start_frame, fade.length)
+            new = stack[:, fade.at:fade.at + fade.length]
+            w = fade.weights[None, :, None]
+            new *= 1.0 - w
+            new += old * w
+        self._mix_index += n
+        return self.mixer.mix(stack, snap.stem_gains, self.meter)
+
+    def _emit(self, chunk: np.ndarray, mix_start: float, mix_per_post: float) -> None:
+        """Queue post-stretch frames (song rate) for output, with where they came from."""
+        n = chunk.shape[1]
+        if n == 0:
+            return
+        self._post_anchors.append((self._post_index, mix_start, mix_per_post))
+        self._post_index += n
+        if self._resampler is not None:
+            chunk = self._resampler.resample_chunk(np.ascontiguousarray(chunk.T)).T
+            if chunk.shape[1] == 0:
+                return
+        self._out_chunks.append(chunk)
+        self._out_buffered += chunk.shape[1]
+
+    # --- stretching ------------------------------------------------------------
+    def _stretch_step(self, snap) -> None:
+        self._stretcher.set(snap.tempo, snap.pitch_semitones)
+        self._stretcher.feed(self._mix(max(self._stretcher.frames_wanted(), 128)))
+        out = self._stretcher.take()
+        if out is not None:
+            self._emit(out, self._stretch_mix_pos, snap.tempo)
+            self._stretch_mix_pos += out.shape[1] * snap.tempo
+
+    def _enter_stretch(self, snap) -> None:
+        if self._stretcher is None:
+            self._stretcher = Stretcher(self.sample_rate, self.channels)
+        st = self._stretcher
+        st.restart()
+        st.set(snap.tempo, snap.pitch_semitones)
+        mix_start = self._mix_index
+        plain, stretched = [], []
+        plain_frames = stretched_frames = 0
+        while stretched_frames < self._fade_frames:
+            block = self._mix(max(st.frames_wanted(), 128))
+            if plain_frames < self._fade_frames:
+                plain.append(block)
+                plain_frames += block.shape[1]
+            st.feed(block)
+            out = st.take()
+            if out is not None:
+                stretched.append(out)
+                stretched_frames += out.shape[1]
+        out = np.concatenate(stretched, axis=1)
+        was = np.concatenate(plain, axis=1)[:, :self._fade_frames]
+        _crossfade(out[:, :self._fade_frames], was, self._fade_in)
+        self._stretch_mix_pos = float(mix_start)
+        self._emit(out, self._stretch_mix_pos, snap.tempo)
+        self._stretch_mix_pos += out.shape[1] * snap.tempo
+        self._stretching = True
+
+    def _leave_stretch(self) -> None:
+        st = self._stretcher
+        # What the stretcher still owes (its latency holds older audio): the fade-out side.
+        owed, owed_frames = [], 0
+        while owed_frames < self._fade_frames:
+            st.feed(np.zeros((self.channels, max(st.frames_wanted(), 128)), np.float32))
+            out = st.take()
+            if out is not None:
+                owed.append(out)
+                owed_frames += out.shape[1]
+        was = np.concatenate(owed, axis=1)[:, :self._fade_frames]
+        resume_frame = self._source_at_mix(self._stretch_mix_pos)
+        self.playhead.jump(int(round(resume_frame)), splice=False)
+        self._stretching = False
+        start = self._mix_index
+        block = self._mix(max(BLOCK_FRAMES, self._fade_frames))
+        _crossfade(block[:, :self._fade_frames], was, self._fade_in)
+        self._emit(block, start, 1.0)
+
+    def _source_at_mix(self, mix_index: float) -> float:
+        return _follow([(i, s, 1.0) for i, s in self._mix_anchors], mix_index)
+
+
+def _follow(anchors: list, x: float) -> float:
+    """Piecewise-linear map through anchors (x0, y0, slope), sorted by x0: the last anchor
+    at or before x decides."""
+    for x0, y0, slope in reversed(anchors):
+        if x0 <= x:
+            return y0 + (x - x0) * slope
+    x0, y0, _ = anchors[0]
+    return float(y0)
+
+
+def _crossfade(new: np.ndarray, old: np.ndarray, fade_in: np.ndarray) -> None:
+    """In place: new fades in while old fades out (linear: never louder than either)."""
+    n = min(new.shape[1], old.shape[1])
+    new[:, :n] *= fade_in[:n]
+    new[:, :n] += old[:, :n] * (1.0 - fade_in[:n])
