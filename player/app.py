@@ -1,0 +1,47 @@
+"""Start the practice window: a Qt application, a dark theme, one MainWindow."""
+from __future__ import annotations
+
+import sys
+
+APP_STYLE = """
+QWidget { font-size: 12px; }
+QToolButton { padding: 4px 8px; }
+QToolButton:checked { background: #6e5a10; }
+QPushButton#mute:checked { background: #b34040; color: white; }
+QPushButton#solo:checked { background: #b39a10; color: black; }
+"""
+
+
+def make_application(argv: list[str] | None = None):
+    from PyQt6.QtGui import QColor, QPalette
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("Woodshed")
+    app.setOrganizationName("woodshed")
+    app.setStyle("Fusion")
+    palette = QPalette()
+    for role, colour in ((QPalette.ColorRole.Window, "#20252c"), (QPalette.ColorRole.WindowText, "#e6edf3"),
+                         (QPalette.ColorRole.Base, "#161b22"), (QPalette.ColorRole.AlternateBase, "#20252c"),
+                         (QPalette.ColorRole.Text, "#e6edf3"), (QPalette.ColorRole.Button, "#2d333b"),
+                         (QPalette.ColorRole.ButtonText, "#e6edf3"), (QPalette.ColorRole.Highlight, "#1f6feb"),
+                         (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.ToolTipBase, "#2d333b"),
+                         (QPalette.ColorRole.ToolTipText, "#e6edf3"), (QPalette.ColorRole.PlaceholderText, "#8b949e")):
+        palette.setColor(role, QColor(colour))
+    app.setPalette(palette)
+    app.setStyleSheet(APP_STYLE)
+    return app
+
+
+def run(song: str | None = None, demo: bool = False) -> int:
+    """Open the window (on a song, or the demo) and run until it closes."""
+    app = make_application()
+    from player.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if demo:
+        window.open_demo()
+    elif song:
+        window.open_path(song)
+    return app.exec()

@@ -1,0 +1,289 @@
+"""The practice window: menus, the open song's view, the library, errors, and what it remembers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QSettings, Qt, QTimer
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
+                             QVBoxLayout, QWidget)
+
+from separation import cache
+
+from . import shortcuts
+from .banner import Banner
+from .library import LibraryDialog, LibraryTable
+from .loading import LoadedSong, cached_song_at, check_readable, load_cached, start_engine
+from .session import data_dir, save_session
+from .song_view import SongView
+from .tasks import Tasks, describe_error
+
+APP_NAME = "Woodshed"
+MAX_RECENT = 10
+SESSION_SAVE_DELAY_MS = 1000  # write the session a moment after the last change, not per tick
+AUDIO_FILTER = "Songs (*.mp3 *.wav *.flac *.ogg *.opus *.m4a *.aac *.aiff *.aif *.mp4 *.webm);;All files (*)"
+
+
+def settings() -> QSettings:
+    """Window geometry and recent songs, in the same data folder as the sessions."""
+    return QSettings(str(data_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, with_engine: bool = True):
+        super().__init__()
+        self.with_engine = with_engine
+        self.setWindowTitle(APP_NAME)
+        self.setAcceptDrops(True)
+        self.tasks = Tasks(self)
+        self.song_view: SongView | None = None
+        self.loading = False
+
+        self.banner = Banner()
+        self.banner.action_clicked.connect(self._banner_action)
+        self.welcome = self._welcome_page()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._menus()
+        self.shortcuts = shortcuts.install(self, self.do)
+        self.save_timer = QTimer(self)
+        self.save_timer.setSingleShot(True)
+        self.save_timer.setInterval(SESSION_SAVE_DELAY_MS)
+        self.save_timer.timeout.connect(self.save_session_soon)
+
+        geometry = settings().value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 720)
+        self.refresh_library()
+
+    # --- building --------------------------------------------------------------
+    def _welcome_page(self) -> QWidget:
+        page = QWidget()
+        hint = QLabel("<h2>Woodshed</h2><p>Open a song (Ctrl+O), drop a file on this window, "
+                      "or double-click a song you have already separated:</p>")
+        hint.setWordWrap(True)
+        self.library = LibraryTable()
+        self.library.song_chosen.connect(self.open_song)
+        layout = QVBoxLayout(page)
+        layout.addWidget(hint)
+        layout.addWidget(self.library, 1)
+        return page
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self._action(file_menu, "&Library…", self.show_library)
+        self._action(file_menu, "Open the &demo song", self.open_demo)
+        file_menu.addSeparator()
+        self.export_action = self._action(file_menu, "&Export backing track…", self.export_dialog,
+                                          "Ctrl+E")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Shortcuts", self.show_shortcuts, "F1")
+        self._action(help_menu, "&About Woodshed", self.show_about)
+        self._fill_recent()
+
+    def _action(self, menu, text, slot, key=None) -> QAction:
+        action = QAction(text, self)
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+        action.triggered.connect(lambda _=False: slot())
+        menu.addAction(action)
+        return action
+
+    # --- shortcuts ---------------------------------------------------------------
+    def do(self, action: str, arg=None) -> None:
+        """A keyboard action: the window's own, or the open song's."""
+        if hasattr(self, action) and action in ("open_dialog",):
+            getattr(self, action)()
+            return
+        view = self.song_view
+        if view is None:
+            return
+        if action == "nudge_tempo":
+            view.transport.nudge_tempo(arg)
+        elif arg is None:
+            getattr(view, action)()
+        else:
+            getattr(view, action)(arg)
+
+    # --- opening -------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a song", str(Path.home()), AUDIO_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path) -> None:
+        def work():
+            p = check_readable(Path(path))
+            song = cached_song_at(p)
+            if song is None:
+                from .separating import start_separation
+                return start_separation(p, self.with_engine)
+            return load_cached(song, self.with_engine)
+        self._load(work, recent=str(path))
+
+    def open_song(self, song) -> None:
+        self._load(lambda: load_cached(song, self.with_engine), recent=str(song.dir))
+
+    def open_demo(self) -> None:
+        def work():
+            from player.app_demo import import_demo
+            return load_cached(import_demo(), self.with_engine)
+        self._load(work)
+
+    def _load(self, work, recent: str | None = None) -> None:
+        self.loading = True
+        self.statusBar().showMessage("Opening…")
+        self.tasks.run(work, lambda loaded: self._show(loaded, recent), self._load_failed, "open")
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.loading = False
+        self.statusBar().clearMessage()
+        self.show_error(describe_error(exc))
+
+    def _show(self, loaded: LoadedSong, recent: str | None) -> None:
+        self.loading = False
+        self.statusBar().clearMessage()
+        self.close_song()
+        view = SongView(loaded.song, loaded.engine, loaded.session)
+        view.error.connect(self.show_error)
+        view.session_changed.connect(self.save_timer.start)
+        self.song_view = view
+        self.stack.addWidget(view)
+        self.stack.setCurrentWidget(view)
+        self.setWindowTitle(f"{loaded.song.manifest.title} — {APP_NAME}")
+        self.banner.hide()
+        if loaded.engine_error and self.with_engine:
+            self.show_error(loaded.engine_error, action="Retry audio")
+        if recent:
+            self.add_recent(recent)
+        self.on_song_shown(loaded)
+
+    def on_song_shown(self, loaded: LoadedSong) -> None:
+        """Hook for separation progress (see separating.py)."""
+
+    def close_song(self) -> None:
+        view = self.song_view
+        if view is None:
+            return
+        self.save_session_now()
+        self.song_view = None
+        view.close_engine()
+        self.stack.removeWidget(view)
+        view.deleteLater()
+
+    # --- session memory ------------------------------------------------------------
+    def save_session_soon(self) -> None:
+        """Write the session in the background (the UI thread does no file I/O)."""
+        view = self.song_view
+        if view is None:
+            return
+        key, data = view.song.key, view.snapshot_session()
+        text_session = type(data).from_json(data.to_json())  # a copy the UI can't change meanwhile
+        self.tasks.run(lambda: save_session(key, text_session), None,
+                       lambda exc: self.show_error(f"could not save the session: {describe_error(exc)}"),
+                       "save-session")
+
+    def save_session_now(self) -> None:
+        view = self.song_view
+        if view is not None:
+            self.save_timer.stop()
+            thread = None
+            key, data = view.song.key, view.snapshot_session()
+            thread = self.tasks.run(lambda: save_session(key, data), name="save-session")
+            thread.join(timeout=2.0)  # closing: wait for the small write to land
+
+    # --- recent songs and library ---------------------------------------------------
+    def recent(self) -> list[str]:
+        value = settings().value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def add_recent(self, path: str) -> None:
+        items = [path, *[p for p in self.recent() if p != path]][:MAX_RECENT]
+        settings().setValue("recent", items)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent():
+            action = self.recent_menu.addAction(Path(path).name or path)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(self.recent()))
+
+    def refresh_library(self, then=None) -> None:
+        def done(songs):
+            self.library.set_songs(songs)
+            if then:
+                then(songs)
+        self.tasks.run(cache.list_songs, done, lambda exc: self.show_error(describe_error(exc)),
+                       "library")
+
+    def show_library(self) -> None:
+        def show(songs):
+            dialog = LibraryDialog(songs, self)
+            dialog.table.song_chosen.connect(self.open_song)
+            dialog.open()
+        self.refresh_library(show)
+
+    # --- dialogs ---------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        shortcuts.ShortcutsDialog(self).open()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Woodshed", "<b>Woodshed</b> — a practice player: separate a song "
+                          "into stems, then loop, slow down and mute them live.<br>GPL-3.0-or-later.")
+
+    def export_dialog(self) -> None:
+        if self.song_view is None:
+            self.show_error("Open a song first, then export a backing track from it.")
+            return
+        from .export_dialog import ExportDialog
+        ExportDialog(self.song_view, self.tasks, self).open()
+
+    # --- errors ------------------------------------------------------------------------
+    def show_error(self, text: str, action: str | None = None) -> None:
+        self.banner.show_message(text, action)
+
+    def _banner_action(self, action: str) -> None:
+        if action == "Retry audio" and self.song_view is not None:
+            view = self.song_view
+            self.banner.hide()
+
+            def attached(result):
+                engine, error = result
+                if error:
+                    self.show_error(error, action="Retry audio")
+                elif self.song_view is view:
+                    view.engine = engine
+                    view.apply_session(view.session)
+            self.tasks.run(lambda: start_engine(view.song), attached, name="engine")
+
+    # --- drag and drop -----------------------------------------------------------------
+    def dragEnterEvent(self, ev):
+        if ev.mimeData().hasUrls():
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev):
+        urls = [u for u in ev.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            ev.acceptProposedAction()
+            self.open_path(urls[0].toLocalFile())
+
+    # --- closing ------------------------------------------------------------------------
+    def closeEvent(self, ev):
+        settings().setValue("geometry", self.saveGeometry())
+        self.close_song()
+        super().closeEvent(ev)

@@ -1,0 +1,312 @@
+"""Everything about one open song: transport, mix overview, stem strips beside their lanes,
+saved loops. Wires each control to the engine and keeps the session (what is remembered).
+"""
+from __future__ import annotations
+
+import copy
+
+from PyQt6.QtCore import QTimer, pyqtSignal
+from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtCore import Qt
+
+from separation.errors import UserError
+
+from .colours import stem_colour
+from .loops_panel import LoopsPanel
+from .session import SavedLoop, Session
+from .stem_strip import Fader, StemStrip
+from .transport import Transport
+from .waveform import Waveforms
+
+UI_REFRESH_MS = 33  # playhead, time and meters at ~30 frames a second
+MIN_LOOP_S = 0.1
+SEEK_STEP_S = 5.0
+NUDGE_STEP_S = 1.0
+DEFAULT_LOOP_S = 4.0
+
+
+class SongView(QWidget):
+    error = pyqtSignal(str)
+    session_changed = pyqtSignal()
+    position_moved = pyqtSignal(float, float)  # separation follows: where the musician listens
+
+    def __init__(self, song, engine, session: Session | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.song = song
+        self.engine = engine  # None when no audio device could be opened
+        self.session = session or Session()
+        self.duration_s = song.manifest.duration_s
+        self.stems = list(song.manifest.sources)
+
+        self.transport = Transport()
+        self.waveforms = Waveforms(song, self)
+        self.loops = LoopsPanel()
+        self.strips: dict[str, StemStrip] = {}
+        self.master = Fader()
+        self.master.setToolTip("Master volume (double-click: 0 dB)")
+        self.master.setObjectName("master")
+
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(2)
+        mix_box = QWidget()
+        mix_box.setFixedWidth(250)
+        mix_layout = QVBoxLayout(mix_box)
+        mix_layout.setContentsMargins(6, 2, 4, 2)
+        mix_label = QLabel("Mix · master")
+        mix_label.setStyleSheet(f"color: {stem_colour('mix')}; font-weight: bold;")
+        mix_layout.addWidget(mix_label)
+        mix_layout.addWidget(self.master)
+        grid.addWidget(mix_box, 0, 0)
+        grid.addWidget(self.waveforms.overview, 0, 1)
+        for row, name in enumerate(self.stems, start=1):
+            strip = StemStrip(name, stem_colour(name, row - 1), row)
+            self.strips[name] = strip
+            grid.addWidget(strip, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(self.waveforms.lanes[name], row, 1)
+            grid.setRowStretch(row, 1)
+        grid.setColumnStretch(1, 1)
+        lanes = QWidget()
+        lanes.setLayout(grid)
+        lanes.setMinimumHeight(48 + 70 * len(self.stems))
+        scroll = QScrollArea()
+        scroll.setWidget(lanes)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(self.loops)
+        split.setStretchFactor(0, 1)
+        split.setSizes([1000, 200])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.transport)
+        layout.addWidget(split, 1)
+
+        self._connect()
+        self.apply_session(self.session)
+        self.timer = QTimer(self)
+        self.timer.setInterval(UI_REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self.refresh()
+
+    # --- wiring --------------------------------------------------------------
+    def _connect(self) -> None:
+        t = self.transport
+        t.play_toggled.connect(self.toggle_play)
+        t.stop_clicked.connect(self.stop)
+        t.skip.connect(self.skip)
+        t.loop_toggled.connect(self.set_loop_enabled)
+        t.tempo_changed.connect(self.set_tempo)
+        t.pitch_changed.connect(self.set_pitch)
+        for strip in self.strips.values():
+            strip.gain_changed.connect(self._gain)
+            strip.mute_changed.connect(self._mute)
+            strip.solo_changed.connect(self._solo)
+            strip.pan_changed.connect(self._pan)
+        self.master.valueChanged.connect(lambda _: self._master(self.master.db))
+        self.waveforms.seek_requested.connect(self.seek)
+        self.waveforms.loop_changed.connect(self.set_loop)
+        self.loops.save_requested.connect(self.save_loop)
+        self.loops.jump_requested.connect(self.jump_to_loop)
+        self.loops.loops_edited.connect(self._loops_edited)
+
+    def _engine(self, method: str, *args):
+        """Call the engine; a refused value becomes a message in the window, not a crash."""
+        if self.engine is None:
+            return None
+        try:
+            return getattr(self.engine, method)(*args)
+        except UserError as exc:
+            self.error.emit(exc.message)
+        except Exception as exc:  # the audio side failed: say so, keep the window alive
+            self.error.emit(f"audio engine: {type(exc).__name__}: {exc}")
+        return None
+
+    def _changed(self) -> None:
+        self.session_changed.emit()
+
+    # --- mixer ---------------------------------------------------------------
+    def _gain(self, stem: str, db: float) -> None:
+        self.session.gains_db[stem] = db
+        self._engine("set_gain_db", stem, db)
+        self._changed()
+
+    def _mute(self, stem: str, on: bool) -> None:
+        self.session.muted = [s for s in self.stems if self.strips[s].mute.isChecked()]
+        self._engine("set_mute", stem, on)
+        self._update_dimming()
+        self._changed()
+
+    def _solo(self, stem: str, on: bool) -> None:
+        self.session.soloed = [s for s in self.stems if self.strips[s].solo.isChecked()]
+        self._engine("set_solo", stem, on)
+        self._update_dimming()
+        self._changed()
+
+    def _pan(self, stem: str, pan: float) -> None:
+        self.session.pans[stem] = pan
+        self._engine("set_pan", stem, pan)
+        self._changed()
+
+    def _master(self, db: float) -> None:
+        self.session.master_db = db
+        self._engine("set_master_db", db)
+        self._changed()
+
+    def _update_dimming(self) -> None:
+        soloed = set(self.session.soloed)
+        for name in self.stems:
+            silent = name in self.session.muted or (bool(soloed) and name not in soloed)
+            self.waveforms.set_dimmed(name, silent)
+
+    def toggle_mute(self, index: int) -> None:
+        if index < len(self.stems):
+            self.strips[self.stems[index]].mute.toggle()
+
+    def toggle_solo(self, index: int) -> None:
+        if index < len(self.stems):
+            self.strips[self.stems[index]].solo.toggle()
+
+    # --- transport -----------------------------------------------------------
+    @property
+    def playing(self) -> bool:
+        return bool(self.engine is not None and self.engine.playing)
+
+    @property
+    def position_s(self) -> float:
+        return float(self.engine.position_s) if self.engine is not None else self.session.position_s
+
+    def toggle_play(self) -> None:
+        self._engine("pause" if self.playing else "play")
+        self.refresh()
+
+    def play(self) -> None:
+        self._engine("play")
+
+    def stop(self) -> None:
+        self._engine("pause")
+        loop = self.waveforms.loop_region_s()
+        self.seek(loop[0] if loop and self.transport.loop.isChecked() else 0.0)
+
+    def skip(self, seconds: float) -> None:
+        self.seek(min(max(0.0, self.position_s + seconds), self.duration_s))
+
+    def seek(self, position_s: float) -> None:
+        position_s = min(max(0.0, position_s), self.duration_s)
+        self._engine("seek", position_s)
+        self.session.position_s = position_s
+        self.waveforms.set_playhead(position_s, playing=False)
+        self.position_moved.emit(position_s, position_s)
+
+    def set_tempo(self, ratio: float) -> None:
+        self.transport.set_tempo(ratio)
+        self.session.tempo = self.transport.tempo
+        self._engine("set_tempo", self.transport.tempo)
+        self._changed()
+
+    def set_pitch(self, semitones: float) -> None:
+        self.session.pitch_semitones = semitones
+        self.transport.set_pitch(semitones)
+        self._engine("set_pitch", semitones)
+        self._changed()
+
+    def reset_tempo_and_pitch(self) -> None:
+        self.set_tempo(1.0)
+        self.set_pitch(0.0)
+
+    # --- loops ---------------------------------------------------------------
+    def set_loop(self, start_s: float, end_s: float, enable: bool = True) -> None:
+        start_s, end_s = max(0.0, start_s), min(self.duration_s, end_s)
+        if end_s - start_s < MIN_LOOP_S:
+            return
+        self.waveforms.show_loop(start_s, end_s)
+        self._engine("set_loop", start_s, end_s)
+        self.session.loop = (start_s, end_s)
+        if enable:
+            self.set_loop_enabled(True)
+        self.position_moved.emit(start_s, end_s)
+        self._changed()
+
+    def set_loop_enabled(self, on: bool) -> None:
+        if on and self.session.loop is None:
+            on = False  # nothing to loop yet
+        self.transport.set_loop_checked(on)
+        self.session.loop_enabled = on
+        self._engine("set_loop_enabled", on)
+        self._changed()
+
+    def toggle_loop(self) -> None:
+        self.set_loop_enabled(not self.transport.loop.isChecked())
+
+    def set_loop_start_here(self) -> None:
+        here = self.position_s
+        end = self.session.loop[1] if self.session.loop else here + DEFAULT_LOOP_S
+        self.set_loop(here, end if end - here >= MIN_LOOP_S else here + DEFAULT_LOOP_S)
+
+    def set_loop_end_here(self) -> None:
+        here = self.position_s
+        start = self.session.loop[0] if self.session.loop else here - DEFAULT_LOOP_S
+        self.set_loop(start if here - start >= MIN_LOOP_S else here - DEFAULT_LOOP_S, here)
+
+    def save_loop(self, name: str | None = None) -> None:
+        if self.session.loop is None:
+            self.error.emit("Draw a loop first: drag across the waveform, or press [ and ].")
+            return
+        self.loops.add(SavedLoop(name or self.loops.next_name(), *self.session.loop))
+
+    def jump_to_loop(self, loop: SavedLoop) -> None:
+        self.set_loop(loop.start_s, loop.end_s)
+        self.seek(loop.start_s)
+        x0, x1 = self.waveforms.view_range_s()
+        if not (x0 <= loop.start_s and loop.end_s <= x1):
+            pad = 0.1 * (loop.end_s - loop.start_s)
+            self.waveforms.set_view(max(0.0, loop.start_s - pad), min(self.duration_s, loop.end_s + pad))
+
+    def _loops_edited(self) -> None:
+        self.session.loops = list(self.loops.loops)
+        self._changed()
+
+    # --- session ---------------------------------------------------------------
+    def apply_session(self, saved: Session) -> None:
+        """Put the controls (and through them the engine) where the musician left them."""
+        s = copy.deepcopy(saved)  # setting each control rewrites self.session as it goes
+        for name, strip in self.strips.items():
+            strip.fader.set_db(s.gains_db.get(name, 0.0))
+            strip.pan.setValue(round(100 * s.pans.get(name, 0.0)))
+            strip.mute.setChecked(name in s.muted)
+            strip.solo.setChecked(name in s.soloed)
+        self.master.set_db(s.master_db)
+        self.set_tempo(s.tempo)
+        self.set_pitch(s.pitch_semitones)
+        self.loops.set_loops(s.loops)
+        self.session.loops = list(s.loops)
+        if s.loop:
+            self.set_loop(*s.loop, enable=s.loop_enabled)
+        self.seek(s.position_s)
+
+    def snapshot_session(self) -> Session:
+        self.session.position_s = self.position_s
+        return self.session
+
+    # --- display rate ----------------------------------------------------------
+    def refresh(self) -> None:
+        position_s, playing = self.position_s, self.playing
+        self.waveforms.set_playhead(position_s, playing)
+        self.transport.show_time(position_s, self.duration_s)
+        self.transport.show_playing(playing)
+        if self.engine is not None:
+            levels = self._engine("levels") or {}
+            for name, level in levels.items():
+                if name in self.strips:
+                    self.strips[name].meter.set_level(float(level))
+
+    def close_engine(self) -> None:
+        self.timer.stop()
+        if self.engine is not None:
+            engine, self.engine = self.engine, None
+            try:
+                engine.close()
+            except Exception:
+                pass

@@ -1,0 +1,127 @@
+"""Transport bar: play/pause, stop, +-5 s, loop on/off, time / length, tempo and pitch."""
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
+                             QToolButton, QWidget)
+
+from .timefmt import format_time
+
+TEMPO_MIN_PERCENT = 25
+TEMPO_MAX_PERCENT = 200
+TEMPO_STEP_PERCENT = 5
+PITCH_RANGE_SEMITONES = 12
+
+
+def _button(text: str, tip: str, name: str, checkable: bool = False) -> QToolButton:
+    b = QToolButton()
+    b.setText(text)
+    b.setToolTip(tip)
+    b.setObjectName(name)
+    b.setCheckable(checkable)
+    b.setMinimumWidth(34)
+    return b
+
+
+class Transport(QWidget):
+    play_toggled = pyqtSignal()
+    stop_clicked = pyqtSignal()
+    skip = pyqtSignal(float)  # seconds, negative = back
+    loop_toggled = pyqtSignal(bool)
+    tempo_changed = pyqtSignal(float)  # ratio, 1.0 = as recorded
+    pitch_changed = pyqtSignal(float)  # semitones
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.play = _button("▶", "Play / pause (Space)", "play")
+        self.stop = _button("■", "Stop: back to the start (or the loop start)", "stop")
+        self.back = _button("⏪ 5s", "Back 5 s (←)", "back")
+        self.forward = _button("5s ⏩", "Forward 5 s (→)", "forward")
+        self.loop = _button("⟲ Loop", "Loop on/off (L)", "loop", checkable=True)
+        self.time = QLabel("0:00.0 / 0:00.0")
+        self.time.setObjectName("time")
+        self.time.setMinimumWidth(130)
+        self.time.setStyleSheet("font-family: monospace; font-size: 14px;")
+
+        self.tempo_slider = QSlider(Qt.Orientation.Horizontal)
+        self.tempo_slider.setRange(TEMPO_MIN_PERCENT, TEMPO_MAX_PERCENT)
+        self.tempo_slider.setValue(100)
+        self.tempo_slider.setFixedWidth(140)
+        self.tempo_slider.setToolTip("Tempo (− and +); double-click: 100 %")
+        self.tempo_slider.mouseDoubleClickEvent = lambda ev: self.set_tempo(1.0, emit=True)
+        self.tempo_box = QDoubleSpinBox()
+        self.tempo_box.setRange(TEMPO_MIN_PERCENT, TEMPO_MAX_PERCENT)
+        self.tempo_box.setDecimals(1)
+        self.tempo_box.setSuffix(" %")
+        self.tempo_box.setValue(100)
+        self.tempo_box.setKeyboardTracking(False)  # apply on Enter, not per keystroke
+        self.tempo_box.setObjectName("tempo")
+        self.slower = _button("−5%", "Slower (−)", "slower")
+        self.faster = _button("+5%", "Faster (+)", "faster")
+        self.tempo_reset = _button("100%", "Tempo back to 100 % (Ctrl+0 resets pitch too)", "tempo_reset")
+        self.pitch_box = QSpinBox()
+        self.pitch_box.setRange(-PITCH_RANGE_SEMITONES, PITCH_RANGE_SEMITONES)
+        self.pitch_box.setSuffix(" st")
+        self.pitch_box.setToolTip("Transpose in semitones")
+        self.pitch_box.setObjectName("pitch")
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 4, 6, 4)
+        for w in (self.play, self.stop, self.back, self.forward, self.loop):
+            row.addWidget(w)
+        row.addSpacing(8)
+        row.addWidget(self.time)
+        row.addStretch(1)
+        row.addWidget(QLabel("Tempo"))
+        for w in (self.slower, self.tempo_slider, self.faster, self.tempo_box, self.tempo_reset):
+            row.addWidget(w)
+        row.addSpacing(12)
+        row.addWidget(QLabel("Pitch"))
+        row.addWidget(self.pitch_box)
+
+        self.play.clicked.connect(self.play_toggled)
+        self.stop.clicked.connect(self.stop_clicked)
+        self.back.clicked.connect(lambda: self.skip.emit(-5.0))
+        self.forward.clicked.connect(lambda: self.skip.emit(5.0))
+        self.loop.toggled.connect(self.loop_toggled)
+        self.tempo_slider.valueChanged.connect(lambda v: self.set_tempo(v / 100, emit=True))
+        self.tempo_box.valueChanged.connect(lambda v: self.set_tempo(v / 100, emit=True))
+        self.slower.clicked.connect(lambda: self.nudge_tempo(-TEMPO_STEP_PERCENT))
+        self.faster.clicked.connect(lambda: self.nudge_tempo(TEMPO_STEP_PERCENT))
+        self.tempo_reset.clicked.connect(lambda: self.set_tempo(1.0, emit=True))
+        self.pitch_box.valueChanged.connect(lambda v: self.pitch_changed.emit(float(v)))
+        self._tempo = 1.0
+
+    @property
+    def tempo(self) -> float:
+        return self._tempo
+
+    def set_tempo(self, ratio: float, emit: bool = False) -> None:
+        ratio = min(TEMPO_MAX_PERCENT, max(TEMPO_MIN_PERCENT, round(ratio * 1000) / 10)) / 100
+        changed = abs(ratio - self._tempo) > 1e-9
+        self._tempo = ratio
+        for w, v in ((self.tempo_slider, round(ratio * 100)), (self.tempo_box, ratio * 100)):
+            w.blockSignals(True)
+            w.setValue(v)
+            w.blockSignals(False)
+        if emit and changed:
+            self.tempo_changed.emit(ratio)
+
+    def nudge_tempo(self, percent: float) -> None:
+        self.set_tempo(self._tempo + percent / 100, emit=True)
+
+    def set_pitch(self, semitones: float, emit: bool = False) -> None:
+        self.pitch_box.blockSignals(not emit)
+        self.pitch_box.setValue(round(semitones))
+        self.pitch_box.blockSignals(False)
+
+    def show_time(self, position_s: float, duration_s: float) -> None:
+        self.time.setText(f"{format_time(position_s)} / {format_time(duration_s)}")
+
+    def show_playing(self, playing: bool) -> None:
+        self.play.setText("⏸" if playing else "▶")
+
+    def set_loop_checked(self, on: bool) -> None:
+        self.loop.blockSignals(True)
+        self.loop.setChecked(on)
+        self.loop.blockSignals(False)

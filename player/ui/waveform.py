@@ -1,0 +1,276 @@
+"""Waveform lanes (pyqtgraph): one per stem plus the mix overview, drawn from manifest peaks.
+
+Mouse, as in most audio editors: wheel zooms in time, left click seeks, left drag makes an
+A-B loop (drag its edges or its body to adjust), right or middle drag pans. In the mix
+overview the shaded window is the part the lanes show: drag it to scroll.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtGui import QColor
+
+from .colours import stem_colour
+from .peaks_view import PeakLevels
+from .timefmt import format_time
+
+BACKGROUND = "#161b22"
+LOOP_BRUSH = (255, 214, 10, 50)
+LOOP_EDGE = (255, 214, 10, 200)
+PLAYHEAD_PEN = pg.mkPen("#ffffff", width=2)
+MIN_VIEW_S = 0.2
+
+
+class TimeAxis(pg.AxisItem):
+    """Bottom axis in m:ss.s."""
+
+    def tickStrings(self, values, scale, spacing):
+        decimals = 1 if spacing < 10 else 0
+        return [format_time(v, decimals) for v in values]
+
+
+class LaneViewBox(pg.ViewBox):
+    """Time-only zoom and pan; left click seeks, left drag reports a loop being drawn."""
+
+    clicked = pyqtSignal(float)
+    loop_drawn = pyqtSignal(float, float, bool)  # start_s, end_s, finished
+
+    def __init__(self, draw_loops: bool = True):
+        super().__init__(enableMenu=False)
+        self.draw_loops = draw_loops
+        self.setMouseEnabled(x=True, y=False)
+        self.disableAutoRange()
+        self.setYRange(-1.05, 1.05, padding=0)
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.clicked.emit(float(self.mapSceneToView(ev.scenePos()).x()))
+        else:
+            ev.ignore()
+
+    def mouseDragEvent(self, ev, axis=None):
+        if ev.button() == Qt.MouseButton.LeftButton and self.draw_loops:
+            ev.accept()
+            a = self.mapSceneToView(ev.buttonDownScenePos()).x()
+            b = self.mapSceneToView(ev.scenePos()).x()
+            self.loop_drawn.emit(float(min(a, b)), float(max(a, b)), bool(ev.isFinish()))
+        elif ev.button() in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton):
+            ev.accept()
+            dx = self.mapSceneToView(ev.scenePos()).x() - self.mapSceneToView(ev.lastScenePos()).x()
+            self.translateBy(x=-dx)
+        else:
+            ev.ignore()
+
+
+class Lane(pg.PlotWidget):
+    """One stem's waveform, its playhead and its copy of the loop region."""
+
+    def __init__(self, name: str, colour: str, peaks: PeakLevels, duration_s: float,
+                 show_axis: bool = False):
+        self.view = LaneViewBox()
+        axis = {"bottom": TimeAxis("bottom")} if show_axis else {}
+        super().__init__(viewBox=self.view, axisItems=axis, background=BACKGROUND)
+        self.name = name
+        self.peaks = peaks
+        self.duration_s = duration_s
+        plot = self.getPlotItem()
+        plot.hideButtons()
+        plot.setMenuEnabled(False)
+        plot.hideAxis("left")
+        if not show_axis:
+            plot.hideAxis("bottom")
+        plot.layout.setContentsMargins(0, 0, 0, 0)
+        self.setMinimumHeight(44)
+        self.view.setLimits(xMin=0, xMax=duration_s, minXRange=MIN_VIEW_S)
+        self.colour = QColor(colour)
+        self.curve = pg.PlotCurveItem(pen=pg.mkPen(self.colour, width=1), skipFiniteCheck=True)
+        self.curve.setZValue(1)
+        self.view.addItem(self.curve)
+        self.playhead = pg.InfiniteLine(0, pen=PLAYHEAD_PEN, movable=False)
+        self.playhead.setZValue(10)
+        self.view.addItem(self.playhead)
+        self.loop_region = pg.LinearRegionItem((0, 1), brush=LOOP_BRUSH, movable=True,
+                                               pen=pg.mkPen(LOOP_EDGE, width=2), swapMode="sort")
+        self.loop_region.setZValue(5)
+        self.loop_region.setBounds((0, duration_s))
+        self.loop_region.hide()
+        self.view.addItem(self.loop_region)
+        self.unready = pg.PlotCurveItem()  # grey shading where stems are not separated yet
+        self.dimmed = False
+        self.view.sigXRangeChanged.connect(lambda *_: self.redraw())
+
+    def redraw(self) -> None:
+        (x0, x1), _ = self.view.viewRange()
+        width = self.view.width() or self.width()
+        x, y = self.peaks.zigzag(x0, x1, int(width))
+        self.curve.setData(x, y)
+
+    def set_dimmed(self, dimmed: bool) -> None:
+        self.dimmed = dimmed
+        self.curve.setOpacity(0.25 if dimmed else 1.0)
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        if "curve" in self.__dict__:  # pyqtgraph resizes once before our __init__ is done
+            self.redraw()
+
+
+class Waveforms(QObject):
+    """The lanes of one song, kept in step: one time range, one playhead, one loop region."""
+
+    seek_requested = pyqtSignal(float)
+    loop_changed = pyqtSignal(float, float)  # the musician finished drawing or moving a loop
+
+    def __init__(self, song, parent: QObject | None = None):
+        super().__init__(parent)
+        manifest = song.manifest
+        self.duration_s = manifest.duration_s
+        seconds_per_peak = manifest.frames_per_peak / manifest.sample_rate
+        self.lanes: dict[str, Lane] = {}
+        names = list(manifest.sources)
+        for i, name in enumerate(names):
+            peaks = PeakLevels(*manifest.peaks_of(name), seconds_per_peak)
+            self.lanes[name] = Lane(name, stem_colour(name, i), peaks, self.duration_s,
+                                    show_axis=(i == len(names) - 1))
+        first = next(iter(self.lanes.values()))
+        for lane in self.lanes.values():
+            if lane is not first:
+                lane.setXLink(first)
+            lane.view.clicked.connect(self.seek_requested)
+            lane.view.loop_drawn.connect(self._loop_drawn)
+            lane.loop_region.sigRegionChanged.connect(self._region_moved)
+            lane.loop_region.sigRegionChangeFinished.connect(self._region_finished)
+        self.overview = Overview(PeakLevels(*manifest.peaks_of("mix"), seconds_per_peak),
+                                 self.duration_s)
+        self.overview.view.clicked.connect(self.seek_requested)
+        self.overview.window.sigRegionChanged.connect(self._overview_window_moved)
+        first.view.sigXRangeChanged.connect(self._lanes_scrolled)
+        self._syncing = False
+        self.follow = True
+        self.set_view(0.0, min(self.duration_s, 30.0))
+
+    # --- time range ------------------------------------------------------
+    @property
+    def first(self) -> Lane:
+        return next(iter(self.lanes.values()))
+
+    def view_range_s(self) -> tuple[float, float]:
+        (x0, x1), _ = self.first.view.viewRange()
+        return float(x0), float(x1)
+
+    def set_view(self, start_s: float, end_s: float) -> None:
+        self.first.view.setXRange(start_s, end_s, padding=0)
+
+    def zoom_out_full(self) -> None:
+        self.set_view(0.0, self.duration_s)
+
+    def _lanes_scrolled(self, *_):
+        if self._syncing:
+            return
+        self._syncing = True
+        self.overview.window.setRegion(self.view_range_s())
+        self._syncing = False
+
+    def _overview_window_moved(self):
+        if self._syncing:
+            return
+        self._syncing = True
+        self.set_view(*self.overview.window.getRegion())
+        self._syncing = False
+
+    # --- playhead --------------------------------------------------------
+    def set_playhead(self, position_s: float, playing: bool) -> None:
+        for lane in (*self.lanes.values(), self.overview):
+            lane.playhead.setValue(position_s)
+        if playing and self.follow:
+            x0, x1 = self.view_range_s()
+            if not (x0 <= position_s <= x1 - 0.02 * (x1 - x0)):
+                width = x1 - x0  # page along, keeping the zoom
+                start = min(max(0.0, position_s - 0.05 * width), max(0.0, self.duration_s - width))
+                self.set_view(start, start + width)
+
+    # --- loop region -----------------------------------------------------
+    def show_loop(self, start_s: float, end_s: float) -> None:
+        self._syncing = True
+        for lane in self.lanes.values():
+            lane.loop_region.setRegion((start_s, end_s))
+            lane.loop_region.show()
+        self.overview.loop.setRegion((start_s, end_s))
+        self.overview.loop.show()
+        self._syncing = False
+
+    def hide_loop(self) -> None:
+        for lane in self.lanes.values():
+            lane.loop_region.hide()
+        self.overview.loop.hide()
+
+    def loop_region_s(self) -> tuple[float, float] | None:
+        region = self.first.loop_region
+        return tuple(float(v) for v in region.getRegion()) if region.isVisible() else None
+
+    def _loop_drawn(self, start_s: float, end_s: float, finished: bool) -> None:
+        start_s, end_s = max(0.0, start_s), min(self.duration_s, end_s)
+        if end_s - start_s < 0.05:
+            return
+        self.show_loop(start_s, end_s)
+        if finished:
+            self.loop_changed.emit(start_s, end_s)
+
+    def _region_moved(self, region) -> None:
+        if self._syncing:
+            return
+        self.show_loop(*region.getRegion())
+
+    def _region_finished(self, region) -> None:
+        if not self._syncing:
+            self.loop_changed.emit(*(float(v) for v in region.getRegion()))
+
+    def set_dimmed(self, name: str, dimmed: bool) -> None:
+        self.lanes[name].set_dimmed(dimmed)
+
+    def redraw_all(self) -> None:
+        for lane in self.lanes.values():
+            lane.redraw()
+        self.overview.redraw()
+
+
+class Overview(pg.PlotWidget):
+    """The whole mix at a glance: the loop, the playhead and the window the lanes show."""
+
+    def __init__(self, peaks: PeakLevels, duration_s: float):
+        self.view = LaneViewBox(draw_loops=False)
+        self.view.setMouseEnabled(x=False, y=False)
+        super().__init__(viewBox=self.view, background=BACKGROUND)
+        plot = self.getPlotItem()
+        plot.hideButtons()
+        plot.setMenuEnabled(False)
+        plot.hideAxis("left")
+        plot.hideAxis("bottom")
+        plot.layout.setContentsMargins(0, 0, 0, 0)
+        self.setFixedHeight(48)
+        self.peaks = peaks
+        self.duration_s = duration_s
+        self.view.setXRange(0, duration_s, padding=0)
+        self.curve = pg.PlotCurveItem(pen=pg.mkPen(stem_colour("mix")), skipFiniteCheck=True)
+        self.view.addItem(self.curve)
+        self.window = pg.LinearRegionItem((0, duration_s), brush=(121, 192, 255, 40),
+                                          pen=pg.mkPen((121, 192, 255, 160)))
+        self.window.setBounds((0, duration_s))
+        self.view.addItem(self.window)
+        self.loop = pg.LinearRegionItem((0, 1), brush=LOOP_BRUSH, movable=False,
+                                        pen=pg.mkPen(LOOP_EDGE))
+        self.loop.hide()
+        self.view.addItem(self.loop)
+        self.playhead = pg.InfiniteLine(0, pen=PLAYHEAD_PEN, movable=False)
+        self.view.addItem(self.playhead)
+
+    def redraw(self) -> None:
+        x, y = self.peaks.zigzag(0, self.duration_s, int(self.view.width() or self.width()))
+        self.curve.setData(x, y)
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        if "curve" in self.__dict__:  # pyqtgraph resizes once before our __init__ is done
+            self.redraw()
