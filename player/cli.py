@@ -14,6 +14,7 @@ from separation.errors import UserError
 # Modules that add subcommands, in the order `woodshed --help` lists them.
 COMMAND_MODULES = [
     "separation.commands",
+    "separation.import_command",
     "player.commands",
     "player.app_command",
 ]

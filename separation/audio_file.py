@@ -237,6 +237,29 @@ def read_blocks(path, sample_rate: int, channels: int,
         yield np.zeros((channels, n), np.float32)
 
 
+def rechunk(blocks: Iterator[np.ndarray], channels: int, block_frames: int,
+            total_frames: int) -> Iterator[np.ndarray]:
+    """Re-cut (channels, n) blocks into blocks of exactly block_frames (the last one shorter),
+    padded with silence or trimmed to total_frames: for reading several files in step."""
+    buffer = np.zeros((channels, 0), np.float32)
+    done_frames = 0
+    for block in blocks:
+        buffer = np.concatenate([buffer, block], axis=1)
+        while buffer.shape[1] >= block_frames and done_frames < total_frames:
+            out = buffer[:, :min(block_frames, total_frames - done_frames)]
+            buffer = buffer[:, block_frames:]
+            done_frames += out.shape[1]
+            yield out
+    while done_frames < total_frames:
+        n = min(block_frames, total_frames - done_frames)
+        out = np.zeros((channels, n), np.float32)
+        used = min(n, buffer.shape[1])
+        out[:, :used] = buffer[:, :used]
+        buffer = buffer[:, used:]
+        done_frames += n
+        yield out
+
+
 def _missing_frames_allowed(info: AudioInfo) -> int:
     # Codec padding and length estimates are off by a few thousand frames at most;
     # a real truncation loses far more.

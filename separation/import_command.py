@@ -1,0 +1,59 @@
+"""`woodshed import PATH...`: register stems a musician already has, with no separation."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import UserError
+from .importer import import_folder, song_folders
+
+_DESCRIPTION = """\
+Put stems you already have into the stem cache, so Woodshed plays them like separated songs.
+PATH is a folder of audio files, one stem each (the file name becomes the instrument name),
+or a rhythm-game song folder (Frets on Fire, Clone Hero, Rock Band exports: song.ogg,
+guitar.ogg, bass.ogg, drums_1..4.ogg, ... with song.ini giving title and artist).
+A folder of such folders imports each one. Stems are aligned to the longest and converted
+to 44.1 kHz stereo. Prints each song's cache folder."""
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "import", help="import stems you already have (no separation)",
+        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                        help="folder of stems, rhythm-game song folder, or a folder of those")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args) -> int:
+    folders = [folder for path in args.paths for folder in song_folders(path)]
+    if len(folders) == 1:
+        print(_import_one(folders[0], args.quiet).dir)
+        return 0
+    # Many songs: a broken one is reported and skipped, the others still get imported.
+    failed = 0
+    for folder in folders:
+        try:
+            print(_import_one(folder, args.quiet).dir, flush=True)
+        except UserError as exc:
+            print(f"woodshed: error: {exc.message}", file=sys.stderr)
+            failed += 1
+    return UserError.exit_status if failed else 0
+
+
+def _import_one(folder: Path, quiet: bool):
+    if quiet:
+        return import_folder(folder)
+    from tqdm import tqdm
+
+    with tqdm(desc=folder.name, unit="s", total=None, leave=False, file=sys.stderr,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
+        def progress(done_frames: int, total_frames: int) -> None:
+            bar.total = total_frames
+            bar.n = done_frames
+            bar.refresh()
+
+        return import_folder(folder, progress=progress)

@@ -1,0 +1,128 @@
+"""Import stems a musician already has into the stem cache, with no separation.
+
+Every stem file is decoded block by block, converted to 44.1 kHz stereo, padded with
+silence to the longest one, and streamed straight into the cached song's WAVs together with
+their sum (the mix): memory stays flat however long the songs. The song folder appears in
+the cache whole or not at all (cache.building), so a bad file leaves nothing behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import soundfile as sf
+
+from . import cache, wavfile
+from .audio_file import AudioInfo, is_audio_file, probe, read_blocks, rechunk
+from .cache import CachedSong
+from .errors import UserError
+from .manifest import MIX_FILE, Manifest
+from .peaks import FRAMES_PER_PEAK
+from .stem_folder import StemFolder, read_stem_folder
+
+IMPORT_MODEL = "import"
+SAMPLE_RATE = 44100
+CHANNELS = 2
+_BLOCK_FRAMES = FRAMES_PER_PEAK * 256  # ~6 s; a multiple of the peak bins, as set_peaks needs
+
+Progress = Callable[[int, int], None]  # (done_frames, total_frames)
+
+
+def import_folder(path, progress: Progress | None = None,
+                  root: Path | None = None) -> CachedSong:
+    """Import one folder of stems (plain or rhythm-game layout); return its cached song.
+
+    Already imported (same stem files, byte for byte) -> the cached song, at once.
+    """
+    song = read_stem_folder(path)
+    # Every file is checked before anything is written: one bad stem, one clear line.
+    infos = {p: probe(p) for paths in song.stems.values() for p in paths}
+    source_hash = stems_hash(song)
+    key = cache.song_key(source_hash, IMPORT_MODEL, {"sample_rate": SAMPLE_RATE})
+    existing = cache.find(key, root)
+    if existing is not None:
+        existing.touch()
+        return existing
+    frames = max(info.frames_at(SAMPLE_RATE) for info in infos.values())
+    manifest = Manifest(
+        title=song.title, original_name=song.folder.name, source_hash=source_hash,
+        model=IMPORT_MODEL,
+        settings={"sample_rate": SAMPLE_RATE, "layout": song.layout,
+                  "stem_files": {name: [p.name for p in paths]
+                                 for name, paths in song.stems.items()}},
+        sample_rate=SAMPLE_RATE, channels=CHANNELS, frames=frames, sources=list(song.stems),
+        block_starts=[0], blocks_done=[True], artist=song.artist)
+    with cache.building(key, root) as tmp:
+        _write_stems(tmp, song, infos, manifest, progress)
+        manifest.save(tmp)
+    cache.evict(keep={key}, root=root)
+    imported = cache.find(key, root)
+    if imported is None:  # evicted at once: the limit is smaller than this one song
+        raise UserError(f"{song.folder}: does not fit in the stem cache's size limit "
+                        f"({cache.size_limit_bytes(root)} bytes)")
+    return imported
+
+
+def stems_hash(song: StemFolder) -> str:
+    """Content hash of the stems: the same files, renamed or moved, import to the same song."""
+    sha = hashlib.sha256()
+    for name, paths in song.stems.items():
+        for path in paths:
+            sha.update(f"{name}\t{cache.file_hash(path)}\n".encode())
+    return sha.hexdigest()
+
+
+def _write_stems(folder: Path, song: StemFolder, infos: dict[Path, AudioInfo],
+                 manifest: Manifest, progress: Progress | None) -> None:
+    total_frames = manifest.frames
+    with contextlib.ExitStack() as stack:
+        def open_wav(file_name: str) -> sf.SoundFile:
+            return stack.enter_context(sf.SoundFile(
+                folder / file_name, "w", samplerate=SAMPLE_RATE, channels=CHANNELS,
+                subtype="FLOAT", format=wavfile.wav_format_for(total_frames, CHANNELS)))
+
+        mix_wav = open_wav(MIX_FILE)
+        stem_wavs = {name: open_wav(Manifest.stem_file(name)) for name in song.stems}
+        # One reader per file, all cut into equal blocks and padded to the longest: read in step.
+        readers = {path: rechunk(read_blocks(path, SAMPLE_RATE, CHANNELS, info=info),
+                                 CHANNELS, _BLOCK_FRAMES, total_frames)
+                   for path, info in infos.items()}
+        for start_frame in range(0, total_frames, _BLOCK_FRAMES):
+            mix = None
+            for name, paths in song.stems.items():
+                stem = next(readers[paths[0]]).copy()
+                for path in paths[1:]:  # drums_1..4 -> drums
+                    stem += next(readers[path])
+                stem_wavs[name].write(stem.T)
+                manifest.set_peaks(name, start_frame, stem)
+                mix = stem.copy() if mix is None else mix + stem
+            mix_wav.write(mix.T)
+            manifest.set_peaks("mix", start_frame, mix)
+            if progress is not None:
+                progress(min(start_frame + _BLOCK_FRAMES, total_frames), total_frames)
+        for reader in readers.values():  # let each decoder finish: its truncation check
+            for _ in reader:
+                pass
+
+
+def song_folders(path) -> list[Path]:
+    """The song folders under path: path itself if it holds audio files, else each
+    sub-folder that does (a library of rhythm-game songs, an album of stem folders)."""
+    path = Path(path)
+    if path.is_dir() and not _has_audio(path):
+        subfolders = sorted((d for d in path.iterdir()
+                             if d.is_dir() and not d.name.startswith(".") and _has_audio(d)),
+                            key=lambda d: d.name.lower())
+        if subfolders:
+            return subfolders
+    return [path]
+
+
+def _has_audio(folder: Path) -> bool:
+    try:
+        return any(p.is_file() and is_audio_file(p) for p in folder.iterdir())
+    except OSError:
+        return False

@@ -1,0 +1,244 @@
+"""`woodshed import`: stems a musician already has go into the cache, aligned, with no separation."""
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from player.cli import main
+from separation import cache, wavfile
+from separation.audio_file import read_blocks
+from separation.importer import import_folder
+from separation.stem_folder import read_song_ini, read_stem_folder, sanitise, strip_common_prefix
+
+
+def tone(freq_hz, sample_rate, seconds, channels=1, amplitude=0.3):
+    t = np.arange(round(seconds * sample_rate)) / sample_rate
+    return np.tile((amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32), (channels, 1))
+
+
+def write(path: Path, audio: np.ndarray, sample_rate: int, **kwargs) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), audio.T, sample_rate, **kwargs)
+    return path
+
+
+def decoded(path) -> np.ndarray:
+    """What Woodshed's decoder makes of a file at 44.1 kHz stereo (the reference for stems)."""
+    return np.concatenate(list(read_blocks(path, 44100, 2)), axis=1)
+
+
+def stem(song, name) -> np.ndarray:
+    return np.asarray(wavfile.open_memmap(song.stem_path(name))).T
+
+
+def run_import(capsys, *paths):
+    status = main(["import", "--quiet", *map(str, paths)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_nothing_cached(cache_dir: Path):
+    leftovers = list(cache_dir.iterdir()) if cache_dir.exists() else []
+    assert leftovers == []
+
+
+# --- plain folders -------------------------------------------------------------------
+def test_plain_folder_one_stem_per_file(cache_dir, tmp_path, capsys):
+    folder = tmp_path / "Blue Bossa stems"
+    drums = write(folder / "Drums.wav", tone(100, 44100, 2, 2), 44100, subtype="FLOAT")
+    bass = write(folder / "Bass.wav", tone(55, 44100, 2, 2), 44100, subtype="FLOAT")
+    sax = write(folder / "Lead Sax!.wav", tone(440, 44100, 2, 2), 44100, subtype="FLOAT")
+    (folder / "notes.txt").write_text("count in: 4 bars")
+    status, out, err = run_import(capsys, folder)
+    assert status == 0, err
+    song = cache.open_song(Path(out.strip()))
+    assert song.dir.parent == cache_dir
+    m = song.manifest
+    assert sorted(m.sources) == ["bass", "drums", "lead_sax"]
+    assert (m.model, m.title, m.sample_rate, m.channels, m.frames) == \
+        ("import", "Blue Bossa stems", 44100, 2, 88200)
+    assert m.complete
+    for name, path in [("drums", drums), ("bass", bass), ("lead_sax", sax)]:
+        np.testing.assert_array_equal(stem(song, name), sf.read(str(path), dtype="float32")[0].T)
+    mix = np.asarray(wavfile.open_memmap(song.mix_path)).T
+    np.testing.assert_allclose(mix, stem(song, "drums") + stem(song, "bass") + stem(song, "lead_sax"),
+                               atol=1e-6)
+    mins, maxs = m.peaks_of("lead_sax")
+    assert maxs.max() > 0.25 and mins.min() < -0.25  # peaks drawn from the stem
+
+
+def test_different_lengths_and_rates_are_aligned(cache_dir, tmp_path):
+    folder = tmp_path / "odd stems"
+    write(folder / "short.wav", tone(440, 44100, 1, 2), 44100, subtype="FLOAT")
+    write(folder / "long mono 48k.wav", tone(440, 48000, 2), 48000, subtype="FLOAT")
+    write(folder / "mid 22k.flac", tone(440, 22050, 1.5), 22050)
+    song = import_folder(folder)
+    assert song.manifest.frames == 2 * 44100  # the longest, at 44.1 kHz
+    short = stem(song, "short")
+    np.testing.assert_array_equal(short[:, :44100], tone(440, 44100, 1, 2))
+    assert not short[:, 44100:].any()  # padded with silence after its end
+    long = stem(song, "long_mono_48k")
+    assert np.array_equal(long[0], long[1])  # mono on both sides
+    spectrum = np.abs(np.fft.rfft(long[0]))
+    assert abs(np.argmax(spectrum) * 44100 / long.shape[1] - 440) < 1  # resampled, same pitch
+    mid = stem(song, "mid_22k")
+    assert np.abs(mid[:, 1000:60000]).max() > 0.29 and not mid[:, 66200:].any()
+
+
+def test_import_twice_returns_the_cached_song(cache_dir, tmp_path):
+    folder = tmp_path / "song"
+    write(folder / "guitar.wav", tone(330, 44100, 1), 44100)
+    first = import_folder(folder)
+    written_ns = first.stem_path("guitar").stat().st_mtime_ns
+    moved = tmp_path / "renamed copy"
+    shutil.copytree(folder, moved)
+    again = import_folder(moved)  # same bytes: same song, not imported again
+    assert again.dir == first.dir
+    assert again.stem_path("guitar").stat().st_mtime_ns == written_ns
+    assert len(cache.list_songs()) == 1
+
+
+def test_progress_reaches_the_end(cache_dir, tmp_path):
+    folder = tmp_path / "long"
+    write(folder / "pad.flac", tone(220, 44100, 20), 44100)
+    calls = []
+    song = import_folder(folder, progress=lambda done, total: calls.append((done, total)))
+    assert len(calls) > 2
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert calls[-1] == (song.manifest.frames, song.manifest.frames)
+
+
+# --- rhythm-game song folders --------------------------------------------------------
+def test_frets_on_fire_layout_with_song_ini(cache_dir, tmp_path, capsys):
+    folder = tmp_path / "Ace of Spades"
+    parts = {"song": tone(110, 44100, 3, 2), "guitar": tone(330, 44100, 3, 2),
+             "drums_1": tone(60, 44100, 3, 2), "drums_2": tone(200, 44100, 2.5, 2),
+             "preview": tone(440, 44100, 1, 2)}
+    for name, audio in parts.items():
+        write(folder / f"{name}.ogg", audio, 44100)
+    (folder / "notes.chart").write_text("[Song]\n")
+    # Written by some Windows tool: Latin-1, capitalised section and keys, extra spaces.
+    (folder / "song.ini").write_bytes("[Song]\nName = Ace of Spades \nArtist=Motörhead\n"
+                                      "delay = 0\n".encode("latin-1"))
+    status, out, err = run_import(capsys, folder)
+    assert status == 0, err
+    song = cache.open_song(Path(out.strip()))
+    m = song.manifest
+    assert m.sources == ["guitar", "drums", "backing"]  # preview.ogg is a menu clip, not a stem
+    assert (m.title, m.artist) == ("Ace of Spades", "Motörhead")
+    assert m.frames == 3 * 44100
+    drums_1, drums_2 = decoded(folder / "drums_1.ogg"), decoded(folder / "drums_2.ogg")
+    expected = drums_1.copy()
+    expected[:, :drums_2.shape[1]] += drums_2
+    np.testing.assert_allclose(stem(song, "drums"), expected, atol=1e-6)
+    np.testing.assert_allclose(stem(song, "backing"), decoded(folder / "song.ogg"), atol=1e-6)
+
+
+def test_song_ini_tolerates_odd_files(tmp_path):
+    ini = tmp_path / "song.ini"
+    ini.write_bytes(b"\xef\xbb\xbf[song]\nname = Caf\xc3\xa9\nartist =\nname = Twice\n")
+    assert read_song_ini(ini) == {"name": "Twice"}  # utf-8 with BOM; empty keys dropped
+    ini.write_bytes(b"no section header at all\n")
+    assert read_song_ini(ini) == {}
+    assert read_song_ini(tmp_path / "missing.ini") == {}
+
+
+def test_stem_names_from_file_names(tmp_path):
+    assert sanitise("01 Lead Vox (Dbl)") == "01_lead_vox_dbl"
+    assert sanitise("Gitarre ö") == "gitarre_ö"
+    assert sanitise("!!!") == "stem"
+    assert strip_common_prefix(["mysong_01_drums", "mysong_02_bass"]) == ["drums", "bass"]
+    assert strip_common_prefix(["guitar_l", "guitar_r"]) == ["guitar_l", "guitar_r"]
+    for name in ["Bass.wav", "bass.flac", "mix.wav"]:
+        write(tmp_path / name, tone(50, 8000, 1), 8000)
+    assert sorted(read_stem_folder(tmp_path).stems) == ["bass", "bass_2", "full_mix"]
+
+
+def test_folder_of_song_folders_imports_each(cache_dir, tmp_path, capsys):
+    for title, freq_hz in [("One", 330), ("Two", 440)]:
+        write(tmp_path / "library" / title / "guitar.wav", tone(freq_hz, 44100, 1), 44100)
+        (tmp_path / "library" / title / "song.ini").write_text(f"[song]\nname = {title}\n")
+    status, out, err = run_import(capsys, tmp_path / "library")
+    assert status == 0, err
+    titles = [cache.open_song(Path(line)).manifest.title for line in out.split()]
+    assert titles == ["One", "Two"]
+
+
+# --- bad input: exit 2, one line, nothing in the cache ------------------------------
+def _broken_stem(folder: Path):
+    write(folder / "guitar.wav", tone(330, 44100, 1), 44100)
+    (folder / "bass.ogg").write_bytes(np.random.default_rng(3).bytes(50_000))
+
+
+def _truncated_stem(folder: Path):
+    write(folder / "guitar.wav", tone(330, 44100, 1), 44100)
+    whole = write(folder / "drums.flac", tone(80, 44100, 10, 2), 44100).read_bytes()
+    (folder / "drums.flac").write_bytes(whole[: len(whole) // 2])
+
+
+@pytest.mark.parametrize("case, make, message", [
+    ("missing path", None, "does not exist"),
+    ("empty folder", lambda d: d.mkdir(), "no audio files"),
+    ("folder of non-audio", lambda d: (d.mkdir(), (d / "cover.jpg").write_bytes(b"\xff\xd8"),
+                                       (d / "notes.txt").write_text("hi")), "no audio files"),
+    ("a song file, not a folder", lambda d: write(d, tone(440, 8000, 1), 8000, format="WAV"),
+     "import takes a folder"),
+    ("random bytes among stems", _broken_stem, "bass.ogg: not an audio file"),
+    ("truncated stem", _truncated_stem, "drums.flac: truncated or damaged"),
+])
+def test_bad_input_one_line_and_nothing_cached(cache_dir, tmp_path, capsys, case, make, message):
+    folder = tmp_path / "stems"
+    if make is not None:
+        make(folder)
+    status, out, err = run_import(capsys, folder)
+    assert status == 2
+    assert out == ""
+    assert err.startswith("woodshed: error: ") and err.count("\n") == 1
+    assert message in err
+    assert_nothing_cached(cache_dir)
+
+
+# --- a real multitrack ----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sectoid_songs(tmp_path_factory) -> Path:
+    """Debian's fretsonfire-songs-sectoid (four CC BY-SA songs as real multitracks)."""
+    if not (shutil.which("apt-get") and shutil.which("dpkg")):
+        pytest.skip("fretsonfire-songs-sectoid cannot be had: no apt-get/dpkg on this machine")
+    where = tmp_path_factory.mktemp("sectoid")
+    try:
+        fetched = subprocess.run(["apt-get", "download", "fretsonfire-songs-sectoid"], cwd=where,
+                                 capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        pytest.skip("fretsonfire-songs-sectoid cannot be had: apt-get download timed out")
+    debs = list(where.glob("fretsonfire-songs-sectoid_*.deb"))
+    if fetched.returncode != 0 or not debs:
+        reason = (fetched.stderr.strip().splitlines() or ["no .deb"])[-1]
+        pytest.skip(f"fretsonfire-songs-sectoid cannot be had (apt-get download: {reason})")
+    subprocess.run(["dpkg", "-x", str(debs[0]), str(where / "root")], check=True, timeout=300)
+    songs = where / "root/usr/share/games/fretsonfire/data/songs/sectoid"
+    assert (songs / "Metal madness" / "song.ini").is_file()
+    return songs
+
+
+def test_real_frets_on_fire_song(cache_dir, sectoid_songs, capsys):
+    folder = sectoid_songs / "Metal madness"
+    status, out, err = run_import(capsys, folder)
+    assert status == 0, err
+    song = cache.open_song(Path(out.strip()))
+    m = song.manifest
+    assert m.sources == ["guitar", "backing"]
+    assert (m.title, m.artist) == ("Metal madness", "Composed and performed by Sectoid")
+    assert m.frames == sf.info(str(folder / "song.ogg")).frames  # 2 min 24 s at 44.1 kHz
+    # One minute in: each stem is its file, the mix is the band with the lead guitar.
+    window = slice(60 * 44100, 61 * 44100)
+    guitar = sf.read(str(folder / "guitar.ogg"), start=window.start, stop=window.stop,
+                     dtype="float32")[0].T
+    band = sf.read(str(folder / "song.ogg"), start=window.start, stop=window.stop,
+                   dtype="float32")[0].T
+    np.testing.assert_allclose(stem(song, "guitar")[:, window], guitar, atol=1e-6)
+    mix = np.asarray(wavfile.open_memmap(song.mix_path)).T[:, window]
+    np.testing.assert_allclose(mix, band + guitar, atol=1e-5)
+    assert np.abs(guitar).max() > 0.05 and np.abs(band).max() > 0.05  # real music, not silence
