@@ -33,12 +33,12 @@ def make_application(argv: list[str] | None = None):
     return app
 
 
-def run(song: str | None = None, demo: bool = False) -> int:
+def run(song: str | None = None, demo: bool = False, device=None) -> int:
     """Open the window (on a song, or the demo) and run until it closes."""
     app = make_application()
     from player.ui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(device=device)
     window.show()
     if demo:
         window.open_demo()

@@ -40,10 +40,10 @@ def start_engine(song: CachedSong, device=None):
     return engine, None
 
 
-def load_cached(song: CachedSong, with_engine: bool = True) -> LoadedSong:
+def load_cached(song: CachedSong, device=None, with_engine: bool = True) -> LoadedSong:
     song.touch()
     session = load_session(song.key)
-    engine, error = start_engine(song) if with_engine else (None, None)
+    engine, error = start_engine(song, device) if with_engine else (None, None)
     return LoadedSong(song, session, engine, error)
 
 

@@ -19,8 +19,8 @@ class LoopsPanel(QWidget):
         self.loops: list[SavedLoop] = []
         self.list = QListWidget()
         self.list.setObjectName("loops")
-        self.list.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed
-                                  | QListWidget.EditTrigger.SelectedClicked)
+        # F2 or the Rename button edit a name; a double-click jumps to the loop.
+        self.list.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
         self.save = QPushButton("Save loop")
         self.save.setToolTip("Save the current A-B region under a name")
         self.rename = QPushButton("Rename")

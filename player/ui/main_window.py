@@ -30,8 +30,9 @@ def settings() -> QSettings:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, with_engine: bool = True):
+    def __init__(self, device=None, with_engine: bool = True):
         super().__init__()
+        self.device = device  # output device for the engine (None: the system's default)
         self.with_engine = with_engine
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -130,17 +131,17 @@ class MainWindow(QMainWindow):
             song = cached_song_at(p)
             if song is None:
                 from .separating import start_separation
-                return start_separation(p, self.with_engine)
-            return load_cached(song, self.with_engine)
+                return start_separation(p, self.device, self.with_engine)
+            return load_cached(song, self.device, self.with_engine)
         self._load(work, recent=str(path))
 
     def open_song(self, song) -> None:
-        self._load(lambda: load_cached(song, self.with_engine), recent=str(song.dir))
+        self._load(lambda: load_cached(song, self.device, self.with_engine), recent=str(song.dir))
 
     def open_demo(self) -> None:
         def work():
             from player.app_demo import import_demo
-            return load_cached(import_demo(), self.with_engine)
+            return load_cached(import_demo(), self.device, self.with_engine)
         self._load(work)
 
     def _load(self, work, recent: str | None = None) -> None:
@@ -159,6 +160,7 @@ class MainWindow(QMainWindow):
         self.close_song()
         view = SongView(loaded.song, loaded.engine, loaded.session)
         view.error.connect(self.show_error)
+        view.engine_failed.connect(lambda text: self.show_error(text, action="Retry audio"))
         view.session_changed.connect(self.save_timer.start)
         self.song_view = view
         self.stack.addWidget(view)
@@ -267,9 +269,11 @@ class MainWindow(QMainWindow):
                 if error:
                     self.show_error(error, action="Retry audio")
                 elif self.song_view is view:
-                    view.engine = engine
+                    old, view.engine = view.engine, engine
+                    if old is not None:
+                        self.tasks.run(old.close, name="close-engine")
                     view.apply_session(view.session)
-            self.tasks.run(lambda: start_engine(view.song), attached, name="engine")
+            self.tasks.run(lambda: start_engine(view.song, self.device), attached, name="engine")
 
     # --- drag and drop -----------------------------------------------------------------
     def dragEnterEvent(self, ev):

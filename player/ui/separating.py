@@ -6,7 +6,7 @@ from pathlib import Path
 from separation.errors import UserError
 
 
-def start_separation(path: Path, with_engine: bool = True):
+def start_separation(path: Path, device=None, with_engine: bool = True):
     try:
         from separation import separate  # noqa: F401
     except ImportError:

@@ -27,6 +27,7 @@ DEFAULT_LOOP_S = 4.0
 
 class SongView(QWidget):
     error = pyqtSignal(str)
+    engine_failed = pyqtSignal(str)  # the device vanished mid-song: offer to retry
     session_changed = pyqtSignal()
     position_moved = pyqtSignal(float, float)  # separation follows: where the musician listens
 
@@ -83,6 +84,7 @@ class SongView(QWidget):
         layout.addWidget(self.transport)
         layout.addWidget(split, 1)
 
+        self._engine_failure = None
         self._connect()
         self.apply_session(self.session)
         self.timer = QTimer(self)
@@ -297,6 +299,10 @@ class SongView(QWidget):
         self.transport.show_time(position_s, self.duration_s)
         self.transport.show_playing(playing)
         if self.engine is not None:
+            failure = self.engine.error
+            if failure and failure != self._engine_failure:
+                self.engine_failed.emit(failure)
+            self._engine_failure = failure
             levels = self._engine("levels") or {}
             for name, level in levels.items():
                 if name in self.strips:

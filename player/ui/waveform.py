@@ -97,9 +97,15 @@ class Lane(pg.PlotWidget):
         self.loop_region.setBounds((0, duration_s))
         self.loop_region.hide()
         self.view.addItem(self.loop_region)
-        self.unready = pg.PlotCurveItem()  # grey shading where stems are not separated yet
         self.dimmed = False
+        self.fit_height()
         self.view.sigXRangeChanged.connect(lambda *_: self.redraw())
+
+    def fit_height(self) -> None:
+        """Scale each lane to its own loudest peak: a quiet part still shows its shape."""
+        lo, hi = self.peaks.levels[-1]
+        top = max(0.05, float(max(np.abs(lo).max(initial=0), np.abs(hi).max(initial=0))))
+        self.view.setYRange(-top * 1.05, top * 1.05, padding=0)
 
     def redraw(self) -> None:
         (x0, x1), _ = self.view.viewRange()

@@ -1,0 +1,120 @@
+"""File ▸ Export backing track: the song (or the loop) without the stems you will play,
+at the tempo and pitch you practise at, through the engine's own render path."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout,
+                             QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QRadioButton,
+                             QVBoxLayout, QWidget)
+
+from .tasks import describe_error
+from .timefmt import format_time
+
+FORMATS = {"WAV (32-bit float)": ".wav", "FLAC": ".flac", "Ogg Vorbis": ".ogg", "MP3": ".mp3"}
+
+
+class ExportDialog(QDialog):
+    progressed = pyqtSignal(float)  # emitted from the export thread, shown on the UI thread
+
+    def __init__(self, view, tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Export backing track")
+        self.view, self.tasks = view, tasks
+        self.result_path: Path | None = None
+        session = view.session
+        self.leave_out: dict[str, QCheckBox] = {}
+        stems_row = QHBoxLayout()
+        for name in view.stems:
+            box = QCheckBox(name.capitalize())
+            box.setChecked(name in session.muted)  # what you muted is what you will play
+            self.leave_out[name] = box
+            stems_row.addWidget(box)
+        self.whole = QRadioButton("Whole song")
+        self.loop = QRadioButton("Current loop")
+        group = QButtonGroup(self)
+        group.addButton(self.whole)
+        group.addButton(self.loop)
+        if session.loop:
+            self.loop.setText(f"Current loop ({format_time(session.loop[0])} – {format_time(session.loop[1])})")
+            self.loop.setChecked(True)
+        else:
+            self.loop.setEnabled(False)
+            self.whole.setChecked(True)
+        range_row = QHBoxLayout()
+        range_row.addWidget(self.whole)
+        range_row.addWidget(self.loop)
+        self.format = QComboBox()
+        self.format.addItems(FORMATS)
+        self.format.currentTextChanged.connect(self._format_changed)
+        title = view.song.manifest.title
+        self.path = QLineEdit(str(Path.home() / f"{title} - backing{FORMATS[self.format.currentText()]}"))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(browse)
+        settings = QLabel(f"Tempo {session.tempo * 100:.1f} %, pitch {session.pitch_semitones:+g} st, "
+                          "volumes as on the faders")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.export = QPushButton("Export")
+        self.export.setDefault(True)
+        self.export.clicked.connect(self.start)
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("Leave out", stems_row)
+        form.addRow("Range", range_row)
+        form.addRow("Format", self.format)
+        form.addRow("File", path_row)
+        form.addRow("As set", settings)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.export)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.progressed.connect(lambda f: self.progress.setValue(round(f * 1000)))
+        self.resize(560, 0)
+
+    def _format_changed(self, text: str) -> None:
+        self.path.setText(str(Path(self.path.text()).with_suffix(FORMATS[text])))
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export backing track", self.path.text())
+        if path:
+            self.path.setText(path)
+
+    def start(self) -> None:
+        from player.export import export_mix
+
+        view, session = self.view, self.view.session
+        kwargs = dict(without=[n for n, b in self.leave_out.items() if b.isChecked()],
+                      gains_db=dict(session.gains_db), tempo=session.tempo,
+                      pitch_semitones=session.pitch_semitones)
+        if self.loop.isChecked() and session.loop:
+            kwargs.update(start_s=session.loop[0], end_s=session.loop[1])
+        out = Path(self.path.text()).expanduser()
+        song = view.song
+        self.export.setEnabled(False)
+        self.status.setText(f"Exporting to {out}…")
+        self.tasks.run(lambda: export_mix(song, out, progress=self.progressed.emit, **kwargs),
+                       self._done, self._failed, "export")
+
+    def _done(self, path) -> None:
+        self.result_path = Path(path)
+        self.progress.setValue(1000)
+        self.status.setText(f"Written: {path}")
+        self.export.setEnabled(True)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.setText(f"Export failed: {describe_error(exc)}")
+        self.export.setEnabled(True)

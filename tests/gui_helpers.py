@@ -1,0 +1,60 @@
+"""Helpers for the GUI tests: open the practice window on the demo, click and drag like a person."""
+from __future__ import annotations
+
+from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt6.QtGui import QMouseEvent
+from PyQt6.QtWidgets import QApplication
+
+OPEN_TIMEOUT_MS = 20000
+
+
+def open_demo(qtbot, device):
+    """A shown MainWindow with the demo song loaded and its engine playing to ``device``."""
+    from player.ui.main_window import MainWindow
+
+    window = MainWindow(device=device)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    window.open_demo()
+    qtbot.waitUntil(lambda: window.song_view is not None, timeout=OPEN_TIMEOUT_MS)
+    return window
+
+
+def close_window(window) -> None:
+    window.close()
+
+
+def lane_point(lane, time_s: float, y_fraction: float = 0.5) -> QPoint:
+    """Where, in the lane's viewport, time_s is drawn."""
+    scene = lane.view.mapViewToScene(QPointF(time_s, 0))
+    point = lane.mapFromScene(scene)
+    return QPoint(point.x(), int(lane.viewport().height() * y_fraction))
+
+
+def _send(widget, kind, pos: QPoint, button, buttons):
+    event = QMouseEvent(kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def drag(qtbot, lane, from_s: float, to_s: float, button=Qt.MouseButton.LeftButton, steps: int = 8):
+    """Press at from_s, move in steps, release at to_s, as a hand on a mouse would."""
+    viewport = lane.viewport()
+    start, end = lane_point(lane, from_s), lane_point(lane, to_s)
+    _send(viewport, QEvent.Type.MouseButtonPress, start, button, button)
+    for k in range(1, steps + 1):
+        p = start + (end - start) * (k / steps)
+        _send(viewport, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, button)
+        qtbot.wait(5)
+    _send(viewport, QEvent.Type.MouseButtonRelease, end, button, Qt.MouseButton.NoButton)
+    qtbot.wait(20)
+
+
+def click(qtbot, lane, at_s: float):
+    viewport = lane.viewport()
+    p = lane_point(lane, at_s)
+    _send(viewport, QEvent.Type.MouseButtonPress, p, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+    _send(viewport, QEvent.Type.MouseButtonRelease, p, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
+    qtbot.wait(20)

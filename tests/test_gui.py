@@ -1,0 +1,207 @@
+"""The practice window, driven like a musician drives it: real widgets (offscreen), the real
+engine playing to a real device (a JACK dummy server: no sound card needed)."""
+from __future__ import annotations
+
+import pytest
+import soundfile as sf
+from PyQt6.QtCore import Qt
+
+from gui_helpers import click, drag, open_demo
+
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    d = tmp_path / "data"
+    monkeypatch.setenv("WOODSHED_DATA_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def window(qtbot, cache_dir, data_dir, jack_server):
+    w = open_demo(qtbot, jack_server.portaudio_device)
+    yield w
+    w.close()
+
+
+def test_demo_opens_with_a_lane_and_strip_per_stem_and_plays(qtbot, window):
+    view = window.song_view
+    assert view.engine is not None, window.banner.message
+    assert list(view.strips) == ["drums", "bass", "piano", "lead"]
+    assert set(view.waveforms.lanes) == set(view.strips)
+    assert window.banner.message == ""
+    qtbot.mouseClick(view.transport.play, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.engine.position_s > 0.5, timeout=5000)
+    assert view.engine.playing
+    qtbot.waitUntil(lambda: view.transport.time.text().startswith("0:00.") is False, timeout=5000)
+    assert view.transport.time.text().endswith("/ 0:28.8")
+    # The playhead line follows the engine's audible position.
+    assert abs(view.waveforms.first.playhead.value() - view.engine.position_s) < 0.5
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # Space pauses
+    assert not view.engine.playing
+
+
+def test_mute_and_solo_change_the_engines_gains_and_dim_lanes(qtbot, window):
+    view = window.song_view
+    engine = view.engine
+    qtbot.mouseClick(view.strips["bass"].mute, Qt.MouseButton.LeftButton)
+    assert engine.effective_gains()["bass"] == 0.0
+    assert engine.effective_gains()["drums"] == pytest.approx(1.0)
+    assert view.waveforms.lanes["bass"].dimmed and not view.waveforms.lanes["drums"].dimmed
+    qtbot.keyClick(window, Qt.Key.Key_1)  # key 1 mutes stem 1, the drums
+    assert engine.effective_gains()["drums"] == 0.0
+    qtbot.keyClick(window, Qt.Key.Key_1)
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ShiftModifier)  # Shift+4 solos the lead
+    gains = engine.effective_gains()
+    assert gains["lead"] == pytest.approx(1.0)
+    assert gains["drums"] == gains["piano"] == gains["bass"] == 0.0
+    # Fader: -6 dB halves the amplitude; a double-click puts it back to 0 dB.
+    view.strips["lead"].fader.set_db(-6.0)
+    assert engine.effective_gains()["lead"] == pytest.approx(10 ** (-6 / 20), rel=1e-3)
+    qtbot.mouseDClick(view.strips["lead"].fader, Qt.MouseButton.LeftButton)
+    assert engine.effective_gains()["lead"] == pytest.approx(1.0)
+
+
+def test_dragging_across_a_lane_sets_the_engines_loop(qtbot, window):
+    view = window.song_view
+    lane = view.waveforms.lanes["piano"]
+    drag(qtbot, lane, 4.8, 9.6)
+    start_s, end_s, enabled = view.engine.loop
+    assert start_s == pytest.approx(4.8, abs=0.15) and end_s == pytest.approx(9.6, abs=0.15)
+    assert enabled and view.transport.loop.isChecked()
+    for other in view.waveforms.lanes.values():  # the region is drawn in every lane
+        assert other.loop_region.isVisible()
+        assert other.loop_region.getRegion() == pytest.approx((start_s, end_s))
+    qtbot.keyClick(window, Qt.Key.Key_L)  # L turns looping off, keeps the bounds
+    assert view.engine.loop[2] is False
+    # Clicking seeks, and playing from inside the loop wraps within it.
+    qtbot.keyClick(window, Qt.Key.Key_L)
+    click(qtbot, lane, 8.5)
+    assert view.engine.position_s == pytest.approx(8.5, abs=0.15)
+    view.transport.play.click()
+    qtbot.wait(2500)
+    assert start_s - 0.1 <= view.engine.position_s <= end_s + 0.1
+
+
+def test_tempo_and_pitch_controls_drive_the_engine(qtbot, window):
+    view = window.song_view
+    engine = view.engine
+    box = view.transport.tempo_box
+    box.selectAll()
+    qtbot.keyClicks(box, "75")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert engine.tempo == pytest.approx(0.75)
+    assert view.transport.tempo_slider.value() == 75
+    qtbot.mouseClick(view.transport.faster, Qt.MouseButton.LeftButton)
+    assert engine.tempo == pytest.approx(0.80)
+    window.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Minus)
+    assert engine.tempo == pytest.approx(0.75)
+    view.transport.pitch_box.setValue(-2)
+    assert engine.pitch_semitones == -2
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert engine.tempo == 1.0 and engine.pitch_semitones == 0
+
+
+def test_save_rename_and_jump_back_to_a_loop(qtbot, window):
+    view = window.song_view
+    lane = view.waveforms.lanes["drums"]
+    drag(qtbot, lane, 2.4, 4.8)
+    qtbot.mouseClick(view.loops.save, Qt.MouseButton.LeftButton)
+    assert [loop.name for loop in view.loops.loops] == ["Loop 1"]
+    view.loops.rename_row(0, "Chorus")
+    drag(qtbot, lane, 12.0, 14.4)
+    assert view.engine.loop[0] == pytest.approx(12.0, abs=0.15)
+    item = view.loops.list.item(0)
+    assert item.text() == "Chorus"
+    rect = view.loops.list.visualItemRect(item)
+    # A double-click is a click and then a double-click event (Qt's item views need both).
+    qtbot.mouseClick(view.loops.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(view.loops.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    start_s, end_s, enabled = view.engine.loop
+    assert (start_s, end_s) == pytest.approx((2.4, 4.8), abs=0.15) and enabled
+    assert view.engine.position_s == pytest.approx(start_s, abs=0.05)
+    view.loops.list.setCurrentRow(0)
+    qtbot.mouseClick(view.loops.delete, Qt.MouseButton.LeftButton)
+    assert view.loops.loops == [] and view.session.loops == []
+
+
+def test_session_is_restored_after_a_restart(qtbot, cache_dir, data_dir, jack_server):
+    window = open_demo(qtbot, jack_server.portaudio_device)
+    view = window.song_view
+    qtbot.mouseClick(view.strips["piano"].mute, Qt.MouseButton.LeftButton)
+    view.strips["bass"].fader.set_db(-4.5)
+    view.transport.nudge_tempo(-20)
+    drag(qtbot, view.waveforms.lanes["lead"], 9.6, 14.4)
+    view.save_loop("Solo")
+    view.seek(11.0)
+    window.close()
+    assert (data_dir / "sessions" / f"{view.song.key}.json").is_file()
+
+    again = open_demo(qtbot, jack_server.portaudio_device)
+    restored = again.song_view
+    engine = restored.engine
+    assert restored.strips["piano"].mute.isChecked() and engine.effective_gains()["piano"] == 0.0
+    assert restored.strips["bass"].fader.db == -4.5
+    assert engine.effective_gains()["bass"] == pytest.approx(10 ** (-4.5 / 20), rel=1e-3)
+    assert engine.tempo == pytest.approx(0.8)
+    assert [loop.name for loop in restored.loops.loops] == ["Solo"]
+    assert engine.loop[:2] == pytest.approx((9.6, 14.4), abs=0.15)
+    assert engine.position_s == pytest.approx(11.0, abs=0.05)
+    again.close()
+
+
+def test_export_the_loop_without_the_drums(qtbot, window, tmp_path):
+    from player.ui.export_dialog import ExportDialog
+
+    view = window.song_view
+    drag(qtbot, view.waveforms.lanes["bass"], 2.4, 7.2)
+    view.set_tempo(0.8)
+    dialog = ExportDialog(view, window.tasks, window)
+    qtbot.addWidget(dialog)
+    assert dialog.loop.isChecked()
+    dialog.leave_out["drums"].setChecked(True)
+    dialog.format.setCurrentText("FLAC")
+    out = tmp_path / "backing.flac"
+    dialog.path.setText(str(out))
+    qtbot.mouseClick(dialog.export, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.result_path is not None, timeout=60000)
+    audio, rate = sf.read(out)
+    start_s, end_s = view.session.loop
+    assert len(audio) / rate == pytest.approx((end_s - start_s) / 0.8, abs=0.01)
+    assert abs(audio).max() > 0.05  # bass, piano and lead are there
+    assert dialog.progress.value() == 1000
+
+
+def test_window_opens_and_explains_when_there_is_no_audio_device(qtbot, cache_dir, data_dir):
+    window = open_demo(qtbot, "no such sound card")
+    assert window.song_view.engine is None
+    assert "no sound" in window.banner.message
+    assert window.banner.action.text() == "Retry audio"
+    # Everything that does not need sound still works: loops, tempo, the session.
+    drag(qtbot, window.song_view.waveforms.lanes["drums"], 1.0, 3.0)
+    assert window.song_view.session.loop == pytest.approx((1.0, 3.0), abs=0.15)
+    window.close()
+
+
+def test_help_lists_the_shortcuts_and_library_lists_cached_songs(qtbot, window):
+    from player.ui.shortcuts import ShortcutsDialog
+
+    dialog = ShortcutsDialog(window)
+    qtbot.addWidget(dialog)
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
+            for r in range(dialog.table.rowCount())}
+    assert rows["Space"] == "Play / pause"
+    assert rows["["] == "Loop start at the playhead"
+    assert "Mute stem N" in rows.values() and "Solo stem N" in rows.values()
+    window.refresh_library()
+    qtbot.waitUntil(lambda: window.library.rowCount() == 1, timeout=5000)
+    assert window.library.item(0, 0).text() == "Woodshed Groove (demo)"
+    assert window.library.item(0, 3).text() == "drums, bass, piano, lead"
+
+
+def test_unreadable_file_is_an_error_in_the_window(qtbot, window, tmp_path):
+    window.open_path(tmp_path / "missing.mp3")
+    qtbot.waitUntil(lambda: "does not exist" in window.banner.message, timeout=5000)
+    assert window.song_view is not None  # the open song stays open
