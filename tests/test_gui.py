@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 from PyQt6.QtCore import Qt
 
-from gui_helpers import click, drag, open_demo
+from test_gui_helpers import click, drag, open_demo
 
 pytest.importorskip("pytestqt")
 

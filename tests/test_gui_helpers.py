@@ -1,4 +1,4 @@
-"""Helpers for the GUI tests: open the practice window on the demo, click and drag like a person."""
+"""Helpers for the GUI tests (no tests here): open the practice window on the demo, click and drag like a person."""
 from __future__ import annotations
 
 from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
