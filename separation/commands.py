@@ -60,8 +60,6 @@ def song_files(paths: list[Path]) -> list[Path]:
 
 
 def run_separate(args) -> int:
-    from tqdm import tqdm
-
     from .separate import Separation, SeparationSettings
 
     settings = SeparationSettings(model=args.model, model_repo=args.model_repo,
@@ -70,22 +68,35 @@ def run_separate(args) -> int:
     for job in jobs:
         song = job.cached()
         if song is None:
-            with tqdm(total=1, desc=job.song_path.name, unit="seg", dynamic_ncols=True,
-                      bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                                 "[{elapsed}<{remaining}]") as bar:
-                def on_progress(done, total):
-                    bar.total = total
-                    bar.n = done
-                    bar.refresh()
-
-                job.start()
-                try:
-                    song = job.wait(on_progress)
-                except KeyboardInterrupt:
-                    job.cancel()
-                    raise
+            job.start()
+            try:
+                song = job.wait(_progress_bar(job.song_path.name))
+            except KeyboardInterrupt:
+                job.cancel()
+                raise
         print(song.dir)
     return 0
+
+
+def _progress_bar(name: str):
+    """on_progress(done, total) that shows a tqdm bar from the first segment on (so an
+    early error is a single line, with no empty bar before it)."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def on_progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, initial=done, desc=name, unit="seg", dynamic_ncols=True,
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                  "[{elapsed}<{remaining}]")
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return on_progress
 
 
 def _describe(song: cache.CachedSong) -> str:

@@ -76,9 +76,11 @@ class Separation:
 
     def __post_init__(self):
         from . import audio_file
+        from .quiet import c_stderr_silenced
 
         self.song_path = Path(self.song_path)
-        audio_file.probe(self.song_path)  # bad files fail here, at once, without torch
+        with c_stderr_silenced():  # decoders' own warnings; ours come as one UserError
+            audio_file.probe(self.song_path)  # bad files fail here, at once, without torch
         self.cache_root = cache.ensure_root(self.cache_root)
         self.source_hash = cache.file_hash(self.song_path)
         self.key = cache.song_key(self.source_hash, self.settings.model,

@@ -187,8 +187,11 @@ class SeparationRun:
         root = Path(job.cache_root)
         song = cache.find(job.key, root)
         if song is None:
+            from .quiet import c_stderr_silenced
+
             with cache.building(job.key, root) as tmp:
-                manifest = decode_into(tmp, job, model.samplerate, model.audio_channels)
+                with c_stderr_silenced():  # the decoder's chatter; errors reach us as UserError
+                    manifest = decode_into(tmp, job, model.samplerate, model.audio_channels)
                 self.allocate_stems(tmp, manifest, model.sources, segment_s)
             song = cache.find(job.key, root)
             if song is None:
@@ -317,6 +320,18 @@ class SeparationRun:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def why_write_failed(where: Path, exc: Exception) -> str:
+    import shutil
+
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:
+        return str(exc)
+    if free < 64 * 2**20:
+        return f"the disk holding the stem cache {where} is full ({free / 2**20:.1f} MB free)"
+    return str(exc)
+
+
 def main(job: Job, conn) -> None:
     """Child-process entry point."""
     be_kind_to_the_audio_path()
@@ -329,7 +344,14 @@ def main(job: Job, conn) -> None:
         run.send("failed", "out of memory while separating (try a smaller model or --device cpu)")
     except OSError as exc:
         run.send("failed", f"cannot write the stems: {describe_os_error(exc)}")
-    except Exception as exc:  # a bug: still one line for the user, details on stderr
+    except Exception as exc:
+        import soundfile
+
+        if isinstance(exc, soundfile.SoundFileRuntimeError):  # how libsndfile says a write failed
+            why = why_write_failed(Path(job.cache_root), exc)
+            run.send("failed", f"cannot write the stems: {why}")
+            return
+        # A bug: still one line for the user, the details on stderr.
         import traceback
 
         traceback.print_exc()
