@@ -1,0 +1,302 @@
+"""`woodshed play`, `woodshed export` and `woodshed devices`."""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+from separation.errors import UserError
+
+from . import arguments as a
+
+EXPORT_FORMATS = (".wav", ".flac", ".ogg", ".mp3")
+SEEK_STEP_S = 5.0
+TEMPO_STEP = 0.05
+STATUS_INTERVAL_S = 0.1
+
+
+def add_parser(sub) -> None:
+    from separation.commands import add_model_arguments
+
+    p = sub.add_parser("play", help="play a song in the terminal with live controls",
+                       description="Play a song: a song file (separated first if not cached), a "
+                                   "cached song folder or a folder of stems. Keys: space play/pause, "
+                                   "←/→ seek 5 s, [ and ] set loop A and B, l loop on/off, -/+ tempo "
+                                   "5 %%, 1-9 mute stem N, q quit.")
+    p.add_argument("song", type=Path, metavar="SONG")
+    p.add_argument("--mute", type=_parsed(a.parse_stem_list), default=[], metavar="A,B",
+                   help="stems to mute")
+    p.add_argument("--solo", type=_parsed(a.parse_stem_list), default=[], metavar="A",
+                   help="hear only these stems")
+    _add_sound_arguments(p)
+    p.add_argument("--loop", type=_parsed(a.parse_loop_s), metavar="START-END",
+                   help="loop a passage, like 1:23.5-1:41")
+    p.add_argument("--start", type=_parsed(a.parse_time_s), default=0.0, metavar="T",
+                   help="start here (seconds or m:ss.s)")
+    p.add_argument("--device", help="output device: number or name (see `woodshed devices`)")
+    add_model_arguments(p)
+    p.set_defaults(func=run_play)
+
+    e = sub.add_parser("export", help="write a backing track (the song without some stems)",
+                       description="Write the mix to a file (.wav, .flac, .ogg or .mp3) through the "
+                                   "same mixing and stretching as playback.")
+    e.add_argument("song", type=Path, metavar="SONG")
+    e.add_argument("-o", "--output", type=Path, metavar="OUT", help="the file to write")
+    which = e.add_mutually_exclusive_group()
+    which.add_argument("--without", type=_parsed(a.parse_stem_list), default=[], metavar="A,B",
+                       help="leave these stems out (the ones you will play)")
+    which.add_argument("--only", type=_parsed(a.parse_stem_list), metavar="A,B",
+                       help="keep only these stems")
+    _add_sound_arguments(e)
+    e.add_argument("--start", type=_parsed(a.parse_time_s), metavar="T", help="begin here")
+    e.add_argument("--end", type=_parsed(a.parse_time_s), metavar="T", help="end here")
+    e.add_argument("--stems", type=Path, metavar="DIR",
+                   help="also write each stem as its own file into DIR (for a DAW)")
+    add_model_arguments(e)
+    e.set_defaults(func=run_export)
+
+    d = sub.add_parser("devices", help="list audio output devices",
+                       description="List the audio output devices `--device` can name.")
+    d.set_defaults(func=run_devices)
+
+
+def _add_sound_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gain", type=_parsed(a.parse_gain), action="append", default=[], metavar="STEM=DB",
+                   help="a stem's volume in dB, like bass=-6 (repeatable)")
+    p.add_argument("--tempo", type=_number("tempo"), default=1.0, metavar="F",
+                   help="speed, pitch kept: 0.25 to 2.0 (default 1.0)")
+    p.add_argument("--pitch", type=_number("pitch"), default=0.0, metavar="N",
+                   help="transpose by N semitones, -12 to 12, tempo kept")
+
+
+def _number(what: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{what} must be a number, not {text!r}")
+        return value
+    return parse
+
+
+def _parsed(parse):
+    """argparse reports a type's ArgumentTypeError as one line with exit status 2."""
+    def wrapper(text: str):
+        try:
+            return parse(text)
+        except UserError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+    wrapper.__name__ = parse.__name__
+    return wrapper
+
+
+def _open_song(args):
+    from .song_source import open_song_argument
+
+    return open_song_argument(args.song, args.model, args.model_repo)
+
+
+def _apply_sound(controls, args, stems: list[str]) -> None:
+    """Set gains, tempo and pitch on anything with the Controls setters (validates them)."""
+    a.check_stems([stem for stem, _ in args.gain], stems, "--gain")
+    for stem, db in args.gain:
+        controls.set_gain_db(stem, db)
+    controls.set_tempo(args.tempo)
+    controls.set_pitch(args.pitch)
+
+
+def _check_start(start_s: float, duration_s: float) -> None:
+    if not 0 <= start_s < duration_s:
+        raise UserError(f"--start {a.format_time(start_s)} is not inside the song "
+                        f"(0:00.0 to {a.format_time(duration_s)})")
+
+
+# --- export ----------------------------------------------------------------
+def run_export(args) -> int:
+    from .export import check_output_path, export_mix, export_stems
+
+    if args.output is None and args.stems is None:
+        raise UserError("name the file to write with -o OUT.wav (or a folder with --stems DIR)")
+    if args.output is not None:
+        check_output_path(args.output)  # before a long separation, not after
+    if args.stems is not None and not args.stems.parent.is_dir():
+        raise UserError(f"cannot write stems to {args.stems}: "
+                        f"folder {args.stems.parent} does not exist")
+    song = _open_song(args)
+    options = dict(without=args.without, only=args.only, gains_db=dict(args.gain),
+                   tempo=args.tempo, pitch_semitones=args.pitch, start_s=args.start,
+                   end_s=args.end)
+    jobs = []
+    if args.output is not None:
+        jobs.append(("mix", lambda progress: [export_mix(song, args.output, progress=progress,
+                                                         **options)]))
+    if args.stems is not None:
+        jobs.append(("stems", lambda progress: export_stems(song, args.stems, progress=progress,
+                                                            **options)))
+    for label, job in jobs:
+        with _LazyBar(f"export {label}") as progress:
+            paths = job(progress)
+        for path in paths:
+            print(path)
+    return 0
+
+
+class _LazyBar:
+    """A tqdm bar that appears with the first progress report: a rejected option shows none."""
+
+    def __init__(self, description: str):
+        self.description = description
+        self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fraction: float) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=100, desc=self.description, dynamic_ncols=True,
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
+        self.bar.n = round(100 * fraction, 1)
+        self.bar.refresh()
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# --- devices ---------------------------------------------------------------
+def run_devices(args) -> int:
+    import sounddevice as sd
+
+    apis = sd.query_hostapis()
+    outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
+    if not outputs:
+        raise UserError("no audio output device found (is a sound card or JACK server there?)")
+    default = sd.default.device[1]
+    for d in outputs:
+        mark = "*" if d["index"] == default else " "
+        print(f"{mark}{d['index']:3d}  {d['name']}  ({apis[d['hostapi']]['name']}, "
+              f"{d['max_output_channels']} out, {d['default_samplerate']:.0f} Hz)")
+    return 0
+
+
+# --- play ------------------------------------------------------------------
+def _device(text: str | None):
+    if text is None:
+        return None
+    return int(text) if text.strip().isdigit() else text
+
+
+def run_play(args) -> int:
+    from .engine import Engine
+
+    song = _open_song(args)
+    stems = song.manifest.sources
+    a.check_stems(args.mute, stems, "--mute")
+    a.check_stems(args.solo, stems, "--solo")
+    _check_start(args.start, song.manifest.duration_s)
+    engine = Engine(song, device=_device(args.device))
+    try:
+        _apply_sound(engine, args, stems)
+        for stem in args.mute:
+            engine.set_mute(stem, True)
+        for stem in args.solo:
+            engine.set_solo(stem, True)
+        if args.loop is not None:
+            engine.set_loop(*args.loop)
+            engine.set_loop_enabled(True)
+        engine.start()
+        engine.seek(args.start)  # after start: a seek before it would freeze the playhead
+        engine.play()
+        from .terminal import interactive
+
+        session = TerminalSession(engine, stems, muted=args.mute)
+        session.run_keys() if interactive() else session.run_to_end()
+    finally:
+        engine.close()
+    if engine.error:
+        raise UserError(engine.error)
+    return 0
+
+
+class TerminalSession:
+    """Keys → engine, and one status line (time, tempo, loop, muted stems, xruns)."""
+
+    def __init__(self, engine, stems: list[str], muted=()):
+        self.engine = engine
+        self.stems = stems
+        self.muted = {s: s in muted for s in stems}
+        self.mark_a_s: float | None = None
+        self.message = ""
+
+    def run_to_end(self) -> None:
+        """No terminal: play to the end (or forever round a loop) until Ctrl-C."""
+        e = self.engine
+        while e.error is None and e.playing and e.position_s < e.duration_s - 0.02:
+            time.sleep(STATUS_INTERVAL_S)
+
+    def run_keys(self) -> None:
+        from .terminal import Keys
+
+        with Keys() as keys:
+            while self.engine.error is None:
+                self.show_status()
+                for key in keys.read(STATUS_INTERVAL_S):
+                    if key == "q":
+                        sys.stdout.write("\n")
+                        return
+                    try:
+                        self.press(key)
+                    except UserError as exc:
+                        self.message = exc.message
+
+    def press(self, key: str) -> None:
+        e = self.engine
+        self.message = ""
+        if key == "space":
+            e.pause() if e.playing else e.play()
+        elif key in ("left", "right"):
+            step_s = SEEK_STEP_S if key == "right" else -SEEK_STEP_S
+            e.seek(min(max(0.0, e.position_s + step_s), e.duration_s))
+        elif key == "[":
+            self.mark_a_s = e.position_s
+            self.message = f"loop A at {a.format_time(self.mark_a_s)}"
+        elif key == "]":
+            if self.mark_a_s is None:
+                raise UserError("press [ first to set where the loop starts")
+            end_s = e.position_s
+            start_s, end_s = sorted((self.mark_a_s, end_s))
+            e.set_loop(start_s, end_s)
+            e.set_loop_enabled(True)
+        elif key == "l":
+            if e.loop is None:
+                raise UserError("no loop yet: press [ at its start and ] at its end")
+            e.set_loop_enabled(not e.loop[2])
+        elif key in ("-", "+", "="):
+            step = TEMPO_STEP if key in ("+", "=") else -TEMPO_STEP
+            e.set_tempo(round(min(max(e.tempo + step, 0.25), 2.0), 2))
+        elif key.isdigit() and key != "0" and int(key) <= len(self.stems):
+            stem = self.stems[int(key) - 1]
+            self.muted[stem] = not self.muted[stem]
+            e.set_mute(stem, self.muted[stem])
+
+    def status_line(self) -> str:
+        e = self.engine
+        state = "playing" if e.playing else "paused "
+        loop = e.loop
+        loop_text = (f"loop {a.format_time(loop[0])}-{a.format_time(loop[1])} "
+                     f"{'on' if loop[2] else 'off'}") if loop else "no loop"
+        muted = ",".join(s for s, m in self.muted.items() if m) or "none"
+        pitch = f"  pitch {e.pitch_semitones:+g}" if e.pitch_semitones else ""
+        line = (f"{state} {a.format_time(e.position_s)} / {a.format_time(e.duration_s)}  "
+                f"tempo {e.tempo:.2f}x{pitch}  {loop_text}  muted: {muted}  xruns {e.xruns}")
+        return f"{line}  {self.message}" if self.message else line
+
+    def show_status(self) -> None:
+        sys.stdout.write("\r" + self.status_line() + "\x1b[K")
+        sys.stdout.flush()
