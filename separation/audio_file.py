@@ -21,10 +21,12 @@ from .channel_mix import to_channels
 from .errors import UserError, describe_os_error
 
 # Tried with soundfile first, PyAV second.
-SOUNDFILE_EXTENSIONS = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3",
+SOUNDFILE_EXTENSIONS = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus",
                         ".aif", ".aiff", ".aifc", ".w64", ".rf64", ".caf", ".au"}
-# Tried with PyAV only.
-AV_EXTENSIONS = {".m4a", ".m4b", ".aac", ".mp4", ".m4v", ".mov", ".3gp", ".webm", ".mkv",
+# Tried with PyAV only. mp3 too: libsndfile's mpg123 prints warnings straight to stderr on
+# damaged or fake mp3s (breaking our one-line errors); FFmpeg's decoder stays quiet, counts
+# frames exactly and trims the encoder delay from the LAME header just the same.
+AV_EXTENSIONS = {".mp3", ".m4a", ".m4b", ".aac", ".mp4", ".m4v", ".mov", ".3gp", ".webm", ".mkv",
                  ".mka", ".avi", ".wma", ".wmv", ".asf", ".wv", ".ape", ".ac3", ".mp2",
                  ".mpc", ".alac", ".amr", ".tta", ".dts"}
 AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS | AV_EXTENSIONS
@@ -33,8 +35,9 @@ MIN_DURATION_S = 0.1
 DEFAULT_BLOCK_FRAMES = 1 << 18  # ~6 s at 44.1 kHz: big enough for speed, small for memory
 _CHUNK_FRAMES = 1 << 15  # what libsndfile decodes per call; a decode error loses at most this
 
-# Raw elementary streams: no index, so probe counts their packets for the length.
-_RAW_STREAM_FORMATS = {"aac", "mp3", "ac3", "eac3", "dts", "mp2", "amr", "truehd"}
+# Raw elementary streams: no index, so probe counts their packets for the length. Not mp3:
+# its Xing/LAME header declares the exact length, which is how a truncated mp3 shows.
+_RAW_STREAM_FORMATS = {"aac", "ac3", "eac3", "dts", "amr", "truehd"}
 
 _DECODE_ERRORS = (sf.SoundFileError, av.error.FFmpegError)
 

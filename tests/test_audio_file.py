@@ -90,14 +90,16 @@ def test_zero_byte_file(tmp_path):
     assert_user_error(path, "empty")
 
 
-def test_random_bytes_named_mp3(tmp_path):
+def test_random_bytes_named_mp3(tmp_path, capfd):
+    # Seed 1 holds bytes that look like MPEG headers: FFmpeg opens it, decoding fails.
     path = tmp_path / "noise.mp3"
     path.write_bytes(np.random.default_rng(1).bytes(200_000))
     assert_user_error(path, "not an audio file")
+    assert capfd.readouterr().err == ""  # no decoder chatter beside our one line
 
 
 @pytest.mark.parametrize("suffix", [".mp3", ".flac"])
-def test_truncated_file(tmp_path, suffix):
+def test_truncated_file(tmp_path, capfd, suffix):
     whole = write_sf(tmp_path / f"whole{suffix}", tone(440, 44100, 10, 2), 44100)
     data = whole.read_bytes()
     cut = tmp_path / f"cut{suffix}"
@@ -106,6 +108,7 @@ def test_truncated_file(tmp_path, suffix):
     message = assert_user_error(cut, "truncated or damaged", "of 10.0 s")
     decoded_s = float(message.split("decoded ")[1].split(" s")[0])
     assert 3.0 < decoded_s < 7.0  # about half of it was good
+    assert capfd.readouterr().err == ""
 
 
 def test_shorter_than_a_tenth_of_a_second(tmp_path):
@@ -254,3 +257,35 @@ def test_find_audio_files_sorted_not_recursive(tmp_path):
     (tmp_path / "stems" / "drums.wav").write_bytes(b"x")
     assert [p.name for p in find_audio_files(tmp_path)] == ["a.flac", "b.MP3", "C.m4a"]
     assert {".mp3", ".m4a", ".webm", ".opus", ".aiff", ".wma"} <= AUDIO_EXTENSIONS
+
+
+# --- memory stays flat with song length ---------------------------------------------
+def _write_long_tone(path: Path, sample_rate: int, seconds: int) -> Path:
+    """Written block by block, so making the file does not hold it in memory either."""
+    block = tone(440, sample_rate, 1)[0]  # 440 Hz: a whole number of periods per second
+    with sf.SoundFile(str(path), "w", sample_rate, 1, subtype="PCM_16") as out:
+        for _ in range(seconds):
+            out.write(block)
+    return path
+
+
+def _peak_decode_bytes(path: Path) -> tuple[int, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        frames = sum(b.shape[1] for b in read_blocks(path, 44100, 2))
+        return frames, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_does_not_grow_with_song_length(tmp_path):
+    """numpy reports its buffers to tracemalloc: the peak while decoding 8 minutes is that
+    of 1 minute, and a small part of what the decoded song would take."""
+    short_frames, short_peak = _peak_decode_bytes(_write_long_tone(tmp_path / "1.wav", 48000, 60))
+    long_frames, long_peak = _peak_decode_bytes(_write_long_tone(tmp_path / "8.wav", 48000, 480))
+    assert long_frames == 480 * 44100 and short_frames == 60 * 44100
+    whole_song_bytes = long_frames * 2 * 4
+    assert long_peak < short_peak * 1.2 + (1 << 20)
+    assert long_peak < whole_song_bytes / 10

@@ -170,13 +170,16 @@ def test_folder_of_song_folders_imports_each(cache_dir, tmp_path, capsys):
 # --- bad input: exit 2, one line, nothing in the cache ------------------------------
 def _broken_stem(folder: Path):
     write(folder / "guitar.wav", tone(330, 44100, 1), 44100)
-    (folder / "bass.ogg").write_bytes(np.random.default_rng(3).bytes(50_000))
+    (folder / "bass.mp3").write_bytes(np.random.default_rng(1).bytes(200_000))
 
 
-def _truncated_stem(folder: Path):
-    write(folder / "guitar.wav", tone(330, 44100, 1), 44100)
-    whole = write(folder / "drums.flac", tone(80, 44100, 10, 2), 44100).read_bytes()
-    (folder / "drums.flac").write_bytes(whole[: len(whole) // 2])
+def _truncated_stem(suffix):
+    def make(folder: Path):
+        write(folder / "guitar.wav", tone(330, 44100, 1), 44100)
+        drums = write(folder / f"drums{suffix}", tone(80, 44100, 10, 2), 44100)
+        whole = drums.read_bytes()
+        drums.write_bytes(whole[: len(whole) // 2])
+    return make
 
 
 @pytest.mark.parametrize("case, make, message", [
@@ -186,19 +189,61 @@ def _truncated_stem(folder: Path):
                                        (d / "notes.txt").write_text("hi")), "no audio files"),
     ("a song file, not a folder", lambda d: write(d, tone(440, 8000, 1), 8000, format="WAV"),
      "import takes a folder"),
-    ("random bytes among stems", _broken_stem, "bass.ogg: not an audio file"),
-    ("truncated stem", _truncated_stem, "drums.flac: truncated or damaged"),
+    ("random bytes among stems", _broken_stem, "bass.mp3: not an audio file"),
+    ("truncated flac stem", _truncated_stem(".flac"), "drums.flac: truncated or damaged"),
+    ("truncated mp3 stem", _truncated_stem(".mp3"), "drums.mp3: truncated or damaged"),
 ])
-def test_bad_input_one_line_and_nothing_cached(cache_dir, tmp_path, capsys, case, make, message):
+def test_bad_input_one_line_and_nothing_cached(cache_dir, tmp_path, capfd, case, make, message):
+    """capfd: what C libraries print to the terminal counts too; the musician sees one line."""
     folder = tmp_path / "stems"
     if make is not None:
         make(folder)
-    status, out, err = run_import(capsys, folder)
+    status, out, err = run_import(capfd, folder)
     assert status == 2
     assert out == ""
     assert err.startswith("woodshed: error: ") and err.count("\n") == 1
     assert message in err
     assert_nothing_cached(cache_dir)
+
+
+def test_cache_that_cannot_be_written(tmp_path, monkeypatch, capsys):
+    write(tmp_path / "stems" / "guitar.wav", tone(330, 8000, 1), 8000)
+    (tmp_path / "not a folder").write_text("")
+    monkeypatch.setenv("WOODSHED_CACHE_DIR", str(tmp_path / "not a folder" / "cache"))
+    status, out, err = run_import(capsys, tmp_path / "stems")
+    assert status == 2 and err.count("\n") == 1
+    assert "cannot write to the stem cache" in err
+
+
+# --- memory stays flat with song length -----------------------------------------------
+def _import_peak_bytes(folder: Path, seconds: int) -> int:
+    import tracemalloc
+
+    block = tone(440, 44100, 1)[0]
+    for name in ["guitar", "bass"]:
+        with sf.SoundFile(str(folder / f"{name}.wav"), "w", 44100, 1, subtype="PCM_16") as out:
+            for _ in range(seconds):  # written block by block: the test holds no whole song
+                out.write(block)
+    tracemalloc.start()
+    try:
+        song = import_folder(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert song.manifest.frames == seconds * 44100
+    return peak
+
+
+def test_import_memory_does_not_grow_with_song_length(cache_dir, tmp_path):
+    """numpy reports its buffers to tracemalloc: importing 6 minutes peaks as 1 minute does,
+    far below the 2 stems + mix the song fills on disk."""
+    (tmp_path / "short").mkdir()
+    (tmp_path / "long").mkdir()
+    short_peak = _import_peak_bytes(tmp_path / "short", 60)
+    long_peak = _import_peak_bytes(tmp_path / "long", 360)
+    song_bytes = 3 * 360 * 44100 * 2 * 4
+    assert long_peak < short_peak * 1.2 + (2 << 20)
+    assert long_peak < song_bytes / 10
 
 
 # --- a real multitrack ----------------------------------------------------------------
