@@ -6,9 +6,13 @@ producer writes into a PortAudio ring buffer, the callback reads it. rtmixer end
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from separation.errors import UserError
+
+CLOSE_WAIT_S = 2.0
 
 
 def _sd():
@@ -110,6 +114,13 @@ class RingOutput:
         return float(self._stream.latency)
 
     def close(self) -> None:
+        # After a JACK server dies, PortAudio's abort/close wait forever for a process cycle
+        # that never comes: close from a helper thread and stop waiting after a moment.
+        closer = threading.Thread(target=self._close_stream, name="woodshed-close", daemon=True)
+        closer.start()
+        closer.join(CLOSE_WAIT_S)
+
+    def _close_stream(self) -> None:
         try:
             self._stream.abort()
         finally:

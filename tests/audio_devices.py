@@ -53,6 +53,16 @@ def find_output_device(name: str, host_api: str) -> int | None:
     return None
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: end jackd if the test process dies without stopping it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 class JackServer:
     """``jackd -d dummy`` under a name of its own; JACK clients in this process use it.
 
@@ -88,14 +98,16 @@ class JackServer:
                 ["jackd", flag, "-n", self.name, "-d", "dummy", "-r", str(self.sample_rate),
                  "-p", str(self.period_frames)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                start_new_session=True)
+                start_new_session=True, preexec_fn=_die_with_parent)
             if self._wait_ready():
                 self.realtime = realtime
                 rescan_devices()
                 return self
             self._kill()
+            said = self.process.stderr.read().decode(errors="replace").strip().splitlines()
         self._restore_env()
-        raise RuntimeError(f"jackd (dummy driver) would not start as {self.name!r}")
+        raise RuntimeError(f"jackd (dummy driver) would not start as {self.name!r}: "
+                           f"{said[-1] if said else 'no message'}")
 
     def _wait_ready(self, timeout_s: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -128,8 +140,6 @@ class JackServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process is not None and self.process.stderr:
-            self.process.stderr.close()
 
     def _restore_env(self) -> None:
         if self._previous_server is None:
