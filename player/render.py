@@ -27,6 +27,10 @@ from .stretch import MAX_FEED_FRAMES, Stretcher
 
 BLOCK_FRAMES = 256           # mixing block while bypassed
 BYPASS_FADE_S = 0.010        # crossfade entering / leaving the stretcher
+# Before leaving, the stretcher runs at 1.0x, 0 st this long, so what it outputs at the
+# crossfade is in step with the plain mix (its output lags its ratio changes).
+SETTLE_S = 0.15
+SPLICE_SEARCH_S = 0.006     # leaving the stretcher: how far to look for the in-phase frame
 _TIMELINE_ENTRIES = 2048
 
 
@@ -47,6 +51,7 @@ class Renderer:
         self._seek_serial = None            # None: the first block starts at the seek target
         self._stretcher: Stretcher | None = None
         self._stretching = False
+        self._settle_left: int | None = None  # output frames at 1.0x still to run before bypass
         self._fade_frames = max(1, int(round(BYPASS_FADE_S * self.sample_rate)))
         self._fade_in = (np.arange(1, self._fade_frames + 1, dtype=np.float32)
                          / (self._fade_frames + 1))
@@ -56,6 +61,11 @@ class Renderer:
         self._post_index = 0
         self._post_anchors: deque = deque(maxlen=_TIMELINE_ENTRIES)   # (post, mix_index, mix/post)
         self._stretch_mix_pos = 0.0          # mix-stream frame of the stretcher's next output
+        # A new ratio reaches the stretcher's output only after its delay (measured: at 0.5x
+        # a position off by 1024 frames otherwise): (post index from which, tempo) to come.
+        self._tempo_out = 1.0                # tempo of the output frames coming out now
+        self._tempo_asked = 1.0
+        self._tempo_changes: deque = deque()
         self._resampler = None
         if self.out_rate != self.sample_rate:
             self._resampler = soxr.ResampleStream(self.sample_rate, self.out_rate, self.channels,
@@ -125,8 +135,13 @@ class Renderer:
         if snap.stretching and not self._stretching:
             self._enter_stretch(snap)
         elif self._stretching and not snap.stretching:
-            self._leave_stretch()
+            if self._settle_left is None:
+                self._settle_left = int(SETTLE_S * self.sample_rate)
+            self._settle_left -= self._stretch_step(snap)
+            if self._settle_left <= 0:
+                self._leave_stretch()
         elif self._stretching:
+            self._settle_left = None
             self._stretch_step(snap)
         else:
             start = self._mix_index
@@ -168,21 +183,51 @@ class Renderer:
         self._out_buffered += chunk.shape[1]
 
     # --- stretching ------------------------------------------------------------
-    def _stretch_step(self, snap) -> None:
+    def _stretch_step(self, snap) -> int:
+        """Feed the stretcher once; returns the output frames it gave."""
+        self._ask_tempo(snap.tempo)
         self._stretcher.set(snap.tempo, snap.pitch_semitones)
         self._stretcher.feed(self._mix(max(self._stretcher.frames_wanted(), 128)))
         out = self._stretcher.take()
-        if out is not None:
-            self._emit(out, self._stretch_mix_pos, snap.tempo)
-            self._stretch_mix_pos += out.shape[1] * snap.tempo
+        if out is None:
+            return 0
+        self._emit_stretched(out)
+        return out.shape[1]
+
+    def _ask_tempo(self, tempo: float) -> None:
+        if tempo != self._tempo_asked:
+            self._tempo_asked = tempo
+            self._tempo_changes.append((self._post_index + self._stretcher.delay_frames, tempo))
+
+    def _emit_stretched(self, out: np.ndarray) -> None:
+        """Queue stretcher output, split where a tempo change reaches the output."""
+        at, n = 0, out.shape[1]
+        while at < n:
+            while self._tempo_changes and self._tempo_changes[0][0] <= self._post_index:
+                self._tempo_out = self._tempo_changes.popleft()[1]
+            end = n
+            if self._tempo_changes:
+                end = min(n, at + self._tempo_changes[0][0] - self._post_index)
+            self._emit(out[:, at:end], self._stretch_mix_pos, self._tempo_out)
+            self._stretch_mix_pos += (end - at) * self._tempo_out
+            at = end
 
     def _enter_stretch(self, snap) -> None:
         if self._stretcher is None:
             self._stretcher = Stretcher(self.sample_rate, self.channels)
         st = self._stretcher
         st.restart()
-        st.set(snap.tempo, snap.pitch_semitones)
-        mix_start = self._mix_index
+        self._tempo_changes.clear()
+        self._stretching = True
+        self._settle_left = None
+        self._stretch_mix_pos = float(self._mix_index)
+        if self._post_index == 0:  # nothing played yet: no plain mix to fade from
+            st.set(snap.tempo, snap.pitch_semitones)
+            self._tempo_out = self._tempo_asked = snap.tempo
+            return
+        # In step with the plain mix for the crossfade (ratio 1); the real values follow.
+        st.set(1.0, 0.0)
+        self._tempo_out = self._tempo_asked = 1.0
         plain, stretched = [], []
         plain_frames = stretched_frames = 0
         while stretched_frames < self._fade_frames:
@@ -198,10 +243,7 @@ class Renderer:
         out = np.concatenate(stretched, axis=1)
         was = np.concatenate(plain, axis=1)[:, :self._fade_frames]
         _crossfade(out[:, :self._fade_frames], was, self._fade_in)
-        self._stretch_mix_pos = float(mix_start)
-        self._emit(out, self._stretch_mix_pos, snap.tempo)
-        self._stretch_mix_pos += out.shape[1] * snap.tempo
-        self._stretching = True
+        self._emit_stretched(out)
 
     def _leave_stretch(self) -> None:
         st = self._stretcher
@@ -214,13 +256,33 @@ class Renderer:
                 owed.append(out)
                 owed_frames += out.shape[1]
         was = np.concatenate(owed, axis=1)[:, :self._fade_frames]
-        resume_frame = self._source_at_mix(self._stretch_mix_pos)
-        self.playhead.jump(int(round(resume_frame)), splice=False)
+        resume_frame = self._best_splice(int(round(self._source_at_mix(self._stretch_mix_pos))), was)
+        self.playhead.jump(resume_frame, splice=False)
         self._stretching = False
         start = self._mix_index
         block = self._mix(max(BLOCK_FRAMES, self._fade_frames))
         _crossfade(block[:, :self._fade_frames], was, self._fade_in)
         self._emit(block, start, 1.0)
+
+    def _best_splice(self, frame: int, was: np.ndarray) -> int:
+        """The source frame near ``frame`` where the plain mix best continues ``was``.
+
+        The stretcher keeps time within a few frames but not the phase of each partial
+        (a phase vocoder), so a crossfade at the mapped frame alone can cancel a steady tone;
+        a few milliseconds of search find the frame in phase (as WSOLA does).
+        """
+        search = int(SPLICE_SEARCH_S * self.sample_rate)
+        lo = max(0, frame - search)
+        n = frame + search - lo + was.shape[1]
+        stack = self._stack[:, :n]
+        self.mixer.read(stack, 0, lo, n)
+        candidate = self.mixer.mix(stack, self.controls.snapshot.stem_gains).sum(axis=0)
+        target = was.sum(axis=0)
+        match = np.correlate(candidate, target, "valid")
+        energy = np.convolve(candidate * candidate, np.ones(len(target), np.float32), "valid")
+        if not np.any(energy > 1e-12):
+            return frame
+        return lo + int(np.argmax(match / np.sqrt(energy + 1e-12)))
 
     def _source_at_mix(self, mix_index: float) -> float:
         return _follow([(i, s, 1.0) for i, s in self._mix_anchors], mix_index)

@@ -1,0 +1,282 @@
+"""The one render path, offline: mixing, muting, ramps, loops, tempo, pitch, bypass, positions."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from separation import cache
+from separation.errors import UserError
+from player.controls import Controls
+from player.render import Renderer
+
+RATE = 44100
+
+
+def tone(freq_hz: float, seconds: float, amp: float = 0.3, channels: int = 2) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return np.repeat((amp * np.sin(2 * np.pi * freq_hz * t))[None], channels, 0).astype(np.float32)
+
+
+def noise(seconds: float, seed: int, amp: float = 0.2) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (amp * rng.standard_normal((2, int(seconds * RATE)))).astype(np.float32)
+
+
+def make_song(stems: dict[str, np.ndarray], key: str = "song", mix: np.ndarray | None = None,
+              ready_until_frame: int | None = None):
+    """A cached song of these stems; optionally only [0, ready_until_frame) separated yet."""
+    song = cache.write_song(key, stems, RATE, title=key, original_name=f"{key}.wav",
+                            source_hash=key, model="test", mix=mix)
+    if ready_until_frame is not None:
+        m = song.manifest
+        m.block_starts, m.blocks_done = [0, ready_until_frame], [True, False]
+        m.save(song.dir)
+        song.reload()
+    return song
+
+
+def frequency_hz(audio: np.ndarray) -> float:
+    """Strongest frequency of a mono signal, to well under a cent (zero-padded FFT + parabola)."""
+    x = audio * np.hanning(len(audio))
+    spectrum = np.abs(np.fft.rfft(x, 16 * len(x)))
+    k = int(np.argmax(spectrum))
+    a, b, c = np.log(spectrum[k - 1:k + 2])
+    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * RATE / (16 * len(x))
+
+
+def cents(f: float, ref: float) -> float:
+    return 1200 * np.log2(f / ref)
+
+
+def db(x: float) -> float:
+    return 20 * np.log10(max(x, 1e-12))
+
+
+def max_step(x: np.ndarray) -> float:
+    return float(np.abs(np.diff(x, axis=-1)).max())
+
+
+@pytest.fixture
+def band(cache_dir):
+    stems = {"drums": noise(3, 1), "bass": tone(110, 3), "other": noise(3, 2, 0.1),
+             "vocals": tone(440, 3, 0.2)}
+    return make_song(stems), stems
+
+
+def test_plain_render_is_the_sum_of_stems(band):
+    song, stems = band
+    out = Renderer(song).render(3 * RATE)
+    assert out.shape == (2, 3 * RATE) and out.dtype == np.float32
+    np.testing.assert_allclose(out, sum(stems.values()), atol=1e-6)
+
+
+def test_muting_a_stem_removes_it(band):
+    song, stems = band
+    renderer = Renderer(song)
+    renderer.controls.set_mute("bass", True)
+    out = renderer.render(3 * RATE)
+    others = stems["drums"] + stems["other"] + stems["vocals"]
+    residual = np.sqrt(np.mean((out - others) ** 2)) / np.sqrt(np.mean(others ** 2))
+    assert db(residual) < -60
+    assert renderer.controls.effective_gains()["bass"] == 0.0
+
+
+def test_solo_volume_and_pan(band):
+    song, stems = band
+    c = Controls.for_song(song)
+    c.set_solo("vocals", True)
+    c.set_gain_db("vocals", -6.0)
+    c.set_pan("vocals", 1.0)  # hard right: left side silent
+    out = Renderer(song, c).render(RATE)
+    gain = 10 ** (-6 / 20)
+    assert c.effective_gains() == pytest.approx({"drums": 0, "bass": 0, "other": 0, "vocals": gain})
+    np.testing.assert_allclose(out[1, 256:], gain * stems["vocals"][1, 256:RATE], atol=1e-6)
+    assert np.abs(out[0, 256:]).max() < 1e-7
+
+
+def test_gain_change_ramps_without_a_step(cache_dir):
+    song = make_song({"drums": np.full((2, RATE), 0.5, np.float32)})
+    renderer = Renderer(song)
+    before = renderer.render(1000)
+    renderer.controls.set_mute("drums", True)
+    after = renderer.render(2000)
+    out = np.concatenate([before, after], axis=1)[0]
+    assert out[999] == pytest.approx(0.5) and out[-1] == 0.0
+    # fades over a block: every step is at most one block's share of the change
+    assert max_step(out) <= 0.5 / 200
+    assert 0 < np.count_nonzero((out > 0.001) & (out < 0.499))
+
+
+def test_half_tempo_lasts_twice_as_long_and_keeps_pitch(cache_dir):
+    song = make_song({"vocals": tone(440, 2.0)})
+    renderer = Renderer(song)
+    renderer.controls.set_tempo(0.5)
+    out = renderer.render(5 * RATE)[0]
+    loud = np.flatnonzero(np.abs(out) > 0.3 * 0.1)
+    assert loud[-1] / RATE == pytest.approx(4.0, rel=0.005)
+    assert abs(cents(frequency_hz(out[RATE:3 * RATE]), 440.0)) < 5
+
+
+def test_three_semitones_up_keeps_tempo(cache_dir):
+    song = make_song({"vocals": tone(440, 3.0)})
+    renderer = Renderer(song)
+    renderer.controls.set_pitch(3)
+    out = renderer.render(4 * RATE)[0]
+    assert abs(cents(frequency_hz(out[RATE // 2:5 * RATE // 2]), 523.2511)) < 5
+    loud = np.flatnonzero(np.abs(out) > 0.03)
+    assert loud[-1] / RATE == pytest.approx(3.0, rel=0.005)
+
+
+def _loop_song(seed_key="loop"):
+    # two partials with no common period inside the loop: a bare wrap would jump
+    t = np.arange(2 * RATE) / RATE
+    x = 0.3 * np.sin(2 * np.pi * 220.3 * t) + 0.2 * np.sin(2 * np.pi * 331.7 * t + 1)
+    return make_song({"other": np.repeat(x[None], 2, 0).astype(np.float32)}, key=seed_key), x
+
+
+@pytest.mark.parametrize("tempo", [1.0, 0.5])
+def test_loop_fifty_times_has_no_discontinuity(cache_dir, tempo):
+    song, source = _loop_song()
+    start_s, end_s = 0.5, 0.7371
+    renderer = Renderer(song)
+    renderer.controls.set_tempo(tempo)
+    renderer.controls.seek(start_s)
+    renderer.controls.set_loop(start_s, end_s)
+    renderer.controls.set_loop_enabled(True)
+    loop_frames = round(end_s * RATE) - round(start_s * RATE)
+    out = renderer.render(int(50 * loop_frames / tempo) + RATE // 2)[0]
+    own = max_step(source)
+    assert max_step(out[RATE // 4:]) <= 1.2 * own
+    assert round(start_s * RATE) <= renderer.position_frame < round(end_s * RATE)
+    if tempo == 1.0:  # away from the splice, each pass is the source itself, sample for sample
+        a = round(start_s * RATE)
+        for k in (1, 25, 49):
+            at = k * loop_frames + 1000
+            np.testing.assert_allclose(out[at:at + 5000], source[a + 1000:a + 6000], atol=1e-6)
+    # a wrap without the splice crossfade would step by this much: the test can see one
+    assert abs(source[round(end_s * RATE)] - source[round(start_s * RATE)]) > 5 * own
+
+
+def test_crossing_normal_tempo_has_no_gap_or_click(cache_dir):
+    song = make_song({"vocals": tone(440, 6.0)})
+    renderer = Renderer(song)
+    parts = [renderer.render(RATE)]
+    for tempo, pitch in [(0.9, 0), (1.0, 0), (1.0, 0.5), (1.0, 0), (1.1, 0), (1.0, 0)]:
+        renderer.controls.set_tempo(tempo)
+        renderer.controls.set_pitch(pitch)
+        parts.append(renderer.render(RATE // 2))
+    out = np.concatenate(parts, axis=1)[0]
+    assert max_step(out) <= 1.25 * 0.3 * 2 * np.pi * 440 / RATE * 1.02
+    window = RATE // 200  # 5 ms
+    rms = np.sqrt(np.mean(out[: len(out) // window * window].reshape(-1, window) ** 2, axis=1))
+    assert rms.min() > 0.75 * 0.3 / np.sqrt(2)
+
+
+def test_position_is_the_frame_being_output(cache_dir):
+    # a click every 0.5 s; where each click comes out, the renderer must say so (within 20 ms)
+    clicks = np.zeros((2, 4 * RATE), np.float32)
+    click_frames = np.arange(RATE // 4, 4 * RATE - RATE // 4, RATE // 2)
+    for f in click_frames:
+        clicks[:, f:f + 64] = np.hanning(64)
+    song = make_song({"drums": clicks})
+    for tempo, pitch in [(1.0, 0.0), (0.5, 0.0), (1.0, 3.0), (1.5, -2.0)]:
+        renderer = Renderer(song)
+        renderer.controls.set_tempo(tempo)
+        renderer.controls.set_pitch(pitch)
+        positions, outs = [], []
+        for _ in range(int(3.5 * RATE / tempo) // 256):
+            positions.append(renderer.position_frame)
+            outs.append(renderer.render(256)[0])
+        out = np.concatenate(outs)
+        env = np.convolve(np.abs(out), np.ones(64), "same")
+        peaks = [i for i in range(1, len(env) - 1) if env[i] > 0.3 * env.max()
+                 and env[i] == env[max(0, i - 2000):i + 2000].max()]
+        assert len(peaks) >= 4
+        for p in peaks:
+            heard = np.interp(p, np.arange(len(positions)) * 256, positions) + 32
+            nearest = click_frames[np.argmin(np.abs(click_frames - heard))]
+            assert abs(heard - nearest) / RATE < 0.020, (tempo, pitch)
+
+
+def test_unready_regions_play_the_original_mix(cache_dir):
+    bass = tone(110, 2.0)
+    mix = tone(660, 2.0)  # unlike the stems: shows which one plays
+    half = 256 * 170      # whole blocks, so nothing rendered ahead outlives the seek below
+    song = make_song({"bass": bass, "drums": noise(2, 3)}, mix=mix, ready_until_frame=half)
+    renderer = Renderer(song)
+    renderer.controls.set_mute("drums", True)
+    out = renderer.render(2 * half)
+    np.testing.assert_allclose(out[:, 256:half], bass[:, 256:half], atol=1e-6)
+    np.testing.assert_allclose(out[:, half:], mix[:, half:2 * half], atol=1e-6)
+    # once separation finishes the region, the stems play there
+    renderer.set_ready_ranges([(0, 2 * RATE)])
+    renderer.controls.seek(1.5)
+    out = renderer.render(RATE // 4)
+    at = round(1.5 * RATE)
+    np.testing.assert_allclose(out[:, 256:], bass[:, at + 256:at + RATE // 4], atol=1e-6)
+
+
+def test_resampled_output_keeps_pitch_and_length(cache_dir):
+    song = make_song({"vocals": tone(440, 2.0)})
+    renderer = Renderer(song, out_rate=48000)
+    out = renderer.render(48000 * 2)[0]
+    x = out[12000:84000] * np.hanning(72000)
+    spectrum = np.abs(np.fft.rfft(x, 16 * len(x)))
+    assert abs(cents(np.argmax(spectrum) * 48000 / (16 * len(x)), 440)) < 5
+    assert renderer.position_frame == pytest.approx(2 * RATE, abs=RATE * 0.01)
+
+
+def test_parameters_hammered_from_another_thread_never_raise(band):
+    song, _ = band
+    renderer = Renderer(song, meter=True)
+    c = renderer.controls
+    stop = threading.Event()
+    errors = []
+
+    def hammer():
+        rng = np.random.default_rng(0)
+        try:
+            while not stop.is_set():
+                stem = c.stems[rng.integers(len(c.stems))]
+                c.set_gain_db(stem, float(rng.uniform(-40, 6)))
+                c.set_mute(stem, bool(rng.integers(2)))
+                c.set_solo(stem, bool(rng.integers(2)))
+                c.set_pan(stem, float(rng.uniform(-1, 1)))
+                c.set_tempo(float(rng.choice([1.0, rng.uniform(0.25, 2.0)])))
+                c.set_pitch(float(rng.choice([0.0, rng.uniform(-12, 12)])))
+                a = float(rng.uniform(0, 2.5))
+                c.set_loop(a, a + 0.3)
+                c.set_loop_enabled(bool(rng.integers(2)))
+                c.seek(float(rng.uniform(0, 3)))
+        except Exception as exc:  # pragma: no cover - the assertion reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        blocks = [renderer.render(256) for _ in range(600)]
+    finally:
+        stop.set()
+        thread.join()
+    out = np.concatenate(blocks, axis=1)
+    assert not errors
+    assert np.isfinite(out).all() and np.abs(out).max() < 8
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.set_tempo(3.0), lambda c: c.set_tempo(0.1), lambda c: c.set_pitch(12.5),
+    lambda c: c.set_gain_db("kazoo", 0), lambda c: c.set_mute("kazoo", True),
+    lambda c: c.set_pan("bass", 2), lambda c: c.set_loop(2.0, 1.0),
+    lambda c: c.set_loop(0, 99), lambda c: c.set_gain_db("bass", float("nan")),
+    lambda c: c.set_loop_enabled(True), lambda c: c.set_tempo("fast"),
+])
+def test_bad_values_are_user_errors(band, call):
+    song, _ = band
+    c = Controls.for_song(song)
+    before = c.snapshot
+    with pytest.raises(UserError) as exc:
+        call(c)
+    assert "\n" not in str(exc.value)
+    assert c.snapshot is before
