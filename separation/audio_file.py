@@ -51,6 +51,7 @@ class AudioInfo:
     backend: str  # 'soundfile' | 'av'
     title: str | None = None
     artist: str | None = None
+    channel_names: tuple[str, ...] | None = None  # speakers ('FL', 'FC', 'LFE'...) if known
 
     @property
     def duration_s(self) -> float:
@@ -63,7 +64,11 @@ class AudioInfo:
 
 # --- probing -------------------------------------------------------------------
 def probe(path) -> AudioInfo:
-    """Read a file's format and length without decoding it; UserError if it is no usable audio."""
+    """Read a file's format, length and tags; UserError if it is no usable audio.
+
+    Fast: decodes nothing, except the first second of formats FFmpeg reads (to tell random
+    bytes from audio) and a demux pass over raw streams such as .aac (to count frames).
+    """
     path = Path(path)
     _check_readable_file(path)
     info = None
@@ -96,9 +101,14 @@ def _probe_soundfile(path: Path) -> AudioInfo | None:
         with sf.SoundFile(str(path)) as f:
             info = AudioInfo(path, f.samplerate, f.channels, f.frames, "soundfile",
                              _tag(f.title), _tag(f.artist))
+            container_format = f.format
     except (_DECODE_ERRORS + (OSError,)):
         return None
     if info.frames <= 0 or info.sample_rate <= 0 or info.channels <= 0:
+        return None
+    if info.channels > 2 and container_format == "OGG":
+        # Vorbis and Opus store 5.1 as FL FC FR BL BR LFE; libsndfile hands channels over in
+        # that order, FFmpeg reorders them to the usual one the downmix expects.
         return None
     if info.title is None and info.artist is None:
         # libsndfile reads tags of WAV/AIFF/FLAC/Ogg; FFmpeg also reads ID3 and others.
@@ -122,6 +132,7 @@ def _probe_av(path: Path) -> AudioInfo | None:
             raw_stream = container.format.name in _RAW_STREAM_FORMATS
             frames = 0 if raw_stream else _declared_frames(container, stream)
             rate, channels = stream.rate, stream.channels
+            names = tuple(c.name for c in stream.layout.channels) or None
             tags = {**_lower_keys(container.metadata), **_lower_keys(stream.metadata)}
         if raw_stream:
             frames = _counted_frames(path)
@@ -130,7 +141,7 @@ def _probe_av(path: Path) -> AudioInfo | None:
     if frames <= 0:
         return None
     return AudioInfo(path, rate, channels, frames, "av",
-                     _tag(tags.get("title")), _tag(tags.get("artist")))
+                     _tag(tags.get("title")), _tag(tags.get("artist")), names)
 
 
 def _decode_start(container, stream, seconds: float = 1.0) -> None:
@@ -201,8 +212,10 @@ def read_blocks(path, sample_rate: int, channels: int,
 
     def convert(chunks: list[np.ndarray], last: bool = False) -> np.ndarray:
         nonlocal yielded_frames
-        block = to_channels(np.concatenate(chunks, axis=1), channels) if chunks else \
-            np.zeros((channels, 0), np.float32)
+        if chunks:
+            block = to_channels(np.concatenate(chunks, axis=1), channels, info.channel_names)
+        else:
+            block = np.zeros((channels, 0), np.float32)
         if resampler is not None:
             # The streaming resampler keeps its state between blocks: no seams at block edges.
             block = resampler.resample_chunk(np.ascontiguousarray(block.T), last=last).T

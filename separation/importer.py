@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -56,14 +57,23 @@ def import_folder(path, progress: Progress | None = None,
         sample_rate=SAMPLE_RATE, channels=CHANNELS, frames=frames, sources=list(song.stems),
         block_starts=[0], blocks_done=[True], artist=song.artist)
     with cache.building(key, root) as tmp:
-        _write_stems(tmp, song, infos, manifest, progress)
+        try:
+            _write_stems(tmp, song, infos, manifest, progress)
+        except sf.SoundFileError as exc:  # libsndfile reports a failed write without errno
+            raise UserError(f"cannot write to the stem cache {tmp.parent}: "
+                            f"{_why_not(tmp, exc)}") from None
         manifest.save(tmp)
-    cache.evict(keep={key}, root=root)
-    imported = cache.find(key, root)
-    if imported is None:  # evicted at once: the limit is smaller than this one song
-        raise UserError(f"{song.folder}: does not fit in the stem cache's size limit "
-                        f"({cache.size_limit_bytes(root)} bytes)")
-    return imported
+    cache.evict(keep={key}, root=root)  # the size limit holds; never evicts this song
+    return cache.open_song((Path(root) if root else cache.cache_root()) / key)
+
+
+def _why_not(folder: Path, exc: Exception) -> str:
+    try:
+        if shutil.disk_usage(folder).free < 64 << 20:
+            return "the disk is full"
+    except OSError:
+        pass
+    return f"{exc} (is the disk full or the folder read-only?)"
 
 
 def stems_hash(song: StemFolder) -> str:

@@ -289,3 +289,16 @@ def test_memory_does_not_grow_with_song_length(tmp_path):
     whole_song_bytes = long_frames * 2 * 4
     assert long_peak < short_peak * 1.2 + (1 << 20)
     assert long_peak < whole_song_bytes / 10
+
+
+def test_six_channel_ogg_downmix_follows_the_vorbis_speaker_order(tmp_path):
+    """Vorbis stores 5.1 as FL FC FR BL BR LFE (libsndfile writes our channels in that
+    order untouched): channel 1 is the centre here, and must reach both sides."""
+    audio = np.zeros((6, 44100), np.float32)
+    audio[1] = tone(440, 44100, 1)[0]
+    path = write_sf(tmp_path / "surround.ogg", audio, 44100)
+    info = probe(path)
+    assert info.channel_names == ("FL", "FR", "FC", "LFE", "BL", "BR")
+    stereo = decode(path)
+    left, right = np.abs(stereo[:, 2000:-2000]).max(axis=1)
+    assert 0.3 < left < 0.4 and 0.3 < right < 0.4  # 0.5 * 0.707 on both sides

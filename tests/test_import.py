@@ -215,6 +215,27 @@ def test_cache_that_cannot_be_written(tmp_path, monkeypatch, capsys):
     assert "cannot write to the stem cache" in err
 
 
+def test_cache_disk_full_while_importing(cache_dir, tmp_path, capfd):
+    """A real failed write: the file-size limit (RLIMIT_FSIZE) makes the kernel refuse
+    writes past 1 MB with EFBIG, as a full disk refuses them with ENOSPC."""
+    resource = pytest.importorskip("resource")
+    import signal
+
+    write(tmp_path / "stems" / "guitar.wav", tone(330, 44100, 10), 44100)  # 3.5 MB as float
+    previous_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, hard))
+    try:
+        status = main(["import", "--quiet", str(tmp_path / "stems")])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous_handler)
+    out, err = capfd.readouterr()
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("woodshed: error: cannot write to the stem cache")
+    assert_nothing_cached(cache_dir)
+
+
 # --- memory stays flat with song length -----------------------------------------------
 def _import_peak_bytes(folder: Path, seconds: int) -> int:
     import tracemalloc
