@@ -29,11 +29,13 @@ def write_sf(path: Path, audio: np.ndarray, sample_rate: int, **kwargs) -> Path:
 
 
 def write_av(path: Path, audio: np.ndarray, sample_rate: int, codec: str = "aac",
-             container_format: str | None = None, with_video: bool = False) -> Path:
+             container_format: str | None = None, with_video: bool = False,
+             bit_rate: int = 128_000) -> Path:
     """Encode (channels, frames) float32 with FFmpeg through PyAV (e.g. m4a with aac)."""
     layout = {1: "mono", 2: "stereo"}[audio.shape[0]]
     with av.open(str(path), "w", format=container_format) as container:
         stream = container.add_stream(codec, rate=sample_rate, layout=layout)
+        stream.bit_rate = bit_rate
         if with_video:
             video = container.add_stream("mpeg4", rate=10)
             video.width, video.height, video.pix_fmt = 32, 32, "yuv420p"
@@ -230,6 +232,31 @@ def test_m4a_from_the_aac_encoder(tmp_path):
     audio = decode(path)
     assert audio.shape == (2, 3 * 44100)
     assert abs(dominant_hz(audio[0, 4096:], 44100) - 440) < 1
+
+
+FORMATS = {
+    ".flac": lambda p, a, r: write_sf(p, a, r),
+    ".ogg": lambda p, a, r: write_sf(p, a, r),
+    ".opus": lambda p, a, r: write_sf(p, a, r, format="OGG", subtype="OPUS"),  # r: 48 kHz
+    ".aiff": lambda p, a, r: write_sf(p, a, r, subtype="PCM_24"),
+    ".mp3": lambda p, a, r: write_sf(p, a, r),
+    ".m4a": lambda p, a, r: write_av(p, a, r, "aac"),
+    ".wma": lambda p, a, r: write_av(p, a, r, "wmav2"),
+    ".webm": lambda p, a, r: write_av(p, a, r, "libopus"),
+    ".mka": lambda p, a, r: write_av(p, a, r, "flac", "matroska"),
+}
+
+
+@pytest.mark.parametrize("suffix", sorted(FORMATS))
+def test_every_common_format_decodes_to_the_same_tone(tmp_path, suffix):
+    """Lossy codecs pad and estimate lengths: right pitch and level, length within 3 %."""
+    path = tmp_path / f"tune{suffix}"
+    FORMATS[suffix](path, tone(440, 48000, 2, 2, amplitude=0.3), 48000)
+    audio = decode(path)
+    assert audio.shape[0] == 2 and abs(audio.shape[1] - 2 * 44100) < 0.03 * 44100
+    middle = audio[:, 8192:-8192]
+    assert abs(dominant_hz(middle[0], 44100) - 440) < 1
+    assert 0.25 < np.abs(middle).max() < 0.35
 
 
 def test_sound_track_of_a_video(tmp_path):
