@@ -1,0 +1,111 @@
+"""Backing tracks to files: equal to what the renderer plays, whole or not at all."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from separation.errors import UserError
+from player.controls import Controls
+from player.export import export_mix, export_stems
+from player.render import Renderer
+from test_render import RATE, make_song, noise, tone
+
+
+@pytest.fixture
+def band(cache_dir):
+    stems = {"drums": noise(2, 1), "bass": tone(110, 2), "guitar": tone(330, 2, 0.2)}
+    return make_song(stems), stems
+
+
+@pytest.fixture
+def out_dir(tmp_path):
+    d = tmp_path / "out"
+    d.mkdir()
+    return d
+
+
+def read(path):
+    audio, rate = sf.read(path, dtype="float32", always_2d=True)
+    return audio.T, rate
+
+
+def test_export_without_guitar_equals_the_render(band, out_dir):
+    song, stems = band
+    fractions = []
+    out = export_mix(song, out_dir / "backing.wav", without=["guitar"], gains_db={"bass": -3},
+                     tempo=0.75, pitch_semitones=-2, progress=fractions.append)
+    audio, rate = read(out)
+    c = Controls.for_song(song)
+    c.set_mute("guitar", True)
+    c.set_gain_db("bass", -3)
+    c.set_tempo(0.75)
+    c.set_pitch(-2)
+    expected = Renderer(song, c).render(audio.shape[1])
+    assert rate == RATE and audio.shape[1] == round(2 * RATE / 0.75)
+    np.testing.assert_array_equal(audio, expected)
+    assert fractions[-1] == pytest.approx(1.0) and fractions == sorted(fractions)
+    assert [p.name for p in out_dir.iterdir()] == ["backing.wav"]  # no temporary left
+
+
+def test_export_of_a_span_at_normal_tempo_is_exact(band, out_dir):
+    song, stems = band
+    out = export_mix(song, out_dir / "span.wav", only=["bass", "drums"], start_s=0.5, end_s=1.25)
+    audio, _ = read(out)
+    a, b = round(0.5 * RATE), round(1.25 * RATE)
+    np.testing.assert_allclose(audio, (stems["bass"] + stems["drums"])[:, a:b], atol=1e-6)
+
+
+@pytest.mark.parametrize("extension", [".flac", ".ogg", ".mp3"])
+def test_compressed_formats(band, out_dir, extension):
+    song, _ = band
+    out = export_mix(song, out_dir / f"backing{extension}", without=["drums"])
+    audio, rate = read(out)
+    assert rate == RATE
+    assert abs(audio.shape[1] - 2 * RATE) < 0.1 * RATE  # mp3 pads a little
+    assert 0.1 < np.abs(audio).max() <= 1.0
+
+
+def test_stems_export_sums_to_the_mix(band, out_dir):
+    song, _ = band
+    paths = export_stems(song, out_dir / "stems", without=["guitar"])
+    assert sorted(p.name for p in paths) == ["bass.wav", "drums.wav"]
+    whole, _ = read(export_mix(song, out_dir / "mix.wav", without=["guitar"]))
+    total = sum(read(p)[0] for p in paths)
+    np.testing.assert_allclose(total, whole, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("missing/backing.wav", "does not exist"),
+    ("backing.aiff2", "unknown extension"),
+    ("backing", "unknown extension"),
+])
+def test_bad_output_paths_are_one_line_and_leave_nothing(band, out_dir, name, message):
+    song, _ = band
+    with pytest.raises(UserError, match=message) as exc:
+        export_mix(song, out_dir / name)
+    assert "\n" not in str(exc.value)
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"without": ["kazoo"]}, "unknown stem"), ({"tempo": 4}, "tempo"),
+    ({"start_s": 1.5, "end_s": 1.0}, "after start"), ({"pitch_semitones": 13}, "pitch"),
+    ({"without": ["bass"], "only": ["drums"]}, "not both"),
+])
+def test_bad_settings_are_user_errors_before_any_file(band, out_dir, kwargs, message):
+    song, _ = band
+    with pytest.raises(UserError, match=message):
+        export_mix(song, out_dir / "x.wav", **kwargs)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_failed_write_leaves_no_partial_file(band, out_dir):
+    song, _ = band
+
+    def boom(fraction):
+        if fraction > 0.3:
+            raise KeyboardInterrupt  # the musician pressed Ctrl-C half way
+    with pytest.raises(KeyboardInterrupt):
+        export_mix(song, out_dir / "long.wav", tempo=0.5, progress=boom)
+    assert list(out_dir.iterdir()) == []
