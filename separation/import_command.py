@@ -49,11 +49,16 @@ def _import_one(folder: Path, quiet: bool):
         return import_folder(folder)
     from tqdm import tqdm
 
-    with tqdm(desc=folder.name, unit="s", total=None, leave=False, file=sys.stderr,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
-        def progress(done_frames: int, total_frames: int) -> None:
-            bar.total = total_frames
-            bar.n = done_frames
-            bar.refresh()
+    bars = []  # made at the first progress report: none for bad input or a cached song
 
+    def progress(done_frames: int, total_frames: int) -> None:
+        if not bars:
+            bars.append(tqdm(desc=folder.name, total=total_frames, leave=False, file=sys.stderr,
+                             bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}"))
+        bars[0].update(done_frames - bars[0].n)
+
+    try:
         return import_folder(folder, progress=progress)
+    finally:
+        for bar in bars:
+            bar.close()

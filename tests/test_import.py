@@ -101,6 +101,17 @@ def test_import_twice_returns_the_cached_song(cache_dir, tmp_path):
     assert len(cache.list_songs()) == 1
 
 
+def test_command_shows_progress_only_while_importing(cache_dir, tmp_path, capfd):
+    folder = tmp_path / "song"
+    write(folder / "guitar.wav", tone(330, 44100, 1), 44100)
+    assert main(["import", str(folder)]) == 0
+    out, err = capfd.readouterr()
+    assert "song:" in err and "100%" in err  # the bar, on stderr
+    assert main(["import", str(folder)]) == 0
+    again, err = capfd.readouterr()
+    assert again == out and err == ""  # cached: the folder at once, no bar
+
+
 def test_progress_reaches_the_end(cache_dir, tmp_path):
     folder = tmp_path / "long"
     write(folder / "pad.flac", tone(220, 44100, 20), 44100)
