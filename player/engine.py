@@ -42,7 +42,8 @@ class Engine:
         self._xruns_before = 0   # underflows on devices closed by switch_device
         # (ring frame index, renderer output index, renderer advancing?) per producer block
         self._history: deque = deque(maxlen=1024)
-        self._seek_shown: tuple[float, int | None] | None = None  # (target_s, ring index heard from)
+        # A seek shows at once: (target_s, seek serial, ring index from which it is heard)
+        self._seek_shown: tuple[float, int, int | None] | None = None
 
     # --- lifetime -----------------------------------------------------------------
     def start(self) -> None:
@@ -122,7 +123,8 @@ class Engine:
 
     def seek(self, position_s: float) -> None:
         self.controls.seek(position_s)
-        self._seek_shown = (self.controls.snapshot.seek_frame / self.sample_rate, None)
+        snap = self.controls.snapshot
+        self._seek_shown = (snap.seek_frame / self.sample_rate, snap.seek_serial, None)
 
     @property
     def position_s(self) -> float:
@@ -133,14 +135,14 @@ class Engine:
         if output is None or renderer is None:
             return shown[0] if shown else self.controls.snapshot.seek_frame / self.sample_rate
         heard = output.written_frames - output.buffered() - output.latency_s * output.sample_rate
-        if shown is not None and (shown[1] is None or heard < shown[1]):
+        if shown is not None and (shown[2] is None or heard < shown[2]):
             return shown[0]
         index = 0.0
         for ring_index, render_index, advancing in reversed(list(self._history)):
             if ring_index <= heard:
                 index = render_index + (heard - ring_index if advancing else 0)
                 break
-        return max(0.0, renderer.source_frame_at(index) / self.sample_rate)
+        return min(self.duration_s, max(0.0, renderer.source_frame_at(index) / self.sample_rate))
 
     @property
     def duration_s(self) -> float:
@@ -221,7 +223,7 @@ class Engine:
         silence = np.zeros((output.channels, block), np.float32)
         ramp_up = (np.arange(1, block + 1, dtype=np.float32) / block)
         gain = 0.0                       # output fade for play/pause
-        seek_serial = self.controls.snapshot.seek_serial
+        end_frame = self.song.manifest.frames
         last_taken_s, last_buffered = time.monotonic(), -1
         try:
             while not self._stop.is_set():
@@ -241,14 +243,15 @@ class Engine:
                         self._history.append((ring_index, renderer.output_index, False))
                     output.write(silence)
                     continue
-                snap_serial = self.controls.snapshot.seek_serial
                 self._history.append((ring_index, renderer.output_index, True))
                 audio = renderer.render(block)
-                if snap_serial != seek_serial:
-                    seek_serial = snap_serial
-                    shown = self._seek_shown
-                    if shown is not None and shown[1] is None:
-                        self._seek_shown = (shown[0], ring_index)
+                shown = self._seek_shown
+                if shown is not None and shown[2] is None and renderer.seek_serial == shown[1]:
+                    self._seek_shown = (shown[0], shown[1], ring_index)
+                if (target and self.controls.snapshot.loop_frames is None
+                        and renderer.position_frame >= end_frame + output.latency_s * self.sample_rate
+                        + output.buffered() * self.sample_rate / output.sample_rate):
+                    self._playing = False  # the song has ended (its last frame is heard now)
                 if target != gain:  # fade over this block
                     audio *= ramp_up if target > gain else ramp_up[::-1] - 1.0 / block
                     gain = target

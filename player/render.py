@@ -119,6 +119,11 @@ class Renderer:
         return _follow([(i, s, 1.0) for i, s in mix_anchors], mix)
 
     @property
+    def seek_serial(self) -> int | None:
+        """The last seek request (Controls' serial) this renderer has carried out."""
+        return self._seek_serial
+
+    @property
     def stretching(self) -> bool:
         return self._stretching
 
