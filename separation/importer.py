@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import soundfile as sf
 
 from . import cache, wavfile
