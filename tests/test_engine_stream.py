@@ -1,0 +1,161 @@
+"""The Engine on real devices (JACK dummy server, ALSA file-plugin capture): resampling,
+pause and resume, loops, regions separated while playing, underflow counting, meters.
+
+(tests/test_playback_device.py covers muting, the playhead's accuracy, hammered controls,
+missing and vanishing devices.)
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import stem_songs
+from separation import cache
+from player.engine import Engine
+from test_render import cents, frequency_hz, max_step
+
+RATE = stem_songs.RATE
+
+
+def _sound(captured: np.ndarray, threshold: float = 1e-4) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(captured[0]) > threshold)
+    return captured[:, loud[0]:loud[-1] + 1] if loud.size else captured[:, :0]
+
+
+def _wait_until(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_song_rate_the_device_refuses_is_resampled(alsa_capture, cache_dir):
+    rate = 32000  # the JACK-backed capture runs at 44.1 kHz only
+    t = np.arange(int(1.5 * rate)) / rate
+    a440 = np.repeat((0.3 * np.sin(2 * np.pi * 440 * t))[None], 2, 0).astype(np.float32)
+    song = cache.write_song("slow-rate", {"vocals": a440}, rate, title="r", original_name="r.wav",
+                            source_hash="r", model="test")
+    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+        assert engine.sample_rate == rate
+        engine.play()
+        assert _wait_until(lambda: not engine.playing, 5.0), "never reached the song's end"
+        assert engine.error is None
+        assert engine.position_s == pytest.approx(1.5, abs=0.02)
+    played, played_rate = alsa_capture.read()
+    sound = _sound(played, 0.01)
+    assert played_rate == RATE
+    assert sound.shape[1] / RATE == pytest.approx(1.5, abs=0.02)
+    assert abs(cents(frequency_hz(sound[0, RATE // 4:RATE]), 440.0)) < 5
+
+
+def test_pause_holds_the_playhead_and_resumes_without_a_click(alsa_capture, cache_dir):
+    song = stem_songs.tone_song(seconds=4.0, tones_hz={"bass": 220.0})
+    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+        engine.play()
+        time.sleep(0.6)
+        engine.pause()
+        time.sleep(0.2)
+        held_s = engine.position_s
+        time.sleep(0.3)
+        assert engine.position_s == pytest.approx(held_s, abs=1e-3)
+        assert 0.4 < held_s < 0.8
+        engine.seek(2.0)
+        assert engine.position_s == pytest.approx(2.0, abs=1e-3)  # shown at once
+        engine.play()
+        time.sleep(0.5)
+        assert 2.3 < engine.position_s < 2.6
+        assert engine.error is None
+    played, _ = alsa_capture.read()
+    sound = _sound(played)
+    own = 0.2 * 2 * np.pi * 220 / RATE
+    assert max_step(sound[0]) <= 1.2 * own  # fades at pause, seek and play: no step
+    quiet = np.flatnonzero(np.abs(sound[0]) < 1e-4)
+    assert quiet.size > 0.3 * RATE  # the pause really was silent
+
+
+def test_loop_on_a_device_keeps_the_playhead_inside(alsa_capture, cache_dir):
+    song = stem_songs.tone_song(seconds=4.0, tones_hz={"bass": 220.3, "guitar": 331.7})
+    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+        engine.set_loop(1.0, 1.37)
+        engine.set_loop_enabled(True)
+        engine.seek(1.0)
+        engine.set_tempo(0.8)
+        engine.play()
+        time.sleep(0.3)
+        positions = []
+        for _ in range(150):
+            positions.append(engine.position_s)
+            time.sleep(0.01)
+        assert engine.error is None and engine.loop == (1.0, 1.37, True)
+    assert min(positions) >= 1.0 - 0.005 and max(positions) <= 1.37 + 0.005
+    assert np.any(np.diff(positions) < -0.2)  # it wrapped while we watched
+    played, _ = alsa_capture.read()
+    sound = _sound(played)[:, 2048:-2048]
+    own = 2 * np.pi * (0.2 * 220.3 + 0.2 * 331.7) / RATE
+    assert max_step(sound[0]) <= 1.2 * own
+
+
+def test_regions_separated_while_playing_switch_from_mix_to_stems(alsa_capture, cache_dir):
+    frames = 3 * RATE
+    bass = stem_songs.tone(220.0, frames)
+    mix = stem_songs.tone(660.0, frames)  # unlike the stems: tells which one plays
+    song = cache.write_song("growing", {"bass": bass}, RATE, title="g", original_name="g.wav",
+                            source_hash="g", model="test", mix=mix)
+    manifest = song.manifest
+    manifest.block_starts, manifest.blocks_done = [0, RATE], [True, False]
+    manifest.save(song.dir)
+    song.reload()
+    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+        assert engine.ready_ranges_s() == [(0.0, 1.0)]
+        engine.seek(1.5)
+        engine.play()
+        time.sleep(0.4)   # 1.5 s .. 1.9 s: separation has not reached it, the mix plays
+        manifest.blocks_done = [True, True]
+        manifest.save(song.dir)  # as the separation worker does when a block is final
+        assert _wait_until(lambda: engine.ready_ranges_s() == [(0.0, 3.0)], 2.0)
+        time.sleep(0.3)
+        assert engine.error is None
+    played = _sound(alsa_capture.read()[0])
+    early, late = played[:, 2048:2048 + RATE // 4], played[:, -RATE // 4 - 2048:-2048]
+    assert stem_songs.level_db(early, 660.0) > -20 > stem_songs.level_db(early, 220.0)
+    assert stem_songs.level_db(late, 220.0) > -20 > stem_songs.level_db(late, 660.0)
+
+
+def test_underflows_are_counted_and_playback_goes_on(alsa_capture, cache_dir):
+    song = stem_songs.tone_song(seconds=4.0)
+    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+        engine.play()
+        time.sleep(0.3)
+        assert engine.xruns == 0
+        renderer = engine._renderer
+        render = renderer.render
+
+        def late_once(frames):  # one block 100 ms late: the ring (46 ms) runs dry
+            renderer.render = render
+            time.sleep(0.1)
+            return render(frames)
+        renderer.render = late_once
+        time.sleep(0.5)
+        assert engine.xruns >= 1
+        before = engine.position_s
+        time.sleep(0.3)
+        assert engine.error is None and engine.playing
+        assert engine.position_s - before == pytest.approx(0.3, abs=0.06)
+
+
+def test_meters_follow_the_mix(alsa_capture, cache_dir):
+    song = stem_songs.tone_song(seconds=3.0)
+    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+        engine.set_mute("drums", True)
+        engine.set_gain_db("bass", -6)
+        engine.play()
+        time.sleep(0.5)
+        levels = engine.levels()
+    assert levels["drums"] == 0.0
+    assert levels["guitar"] == pytest.approx(0.2, rel=0.05)
+    assert levels["bass"] == pytest.approx(0.2 * 10 ** (-6 / 20), rel=0.05)
+    assert engine.effective_gains()["drums"] == 0.0
