@@ -77,7 +77,7 @@ def probe(path) -> AudioInfo:
     if info is None:
         info = _probe_av(path)
     if info is None:
-        raise UserError(f"{path}: not an audio file Woodshed can read")
+        raise UserError(f"{path}: not an audio file Woodshed can read (or a damaged one)")
     if info.duration_s < MIN_DURATION_S:
         raise UserError(f"{path}: too short ({info.duration_s:.3f} s; "
                         f"at least {MIN_DURATION_S} s is needed)")
@@ -124,7 +124,7 @@ def _probe_av(path: Path) -> AudioInfo | None:
                 if container.streams.video:
                     raise UserError(f"{path}: this video has no sound track")
                 return None
-            stream = container.streams.audio[0]
+            stream = _audio_stream(container)
             if stream.rate <= 0 or stream.channels <= 0:
                 return None  # FFmpeg guessed a format from the name, but found no audio in it
             # FFmpeg finds MPEG headers even in random bytes named .mp3; they fail to decode.
@@ -142,6 +142,11 @@ def _probe_av(path: Path) -> AudioInfo | None:
         return None
     return AudioInfo(path, rate, channels, frames, "av",
                      _tag(tags.get("title")), _tag(tags.get("artist")), names)
+
+
+def _audio_stream(container):
+    """The stream FFmpeg itself would play (a video's main sound track, not its commentary)."""
+    return container.streams.best("audio") or container.streams.audio[0]
 
 
 def _decode_start(container, stream, seconds: float = 1.0) -> None:
@@ -164,7 +169,7 @@ def _counted_frames(path: Path) -> int:
     """Length of a raw stream (no index: FFmpeg would guess it from the bit rate), from its
     packets' durations: demuxing only, no decoding."""
     with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
+        stream = _audio_stream(container)
         ticks = sum(packet.duration or 0 for packet in container.demux(stream))
         return math.floor(ticks * stream.time_base * stream.rate)
 
@@ -174,7 +179,7 @@ def _tags_via_av(path: Path) -> dict:
         with av.open(str(path)) as container:
             tags = _lower_keys(container.metadata)
             if container.streams.audio:
-                tags.update(_lower_keys(container.streams.audio[0].metadata))
+                tags.update(_lower_keys(_audio_stream(container).metadata))
             return tags
     except _DECODE_ERRORS + (OSError, UnicodeDecodeError):
         return {}
@@ -299,7 +304,7 @@ def _soundfile_chunks(path: Path, chunk_frames: int) -> Iterator[np.ndarray]:
 def _av_chunks(path: Path, chunk_frames: int) -> Iterator[np.ndarray]:
     del chunk_frames  # FFmpeg decides: one codec frame (~1024 samples) at a time
     with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
+        stream = _audio_stream(container)
         # Same rate and layout, planar float: to_ndarray() then gives (channels, n).
         to_float = av.AudioResampler(format="fltp")
         for frame in container.decode(stream):
