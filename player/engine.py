@@ -26,10 +26,12 @@ STALL_S = 1.5          # a device that takes nothing for this long has gone
 
 
 class Engine:
-    def __init__(self, song, device: int | str | None = None, blocksize: int = 256):
+    def __init__(self, song, device: int | str | None = None, blocksize: int = 256,
+                 ring_blocks: int = 8):
         self.song = song
         self.device = device
         self.blocksize = int(blocksize)
+        self.ring_blocks = int(ring_blocks)  # control latency vs. safety from underflows
         self.controls = Controls.for_song(song)
         self.sample_rate = song.manifest.sample_rate
         self._playing = False
@@ -42,8 +44,8 @@ class Engine:
         self._xruns_before = 0   # underflows on devices closed by switch_device
         # (ring frame index, renderer output index, renderer advancing?) per producer block
         self._history: deque = deque(maxlen=1024)
-        # A seek shows at once: (target_s, seek serial, ring index from which it is heard)
-        self._seek_shown: tuple[float, int, int | None] | None = None
+        # A seek shows at once, until it is heard: (target_s, seek serial)
+        self._seek_shown: tuple[float, int] | None = None
 
     # --- lifetime -----------------------------------------------------------------
     def start(self) -> None:
@@ -55,7 +57,7 @@ class Engine:
     def _open(self, device) -> None:
         channels = self.song.manifest.channels
         rate = choose_rate(device, channels, self.sample_rate)
-        output = RingOutput(device, channels, rate, self.blocksize)
+        output = RingOutput(device, channels, rate, self.blocksize, self.ring_blocks)
         self._renderer = Renderer(self.song, self.controls, out_rate=rate, meter=True)
         self._renderer.set_ready_ranges(self.song.manifest.ready_ranges())
         self._history.clear()
@@ -110,7 +112,7 @@ class Engine:
 
     # --- transport -------------------------------------------------------------------
     def play(self) -> None:
-        if self._output is None:
+        if self._output is None or self._error is not None:
             raise UserError(self._error or "the engine is not started")
         self._playing = True
 
@@ -124,7 +126,7 @@ class Engine:
     def seek(self, position_s: float) -> None:
         self.controls.seek(position_s)
         snap = self.controls.snapshot
-        self._seek_shown = (snap.seek_frame / self.sample_rate, snap.seek_serial, None)
+        self._seek_shown = (snap.seek_frame / self.sample_rate, snap.seek_serial)
 
     @property
     def position_s(self) -> float:
@@ -135,13 +137,15 @@ class Engine:
         if output is None or renderer is None:
             return shown[0] if shown else self.controls.snapshot.seek_frame / self.sample_rate
         heard = output.written_frames - output.buffered() - output.latency_s * output.sample_rate
-        if shown is not None and (shown[2] is None or heard < shown[2]):
-            return shown[0]
         index = 0.0
         for ring_index, render_index, advancing in reversed(list(self._history)):
             if ring_index <= heard:
                 index = render_index + (heard - ring_index if advancing else 0)
                 break
+        if shown is not None:
+            if not renderer.seek_heard(shown[1], index):
+                return shown[0]
+            self._seek_shown = None
         return min(self.duration_s, max(0.0, renderer.source_frame_at(index) / self.sample_rate))
 
     @property
@@ -239,15 +243,13 @@ class Engine:
                 target = 1.0 if self._playing else 0.0
                 ring_index = output.written_frames
                 if target == 0.0 and gain == 0.0:
+                    renderer.mixer.peaks *= 0.9  # meters fall while paused
                     if self._history[-1][2]:
                         self._history.append((ring_index, renderer.output_index, False))
                     output.write(silence)
                     continue
                 self._history.append((ring_index, renderer.output_index, True))
                 audio = renderer.render(block)
-                shown = self._seek_shown
-                if shown is not None and shown[2] is None and renderer.seek_serial == shown[1]:
-                    self._seek_shown = (shown[0], shown[1], ring_index)
                 if (target and self.controls.snapshot.loop_frames is None
                         and renderer.position_frame >= end_frame + output.latency_s * self.sample_rate
                         + output.buffered() * self.sample_rate / output.sample_rate):

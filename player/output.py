@@ -60,7 +60,8 @@ class RingOutput:
         self.channels = channels
         self.sample_rate = sample_rate
         self.blocksize = blocksize
-        ring_frames = 1 << int(np.ceil(np.log2(blocksize * ring_blocks)))  # power of two
+        self.fill_frames = blocksize * ring_blocks  # kept this full: the control latency
+        ring_frames = 1 << int(np.ceil(np.log2(self.fill_frames)))  # PortAudio: a power of two
         try:
             self._stream = rtmixer.Mixer(device=device, channels=channels, samplerate=sample_rate,
                                          blocksize=blocksize, latency="low")
@@ -79,7 +80,7 @@ class RingOutput:
 
     def space(self) -> int:
         """Frames the ring can take now."""
-        return self._ring.write_available
+        return min(self._ring.write_available, self.fill_frames - self._ring.read_available)
 
     def buffered(self) -> int:
         """Frames written but not yet taken by the callback."""

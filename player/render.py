@@ -49,6 +49,7 @@ class Renderer:
         self._stack = np.zeros((self.mixer.source_count, MAX_FEED_FRAMES, self.channels), np.float32)
         self._fade_stack = np.zeros_like(self._stack)
         self._seek_serial = None            # None: the first block starts at the seek target
+        self._seek_mix_index = 0            # mix-stream frame where the last seek took effect
         self._stretcher: Stretcher | None = None
         self._stretching = False
         self._settle_left: int | None = None  # output frames at 1.0x still to run before bypass
@@ -118,6 +119,17 @@ class Renderer:
         mix = _follow(post_anchors, post)
         return _follow([(i, s, 1.0) for i, s in mix_anchors], mix)
 
+    def seek_heard(self, serial: int, output_index: float) -> bool:
+        """Whether output frame ``output_index`` already plays after seek request ``serial``
+        (a stretcher still outputs audio from before a seek for its latency)."""
+        if self._seek_serial is None or self._seek_serial < serial:
+            return False
+        post_anchors = list(self._post_anchors)
+        if not post_anchors:
+            return False
+        post = output_index * self.sample_rate / self.out_rate
+        return _follow(post_anchors, post) >= self._seek_mix_index
+
     @property
     def seek_serial(self) -> int | None:
         """The last seek request (Controls' serial) this renderer has carried out."""
@@ -157,6 +169,7 @@ class Renderer:
         snap = self.controls.snapshot
         if snap.seek_serial != self._seek_serial:
             self.playhead.jump(snap.seek_frame, splice=self._seek_serial is not None)
+            self._seek_mix_index = self._mix_index
             self._seek_serial = snap.seek_serial
         pieces, fades = self.playhead.advance(n, snap.loop_frames)
         stack = self._stack[:, :n]

@@ -159,3 +159,22 @@ def test_meters_follow_the_mix(alsa_capture, cache_dir):
     assert levels["guitar"] == pytest.approx(0.2, rel=0.05)
     assert levels["bass"] == pytest.approx(0.2 * 10 ** (-6 / 20), rel=0.05)
     assert engine.effective_gains()["drums"] == 0.0
+
+
+def test_a_seek_while_stretching_never_shows_the_old_place_again(alsa_capture, cache_dir):
+    # The stretcher still outputs ~50 ms from before the seek: the playhead must not bounce.
+    song = stem_songs.tone_song(seconds=6.0, tones_hz={"bass": 220.0})
+    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+        engine.set_tempo(0.5)
+        engine.set_pitch(2)
+        engine.play()
+        time.sleep(0.5)
+        engine.seek(4.0)
+        positions = []
+        for _ in range(60):
+            positions.append(engine.position_s)
+            time.sleep(0.005)
+        assert engine.error is None
+    assert min(positions) >= 4.0 - 1e-6
+    assert np.all(np.diff(positions) >= -0.002)
+    assert positions[-1] > 4.05  # and it moves on from there
