@@ -113,6 +113,18 @@ def test_truncated_file(tmp_path, capfd, suffix):
     assert capfd.readouterr().err == ""
 
 
+def test_damaged_last_frame_is_forgiven(tmp_path):
+    """100 bytes short is a few milliseconds of music: padded with silence, not refused."""
+    source = tone(440, 44100, 10, 2)
+    data = write_sf(tmp_path / "whole.flac", source, 44100).read_bytes()
+    path = tmp_path / "nearly whole.flac"
+    path.write_bytes(data[:-100])
+    audio = decode(path)
+    assert audio.shape == (2, 441000)
+    np.testing.assert_allclose(audio[:, :400000], source[:, :400000], atol=1e-4)
+    assert not audio[:, -100:].any()
+
+
 def test_shorter_than_a_tenth_of_a_second(tmp_path):
     path = write_sf(tmp_path / "blip.wav", tone(440, 44100, 0.05), 44100)
     assert_user_error(path, "too short")
