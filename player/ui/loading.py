@@ -22,6 +22,7 @@ class LoadedSong:
     session: Session
     engine: object | None
     engine_error: str | None
+    separation: object | None = None  # a running separation.separate.Separation, if any
 
 
 def start_engine(song: CachedSong, device=None):

@@ -1,6 +1,7 @@
 """The practice window: menus, the open song's view, the library, errors, and what it remembers."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt, QTimer
@@ -14,6 +15,7 @@ from . import shortcuts
 from .banner import Banner
 from .library import LibraryDialog, LibraryTable
 from .loading import LoadedSong, cached_song_at, check_readable, load_cached, start_engine
+from .separating import SeparationBar, SeparationMonitor, start_separation
 from .session import data_dir, save_session
 from .song_view import SongView
 from .tasks import Tasks, describe_error
@@ -30,10 +32,12 @@ def settings() -> QSettings:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, device=None, with_engine: bool = True):
+    def __init__(self, device=None, with_engine: bool = True, separation_settings=None):
         super().__init__()
         self.device = device  # output device for the engine (None: the system's default)
         self.with_engine = with_engine
+        self.separation_settings = separation_settings  # None: the default model
+        self.monitor: SeparationMonitor | None = None
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
         self.tasks = Tasks(self)
@@ -42,6 +46,8 @@ class MainWindow(QMainWindow):
 
         self.banner = Banner()
         self.banner.action_clicked.connect(self._banner_action)
+        self.separation_bar = SeparationBar()
+        self.separation_bar.cancel_clicked.connect(self.cancel_separation)
         self.welcome = self._welcome_page()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -49,6 +55,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.banner)
+        layout.addWidget(self.separation_bar)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self._menus()
@@ -130,8 +137,7 @@ class MainWindow(QMainWindow):
             p = check_readable(Path(path))
             song = cached_song_at(p)
             if song is None:
-                from .separating import start_separation
-                return start_separation(p, self.device, self.with_engine)
+                return start_separation(p, self.device, self.with_engine, self.separation_settings)
             return load_cached(song, self.device, self.with_engine)
         self._load(work, recent=str(path))
 
@@ -174,9 +180,43 @@ class MainWindow(QMainWindow):
         self.on_song_shown(loaded)
 
     def on_song_shown(self, loaded: LoadedSong) -> None:
-        """Hook for separation progress (see separating.py)."""
+        if loaded.separation is None:
+            return
+        view = self.song_view
+        monitor = SeparationMonitor(loaded.separation, self.separation_bar, self)
+        monitor.stems_arrived.connect(self._reload_peaks)
+        monitor.finished.connect(self._separation_finished)
+        view.position_moved.connect(monitor.prioritise)
+        self.monitor = monitor
 
-    def close_song(self) -> None:
+    def _reload_peaks(self) -> None:
+        view = self.song_view
+        if view is None:
+            return
+        from separation.manifest import Manifest
+        song_dir = view.song.dir
+        self.tasks.run(lambda: Manifest.load(song_dir),
+                       lambda manifest: view.update_peaks(manifest) if self.song_view is view else None,
+                       None, "peaks")
+
+    def _separation_finished(self, outcome: str) -> None:
+        if outcome not in ("done", "cancelled"):
+            self.show_error(f"Separation failed: {outcome}")
+
+    def cancel_separation(self) -> threading.Thread | None:
+        monitor, self.monitor = self.monitor, None
+        if monitor is None:
+            return None
+        monitor.stop()
+        self.separation_bar.cancel.setEnabled(False)
+        self.separation_bar.label.setText("Cancelling… (what is separated stays in the cache)")
+        job = monitor.job
+        return self.tasks.run(job.cancel, lambda _: self.separation_bar.hide(), None, "cancel")
+
+    def close_song(self, wait: bool = False) -> None:
+        cancelling = self.cancel_separation()
+        if cancelling is not None and wait:
+            cancelling.join(timeout=6.0)  # quitting: let the worker stop between segments
         view = self.song_view
         if view is None:
             return
@@ -289,5 +329,5 @@ class MainWindow(QMainWindow):
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, ev):
         settings().setValue("geometry", self.saveGeometry())
-        self.close_song()
+        self.close_song(wait=True)
         super().closeEvent(ev)

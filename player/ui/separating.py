@@ -1,15 +1,141 @@
-"""Opening a song that is not separated yet: separation starts in the background."""
+"""Opening a song that is not separated yet: separation runs in a child process while the
+song already plays (the original mix where stems are not ready), with progress, an ETA and
+Cancel. Separation follows the musician: the loop, or the music around the playhead, first.
+"""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from separation import cache
 from separation.errors import UserError
 
+from .loading import LoadedSong, load_cached
+from .timefmt import format_time
 
-def start_separation(path: Path, device=None, with_engine: bool = True):
-    try:
-        from separation import separate  # noqa: F401
-    except ImportError:
-        raise UserError(f"{Path(path).name}: separating new songs is not available in this build yet; "
-                        "open a song folder from the library, or the demo") from None
-    raise UserError("separation is not wired into the window yet")
+READY_TIMEOUT_S = 300.0  # model loading on a slow machine; the window stays live meanwhile
+POLL_MS = 200
+FIRST_SPAN_S = (0.0, 30.0)
+AHEAD_S = 30.0  # after a seek, separate this much from the playhead on first
+
+
+def start_separation(path: Path, device=None, with_engine: bool = True, settings=None) -> LoadedSong:
+    """Runs on a background thread: find the stems, or start separating and return as soon
+    as the song folder exists (its mix plays at once)."""
+    from separation.separate import Cancelled, Failed, Ready, Separation, SeparationSettings
+
+    job = Separation(Path(path), settings or SeparationSettings())
+    song = job.cached()
+    if song is not None:
+        return load_cached(song, device, with_engine)
+    job.start(first_s=FIRST_SPAN_S)
+    song = job.partial()
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while song is None or not song.mix_path.is_file():
+        for event in job.poll(0.5):
+            if isinstance(event, Ready):
+                song = cache.open_song(event.song_dir)
+            elif isinstance(event, Failed):
+                raise UserError(event.message)
+            elif isinstance(event, Cancelled):
+                raise UserError("separation cancelled")
+        if time.monotonic() > deadline:
+            job.close()
+            raise UserError(f"{Path(path).name}: separation did not start within "
+                            f"{READY_TIMEOUT_S:.0f} s")
+    loaded = load_cached(song, device, with_engine)
+    loaded.separation = job
+    return loaded
+
+
+class SeparationBar(QWidget):
+    """Progress bar, ETA and Cancel, shown while the open song separates."""
+
+    cancel_clicked = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = QLabel("Separating…")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("separation_progress")
+        self.bar.setRange(0, 1000)
+        self.bar.setFixedWidth(260)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.clicked.connect(self.cancel_clicked)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 2, 8, 2)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.bar)
+        row.addWidget(self.cancel)
+        self.hide()
+
+
+class SeparationMonitor(QObject):
+    """Follows one Separation from the UI thread: polls its pipe (never blocks), shows
+    progress and ETA, reloads peaks as stems arrive, steers its priority."""
+
+    progressed = pyqtSignal(int, int)
+    finished = pyqtSignal(str)  # "done", "cancelled" or the failure message
+    stems_arrived = pyqtSignal()
+
+    def __init__(self, job, bar: SeparationBar, parent: QObject | None = None):
+        super().__init__(parent)
+        self.job, self.bar = job, bar
+        self.started_s = time.monotonic()
+        self.first_progress: tuple[float, int] | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
+        bar.label.setText("Separating stems: starting… (the original mix plays meanwhile)")
+        bar.bar.setValue(0)
+        bar.cancel.setEnabled(True)
+        bar.show()
+
+    def poll(self) -> None:
+        from separation.separate import Cancelled, Done, Failed, Progress
+
+        for event in self.job.poll(0):
+            if isinstance(event, Progress):
+                self._progress(event.done, event.total)
+            elif isinstance(event, Done):
+                self._finish("done", "Stems ready.")
+            elif isinstance(event, Failed):
+                self._finish(event.message, "Separation failed.")
+            elif isinstance(event, Cancelled):
+                self._finish("cancelled", "Separation paused: open the song again to carry on.")
+
+    def _progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self.first_progress is None:
+            self.first_progress = (now, done)
+        t0, d0 = self.first_progress
+        eta = ""
+        if done > d0 and total > done:
+            left_s = (now - t0) / (done - d0) * (total - done)
+            eta = f", about {format_time(left_s, 0)} left"
+        self.bar.bar.setValue(round(1000 * done / max(1, total)))
+        self.bar.label.setText(f"Separating stems: {done} of {total} segments{eta}")
+        self.progressed.emit(done, total)
+        self.stems_arrived.emit()
+
+    def _finish(self, outcome: str, text: str) -> None:
+        self.timer.stop()
+        self.bar.label.setText(text)
+        self.bar.cancel.setEnabled(False)
+        if outcome == "done":
+            self.bar.bar.setValue(1000)
+            self.stems_arrived.emit()
+            QTimer.singleShot(3000, self.bar.hide)
+        self.finished.emit(outcome)
+
+    def prioritise(self, start_s: float, end_s: float) -> None:
+        if not self.job.finished:
+            self.job.prioritise(start_s, max(end_s, start_s + AHEAD_S) if end_s - start_s < 1 else end_s)
+
+    def stop(self) -> None:
+        """Stop following; the caller cancels the job (off the UI thread: it joins)."""
+        self.timer.stop()

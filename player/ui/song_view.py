@@ -85,6 +85,9 @@ class SongView(QWidget):
         layout.addWidget(split, 1)
 
         self._engine_failure = None
+        if not song.manifest.ready_ranges():
+            for strip in self.strips.values():
+                strip.set_alive(False)  # nothing separated yet: the original mix plays
         self._connect()
         self.apply_session(self.session)
         self.timer = QTimer(self)
@@ -291,6 +294,13 @@ class SongView(QWidget):
     def snapshot_session(self) -> Session:
         self.session.position_s = self.position_s
         return self.session
+
+    def update_peaks(self, manifest) -> None:
+        """New stems arrived from separation: redraw their lanes, wake their strips."""
+        self.waveforms.update_peaks(manifest)
+        alive = manifest.ready_fraction() > 0
+        for strip in self.strips.values():
+            strip.set_alive(alive)
 
     # --- display rate ----------------------------------------------------------
     def refresh(self) -> None:

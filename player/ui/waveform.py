@@ -236,6 +236,14 @@ class Waveforms(QObject):
     def set_dimmed(self, name: str, dimmed: bool) -> None:
         self.lanes[name].set_dimmed(dimmed)
 
+    def update_peaks(self, manifest) -> None:
+        seconds_per_peak = manifest.frames_per_peak / manifest.sample_rate
+        for name, lane in self.lanes.items():
+            lane.peaks = PeakLevels(*manifest.peaks_of(name), seconds_per_peak)
+            lane.fit_height()
+        self.overview.peaks = PeakLevels(*manifest.peaks_of("mix"), seconds_per_peak)
+        self.redraw_all()
+
     def redraw_all(self) -> None:
         for lane in self.lanes.values():
             lane.redraw()

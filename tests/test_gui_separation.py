@@ -1,0 +1,44 @@
+"""Opening a song that is not separated yet: it plays at once (the original mix), separation
+runs in its own process with a progress bar, and the lanes fill in as stems arrive."""
+from __future__ import annotations
+
+import pytest
+from PyQt6.QtCore import Qt
+
+from songs import music, write
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    d = tmp_path / "data"
+    monkeypatch.setenv("WOODSHED_DATA_DIR", str(d))
+    return d
+
+
+def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, data_dir, model_repo,
+                                                           jack_server, tmp_path):
+    from separation.separate import SeparationSettings
+    from player.ui.main_window import MainWindow
+
+    song_file = write(tmp_path / "tune.wav", music(20.0))
+    window = MainWindow(device=jack_server.portaudio_device,
+                        separation_settings=SeparationSettings(model="test4s", model_repo=model_repo))
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path(song_file)
+    qtbot.waitUntil(lambda: window.song_view is not None, timeout=120000)
+    view = window.song_view
+    assert window.separation_bar.isVisible()
+    assert list(view.strips) == ["drums", "bass", "other", "vocals"]
+    qtbot.mouseClick(view.transport.play, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.engine.position_s > 0.3, timeout=5000)  # the mix plays meanwhile
+    view.seek(15.0)  # separation follows the playhead
+    qtbot.waitUntil(lambda: window.separation_bar.bar.value() == 1000, timeout=180000)
+    # The engine picks up finished regions from the manifest within half a second.
+    qtbot.waitUntil(lambda: view.engine.ready_ranges_s() == [(0.0, pytest.approx(20.0))], timeout=5000)
+    qtbot.waitUntil(lambda: all(s.fader.isEnabled() for s in view.strips.values()), timeout=5000)
+    # The lanes now draw the separated stems' peaks, not flat lines.
+    assert max(abs(lane.peaks.levels[0][1]).max() for lane in view.waveforms.lanes.values()) > 0
+    assert "segments" in window.separation_bar.label.text() or "ready" in window.separation_bar.label.text()
+    window.close()
+    assert window.banner.message == ""
