@@ -1,8 +1,8 @@
 """Any song file in: probe it, then stream it as float32 blocks at the rate and channels asked.
 
-soundfile (libsndfile) reads wav, flac, ogg, opus, mp3 and aiff; PyAV (FFmpeg) reads the rest
-(m4a/aac, the sound track of mp4/webm/mkv video, wma...) and is the fallback when libsndfile
-refuses a file. Decoding goes block by block, so memory stays flat however long the song.
+soundfile (libsndfile) reads wav, flac, ogg, opus and aiff; PyAV (FFmpeg) reads mp3 and the
+rest (m4a/aac, the sound track of mp4/webm/mkv video, wma...) and is the fallback when
+libsndfile refuses a file. Decoding goes block by block, so memory stays flat however long the song.
 Every problem with the file itself ends as a one-line UserError naming the file.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ class AudioInfo:
     path: Path
     sample_rate: int
     channels: int
-    frames: int  # declared length at sample_rate; read_blocks delivers exactly this many
+    frames: int  # declared length, at the file's own sample_rate
     backend: str  # 'soundfile' | 'av'
     title: str | None = None
     artist: str | None = None
@@ -306,13 +306,21 @@ def _av_chunks(path: Path, chunk_frames: int) -> Iterator[np.ndarray]:
     del chunk_frames  # FFmpeg decides: one codec frame (~1024 samples) at a time
     with av.open(str(path)) as container:
         stream = _audio_stream(container)
-        # Same rate and layout, planar float: to_ndarray() then gives (channels, n).
-        to_float = av.AudioResampler(format="fltp")
+        # Planar float, so to_ndarray() gives (channels, n), in the layout and rate probe saw.
+        # A stream may switch layout or rate midway (broadcast recordings go from stereo to
+        # 5.1): such frames get converters of their own, as one converter only ever passes
+        # through the first format it sees.
+        layout, rate = stream.layout.name, stream.rate  # the stream's own change as it decodes
+        converters: dict[tuple, av.AudioResampler] = {}
         for frame in container.decode(stream):
-            for converted in to_float.resample(frame):
+            shape = (frame.layout.name, len(frame.layout.channels), frame.sample_rate)
+            if shape not in converters:
+                converters[shape] = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+            for converted in converters[shape].resample(frame):
                 yield converted.to_ndarray()
-        for converted in to_float.resample(None):
-            yield converted.to_ndarray()
+        for converter in converters.values():
+            for converted in converter.resample(None):
+                yield converted.to_ndarray()
 
 
 # --- folders ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ def write_av(path: Path, audio: np.ndarray, sample_rate: int, codec: str = "aac"
              container_format: str | None = None, with_video: bool = False,
              bit_rate: int = 128_000) -> Path:
     """Encode (channels, frames) float32 with FFmpeg through PyAV (e.g. m4a with aac)."""
-    layout = {1: "mono", 2: "stereo"}[audio.shape[0]]
+    layout = {1: "mono", 2: "stereo", 6: "5.1"}[audio.shape[0]]
     with av.open(str(path), "w", format=container_format) as container:
         stream = container.add_stream(codec, rate=sample_rate, layout=layout)
         stream.bit_rate = bit_rate
@@ -277,6 +277,21 @@ def test_sound_track_of_a_video(tmp_path):
     audio = decode(path, 44100, 1)
     assert audio.shape[0] == 1 and abs(audio.shape[1] - 2 * 44100) <= 1
     assert abs(dominant_hz(audio[0, 4096:], 44100) - 440) < 1
+
+
+def test_stream_switching_from_stereo_to_surround_midway(tmp_path):
+    """Raw AAC (ADTS) may change layout between frames, as broadcast recordings do."""
+    stereo = write_av(tmp_path / "stereo.aac", tone(440, 44100, 2, 2), 44100, "aac", "adts")
+    surround = np.zeros((6, 2 * 44100), np.float32)
+    surround[2] = tone(440, 44100, 2)[0]  # centre only
+    surround = write_av(tmp_path / "surround.aac", surround, 44100, "aac", "adts")
+    path = tmp_path / "switch.aac"
+    path.write_bytes(stereo.read_bytes() + surround.read_bytes())
+    audio = decode(path)
+    assert abs(audio.shape[1] - 4 * 44100) < 0.03 * 44100
+    first, second = audio[:, 8192:80000], audio[:, 100000:170000]
+    assert np.allclose(np.abs(first).max(axis=1), 0.5, atol=0.02)
+    assert np.allclose(np.abs(second).max(axis=1), 0.354, atol=0.02)  # centre at -3 dB, both sides
 
 
 def test_tags_give_title_and_artist(tmp_path):
