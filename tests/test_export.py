@@ -9,6 +9,7 @@ from separation.errors import UserError
 from player.controls import Controls
 from player.export import export_mix, export_stems
 from player.render import Renderer
+from test_import import sectoid_songs  # noqa: F401  (fixture: the real multitrack)
 from test_render import RATE, make_song, noise, tone
 
 
@@ -109,3 +110,28 @@ def test_a_failed_write_leaves_no_partial_file(band, out_dir):
     with pytest.raises(KeyboardInterrupt):
         export_mix(song, out_dir / "long.wav", tempo=0.5, progress=boom)
     assert list(out_dir.iterdir()) == []
+
+
+def test_backing_track_of_a_real_multitrack_is_the_band(cache_dir, sectoid_songs, capsys, out_dir):
+    """Debian's fretsonfire-songs-sectoid: song.ogg is the band, guitar.ogg the lead guitar.
+    Imported, then exported without the guitar, the backing track is the band."""
+    from pathlib import Path
+
+    from player.cli import main
+    from separation.cache import open_song
+
+    folder = sectoid_songs / "Metal madness"
+    assert main(["import", "--quiet", str(folder)]) == 0
+    song = open_song(Path(capsys.readouterr().out.strip()))
+    out = export_mix(song, out_dir / "backing.wav", without=["guitar"], start_s=30, end_s=60)
+    backing, rate = read(out)
+    band, band_rate = sf.read(str(folder / "song.ogg"), start=30 * 44100, stop=60 * 44100,
+                              dtype="float32", always_2d=True)
+    assert rate == band_rate == 44100
+    band = band.T
+    residual_db = 10 * np.log10(max(np.sum((backing - band) ** 2), 1e-30) / np.sum(band ** 2))
+    assert residual_db < -60
+    guitar_db = 10 * np.log10(np.sum((read(export_mix(song, out_dir / "all.wav", start_s=30,
+                                                        end_s=60))[0] - band) ** 2)
+                              / np.sum(band ** 2))
+    assert guitar_db > -30  # with the guitar it is not the band alone: the test can tell
