@@ -288,7 +288,8 @@ def test_stream_switching_from_stereo_to_surround_midway(tmp_path):
     path = tmp_path / "switch.aac"
     path.write_bytes(stereo.read_bytes() + surround.read_bytes())
     audio = decode(path)
-    assert abs(audio.shape[1] - 4 * 44100) < 0.03 * 44100
+    # Raw AAC keeps each part's encoder delay and padding: up to 2048 frames each.
+    assert 4 * 44100 <= audio.shape[1] <= 4 * 44100 + 2 * 2048
     first, second = audio[:, 8192:80000], audio[:, 100000:170000]
     assert np.allclose(np.abs(first).max(axis=1), 0.5, atol=0.02)
     assert np.allclose(np.abs(second).max(axis=1), 0.354, atol=0.02)  # centre at -3 dB, both sides
