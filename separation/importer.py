@@ -50,7 +50,7 @@ def import_folder(path, progress: Progress | None = None,
     manifest = Manifest(
         title=song.title, original_name=song.folder.name, source_hash=source_hash,
         model=IMPORT_MODEL,
-        settings={"sample_rate": SAMPLE_RATE, "layout": song.layout,
+        settings={"sample_rate": SAMPLE_RATE, "folder_layout": song.layout,
                   "stem_files": {name: [p.name for p in paths]
                                  for name, paths in song.stems.items()}},
         sample_rate=SAMPLE_RATE, channels=CHANNELS, frames=frames, sources=list(song.stems),

@@ -5,7 +5,8 @@ Two layouts:
 - a rhythm-game song folder (Frets on Fire, Clone Hero, Rock Band exports), recognised by
   song.ini or notes.chart/notes.mid: song.ogg is the band without the parts that have their
   own file, so it becomes "backing"; drums_1..4 (kick, snare, cymbals, toms) are summed into
-  "drums", vocals_1/2 into "vocals"; preview.ogg (a menu clip) is not a stem.
+  "drums", vocals_1/2 into "vocals"; preview.ogg (a menu clip) and video.mp4/webm (a
+  background video) are not stems.
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ GAME_STEM_NAMES = {
 }
 # Stems listed as a band is usually read, the rest of the band and the crowd last.
 _GAME_STEM_ORDER = list(dict.fromkeys(GAME_STEM_NAMES.values()))
-GAME_NOT_STEMS = {"preview"}
+# A menu clip, and Clone Hero's background videos (often without any sound track).
+GAME_NOT_STEMS = {"preview", "video", "background"}
 _NUMBERED = re.compile(r"(.*?)[_ ]?\d+")  # drums_1, vocals_2, guitar 2 ...
 _RESERVED = {Path(MIX_FILE).stem: "full_mix"}  # mix.wav is the sum of all stems
 

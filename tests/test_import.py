@@ -131,6 +131,7 @@ def test_frets_on_fire_layout_with_song_ini(cache_dir, tmp_path, capsys):
     for name, audio in parts.items():
         write(folder / f"{name}.ogg", audio, 44100)
     (folder / "notes.chart").write_text("[Song]\n")
+    (folder / "video.webm").write_bytes(b"\x1aE\xdf\xa3 a background video, never read")
     # Written by some Windows tool: Latin-1, capitalised section and keys, extra spaces.
     (folder / "song.ini").write_bytes("[Song]\nName = Ace of Spades \nArtist=Motörhead\n"
                                       "delay = 0\n".encode("latin-1"))
@@ -138,7 +139,7 @@ def test_frets_on_fire_layout_with_song_ini(cache_dir, tmp_path, capsys):
     assert status == 0, err
     song = cache.open_song(Path(out.strip()))
     m = song.manifest
-    assert m.sources == ["guitar", "drums", "backing"]  # preview.ogg is a menu clip, not a stem
+    assert m.sources == ["guitar", "drums", "backing"]  # no preview clip, no background video
     assert (m.title, m.artist) == ("Ace of Spades", "Motörhead")
     assert m.frames == 3 * 44100
     drums_1, drums_2 = decoded(folder / "drums_1.ogg"), decoded(folder / "drums_2.ogg")
