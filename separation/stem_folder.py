@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .audio_file import find_audio_files
 from .errors import UserError, describe_os_error
-from .manifest import MIX_FILE
+from .manifest import MANIFEST_NAME, MIX_FILE
 
 GAME_MARKERS = ("song.ini", "notes.chart", "notes.mid")
 # Rhythm-game file name (without extension and _N suffix) -> Woodshed stem name.
@@ -51,6 +51,8 @@ def read_stem_folder(folder) -> StemFolder:
     if not folder.is_dir():
         raise UserError(f"{folder}: is a file; import takes a folder of stems "
                         "(to split a song into stems use 'woodshed separate')")
+    if (folder / MANIFEST_NAME).is_file():
+        raise UserError(f"{folder}: is already a Woodshed song folder (nothing to import)")
     files = find_audio_files(folder)
     if is_game_folder(folder):
         stems = _game_stems(files)

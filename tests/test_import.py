@@ -194,6 +194,14 @@ def _truncated_stem(suffix):
     return make
 
 
+def _cached_song_folder(folder: Path):
+    write(folder / "guitar.wav", tone(330, 8000, 1), 8000)
+    song = import_folder(folder)
+    shutil.rmtree(folder)
+    shutil.copytree(song.dir, folder)
+    cache.remove(song)
+
+
 @pytest.mark.parametrize("case, make, message", [
     ("missing path", None, "does not exist"),
     ("empty folder", lambda d: d.mkdir(), "no audio files"),
@@ -204,6 +212,7 @@ def _truncated_stem(suffix):
     ("random bytes among stems", _broken_stem, "bass.mp3: not an audio file"),
     ("truncated flac stem", _truncated_stem(".flac"), "drums.flac: truncated or damaged"),
     ("truncated mp3 stem", _truncated_stem(".mp3"), "drums.mp3: truncated or damaged"),
+    ("a Woodshed song folder", _cached_song_folder, "already a Woodshed song folder"),
 ])
 def test_bad_input_one_line_and_nothing_cached(cache_dir, tmp_path, capfd, case, make, message):
     """capfd: what C libraries print to the terminal counts too; the musician sees one line."""
