@@ -8,6 +8,7 @@ Every problem with the file itself ends as a one-line UserError naming the file.
 from __future__ import annotations
 
 import math
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -86,8 +87,11 @@ def probe(path) -> AudioInfo:
 
 def _check_readable_file(path: Path) -> None:
     try:
-        if path.is_dir():
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
             raise UserError(f"{path}: is a folder, not an audio file")
+        if not stat.S_ISREG(mode):  # reading a pipe would wait for a writer forever
+            raise UserError(f"{path}: not a regular file (a pipe or a device?)")
         with open(path, "rb") as f:
             first = f.read(1)
     except OSError as exc:

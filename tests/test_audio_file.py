@@ -86,6 +86,13 @@ def test_directory_given_as_song(tmp_path):
     assert_user_error(tmp_path, "folder")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_named_pipe_is_refused_without_waiting(tmp_path):
+    path = tmp_path / "pipe.wav"
+    os.mkfifo(path)
+    assert_user_error(path, "not a regular file")
+
+
 def test_zero_byte_file(tmp_path):
     path = tmp_path / "empty.mp3"
     path.touch()
