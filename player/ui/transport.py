@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
+from PyQt6.QtWidgets import (QApplication, QDoubleSpinBox, QStyle, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
                              QToolButton, QWidget)
 
 from .timefmt import format_time
@@ -13,9 +13,14 @@ TEMPO_STEP_PERCENT = 5
 PITCH_RANGE_SEMITONES = 12
 
 
-def _button(text: str, tip: str, name: str, checkable: bool = False) -> QToolButton:
+def _button(text: str, tip: str, name: str, checkable: bool = False, icon=None) -> QToolButton:
     b = QToolButton()
     b.setText(text)
+    if icon is not None:  # the style's own media icons: no font needs the glyphs
+        b.setIcon(QApplication.style().standardIcon(icon))
+        b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon if text
+                             else Qt.ToolButtonStyle.ToolButtonIconOnly)
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space belongs to play/pause, not to a button
     b.setToolTip(tip)
     b.setObjectName(name)
     b.setCheckable(checkable)
@@ -33,11 +38,13 @@ class Transport(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.play = _button("▶", "Play / pause (Space)", "play")
-        self.stop = _button("■", "Stop: back to the start (or the loop start)", "stop")
-        self.back = _button("⏪ 5s", "Back 5 s (←)", "back")
-        self.forward = _button("5s ⏩", "Forward 5 s (→)", "forward")
-        self.loop = _button("⟲ Loop", "Loop on/off (L)", "loop", checkable=True)
+        pix = QStyle.StandardPixmap
+        self.play = _button("", "Play / pause (Space)", "play", icon=pix.SP_MediaPlay)
+        self.stop = _button("", "Stop: back to the start (or the loop start)", "stop",
+                            icon=pix.SP_MediaStop)
+        self.back = _button("5 s", "Back 5 s (←)", "back", icon=pix.SP_MediaSeekBackward)
+        self.forward = _button("5 s", "Forward 5 s (→)", "forward", icon=pix.SP_MediaSeekForward)
+        self.loop = _button("Loop", "Loop on/off (L)", "loop", checkable=True)
         self.time = QLabel("0:00.0 / 0:00.0")
         self.time.setObjectName("time")
         self.time.setMinimumWidth(130)
@@ -119,7 +126,10 @@ class Transport(QWidget):
         self.time.setText(f"{format_time(position_s)} / {format_time(duration_s)}")
 
     def show_playing(self, playing: bool) -> None:
-        self.play.setText("⏸" if playing else "▶")
+        if playing != getattr(self, "_shown_playing", None):
+            self._shown_playing = playing
+            pix = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+            self.play.setIcon(QApplication.style().standardIcon(pix))
 
     def set_loop_checked(self, on: bool) -> None:
         self.loop.blockSignals(True)

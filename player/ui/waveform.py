@@ -16,7 +16,7 @@ from .peaks_view import PeakLevels
 from .timefmt import format_time
 
 BACKGROUND = "#161b22"
-LOOP_BRUSH = (255, 214, 10, 50)
+LOOP_BRUSH = (255, 214, 10, 38)
 LOOP_EDGE = (255, 214, 10, 200)
 PLAYHEAD_PEN = pg.mkPen("#ffffff", width=2)
 MIN_VIEW_S = 0.2
@@ -93,7 +93,7 @@ class Lane(pg.PlotWidget):
         self.view.addItem(self.playhead)
         self.loop_region = pg.LinearRegionItem((0, 1), brush=LOOP_BRUSH, movable=True,
                                                pen=pg.mkPen(LOOP_EDGE, width=2), swapMode="sort")
-        self.loop_region.setZValue(5)
+        self.loop_region.setZValue(0)  # under the waveform, which keeps its colour
         self.loop_region.setBounds((0, duration_s))
         self.loop_region.hide()
         self.view.addItem(self.loop_region)

@@ -1,0 +1,269 @@
+"""The practice window's responsiveness: UI-thread lag while separating and playing, and the
+waveform redraw at full zoom-out of a 60-minute song.
+
+    python tests/benchmarks/bench_ui.py [--seconds 60] [--size full|tiny] [--song-minutes 3]
+
+1. Redraw: six stem lanes plus the mix overview of a 60-minute song, zoomed all the way out,
+   recomputed and repainted (synchronously) 50 times. Peer: the same lanes drawing every
+   stored peak (no level of detail). Goal: <= 16 ms (one frame at 60 Hz).
+2. Lag: the window opens a song that is not separated yet; separation (a random-weight model
+   with htdemucs_6s' architecture, `--size full`, on every core) runs in its child process
+   while the engine plays to a JACK dummy device (real-time paced) and a script drags loops,
+   zooms, scrolls and moves faders 10 times a second. A 5 ms precise timer on the UI thread
+   records how late each tick fires. Goal: never more than 50 ms late; 0 audio underflows.
+Offscreen Qt (the paint work is the same raster work as on screen). Prints a table, then
+one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path[:0] = [str(HERE), str(HERE.parent), str(ROOT)]
+
+TICK_MS = 5
+WINDOW_SIZE = (1400, 800)
+
+
+def percentile(values, q: float) -> float:
+    return float(np.percentile(np.asarray(values, float), q)) if len(values) else float("nan")
+
+
+# --- 1. redraw at full zoom-out ------------------------------------------------------------
+def long_song(minutes: float, folder: Path):
+    """A cached-song stand-in with a real manifest (six stems' peaks) and no audio files:
+    drawing reads only peaks, so an hour of WAVs on disk would measure nothing more."""
+    from separation import peaks
+    from separation.cache import CachedSong
+    from separation.manifest import Manifest
+
+    rate = 44100
+    frames = int(minutes * 60 * rate)
+    stems = ["drums", "bass", "other", "vocals", "guitar", "piano"]
+    manifest = Manifest(title="an hour", original_name="hour.wav", source_hash="0", model="x",
+                        settings={}, sample_rate=rate, channels=2, frames=frames, sources=stems,
+                        block_starts=[0], blocks_done=[True])
+    rng = np.random.default_rng(0)
+    n = peaks.peak_count(frames)
+    for name in ["mix", *stems]:
+        envelope = np.abs(np.sin(np.arange(n) / 300.0)) * 0.8 + 0.05
+        maxs = envelope * rng.uniform(0.5, 1.0, n)
+        manifest.peaks[name] = peaks.encode(-maxs, maxs)
+    song_dir = folder / "hour"
+    song_dir.mkdir(parents=True, exist_ok=True)
+    return CachedSong(song_dir, manifest)
+
+
+def lanes_window(song):
+    from PyQt6.QtWidgets import QGridLayout, QWidget
+
+    from player.ui.waveform import Waveforms
+
+    widget = QWidget()
+    grid = QGridLayout(widget)
+    waveforms = Waveforms(song, widget)
+    grid.addWidget(waveforms.overview, 0, 0)
+    for row, lane in enumerate(waveforms.lanes.values(), start=1):
+        grid.addWidget(lane, row, 0)
+    widget.resize(*WINDOW_SIZE)
+    widget.show()
+    return widget, waveforms
+
+
+def repaint_all(waveforms) -> None:
+    for lane in (*waveforms.lanes.values(), waveforms.overview):
+        lane.viewport().repaint()
+
+
+def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) -> dict:
+    song = long_song(minutes, folder)
+    widget, waveforms = lanes_window(song)
+    app.processEvents()
+    waveforms.zoom_out_full()
+    app.processEvents()
+    ours = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        waveforms.redraw_all()
+        repaint_all(waveforms)
+        ours.append((time.perf_counter() - t) * 1000)
+    points = sum(len(lane.curve.xData) for lane in waveforms.lanes.values())
+    # Peer: every stored peak handed to pyqtgraph (what drawing without levels of detail costs).
+    peer = []
+    for _ in range(max(3, repeats // 10)):
+        t = time.perf_counter()
+        for lane in (*waveforms.lanes.values(), waveforms.overview):
+            lo, hi = lane.peaks.levels[0]
+            x = np.repeat(np.arange(len(lo)) * lane.peaks.seconds_per_peak, 2)
+            y = np.empty(2 * len(lo), np.float32)
+            y[0::2], y[1::2] = lo, hi
+            lane.curve.setData(x, y)
+        repaint_all(waveforms)
+        peer.append((time.perf_counter() - t) * 1000)
+    widget.close()
+    return {"song_minutes": minutes, "lanes": len(waveforms.lanes) + 1,
+            "redraw_ms_median": statistics.median(ours), "redraw_ms_p95": percentile(ours, 95),
+            "redraw_ms_max": max(ours), "all_peaks_ms_median": statistics.median(peer),
+            "peaks_per_lane": len(waveforms.first.peaks.levels[0][0]), "points_drawn_per_redraw": points}
+
+
+# --- 2. lag while separating and playing ---------------------------------------------------
+class LagProbe:
+    """A precise 5 ms timer on the UI thread; lateness of each tick is the UI's stall."""
+
+    def __init__(self):
+        from PyQt6.QtCore import Qt, QTimer
+
+        self.late_ms: list[float] = []
+        self.last = None
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+
+    def start(self):
+        self.last = time.perf_counter()
+        self.timer.start()
+
+    def tick(self):
+        now = time.perf_counter()
+        self.late_ms.append(max(0.0, (now - self.last) * 1000 - TICK_MS))
+        self.last = now
+
+    def stop(self):
+        self.timer.stop()
+
+
+def musician_script(window, step: int) -> None:
+    """One tenth of a second of a busy musician: faders always, loops, zoom and scroll often."""
+    view = window.song_view
+    if view is None:
+        return
+    names = list(view.strips)
+    strip = view.strips[names[step % len(names)]]
+    strip.fader.set_db(-12 + (step * 1.5) % 12)
+    wf = view.waveforms
+    if step % 5 == 0:  # drag a loop, as the mouse would
+        start = (step * 0.7) % max(1.0, view.duration_s - 8)
+        wf._loop_drawn(start, start + 2.0, False)
+        wf._loop_drawn(start, start + 4.0, True)
+    if step % 10 == 3:  # zoom in or out
+        x0, x1 = wf.view_range_s()
+        width = (x1 - x0) * (0.5 if step % 20 == 3 else 2.0)
+        width = min(max(width, 2.0), view.duration_s)
+        wf.set_view(max(0.0, x0), max(0.0, x0) + width)
+    if step % 10 == 7:  # scroll
+        x0, x1 = wf.view_range_s()
+        shift = (x1 - x0) * 0.25
+        start = min(max(0.0, x0 + shift), max(0.0, view.duration_s - (x1 - x0)))
+        wf.set_view(start, start + (x1 - x0))
+    if step % 30 == 15:
+        view.transport.nudge_tempo(5 if step % 60 == 15 else -5)
+
+
+def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float) -> dict:
+    from PyQt6.QtCore import QTimer
+
+    from audio_devices import JackServer
+    from bench_separation import build_models, write_song
+    from separation.separate import SeparationSettings
+
+    from player.ui.main_window import MainWindow
+
+    os.environ["WOODSHED_CACHE_DIR"] = str(folder / "cache")
+    os.environ["WOODSHED_DATA_DIR"] = str(folder / "data")
+    repo = folder / "models"
+    build_models(repo)
+    song_file = write_song(folder / "song.wav", song_minutes * 60)
+    jack = JackServer().start()
+    try:
+        window = MainWindow(device=jack.portaudio_device,
+                            separation_settings=SeparationSettings(model=f"{size}6s", model_repo=repo))
+        window.resize(*WINDOW_SIZE)
+        window.show()
+        window.open_path(song_file)
+        deadline = time.monotonic() + 300
+        while window.song_view is None and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        view = window.song_view
+        if view is None:
+            raise RuntimeError(f"the song did not open: {window.banner.message}")
+        if view.engine is None:
+            raise RuntimeError(f"no engine: {window.banner.message}")
+        progress = []
+        if window.monitor is not None:
+            window.monitor.progressed.connect(lambda done, total: progress.append((done, total)))
+        view.play()
+        probe = LagProbe()
+        steps = [0]
+        script = QTimer()
+        script.setInterval(100)
+        script.timeout.connect(lambda: (musician_script(window, steps[0]), steps.__setitem__(0, steps[0] + 1)))
+        xruns_before = view.engine.xruns
+        probe.start()
+        script.start()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.0005)  # the event loop's own idle wait, as app.exec() would
+        script.stop()
+        probe.stop()
+        xruns = view.engine.xruns - xruns_before
+        separating = window.monitor is not None and not window.monitor.job.finished
+        window.close()
+    finally:
+        jack.stop()
+    late = probe.late_ms
+    return {"seconds": seconds, "model": f"{size}6s", "song_minutes": song_minutes,
+            "ticks": len(late), "lag_ms_max": max(late), "lag_ms_p99": percentile(late, 99),
+            "lag_ms_median": statistics.median(late), "xruns": xruns,
+            "segments_done": progress[-1][0] if progress else 0,
+            "segments_total": progress[-1][1] if progress else 0,
+            "still_separating_at_end": separating, "script_steps": steps[0],
+            "jack_realtime": jack.realtime}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the lag run")
+    parser.add_argument("--size", choices=["full", "tiny"], default="full",
+                        help="separation model size (full: htdemucs_6s' architecture)")
+    parser.add_argument("--song-minutes", type=float, default=3.0)
+    parser.add_argument("--skip-lag", action="store_true", help="only the redraw figure")
+    args = parser.parse_args()
+
+    from player.app import make_application
+
+    app = make_application()
+    folder = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    redraw = bench_redraw(app, folder)
+    lag = None if args.skip_lag else bench_lag(app, folder, args.seconds, args.size, args.song_minutes)
+
+    print(f"{'measure':46} {'value':>10}  goal")
+    print(f"{'redraw, 60-min song, full zoom-out, median':46} {redraw['redraw_ms_median']:8.1f}ms  <= 16 ms")
+    print(f"{'redraw, p95':46} {redraw['redraw_ms_p95']:8.1f}ms")
+    print(f"{'redraw, max':46} {redraw['redraw_ms_max']:8.1f}ms")
+    print(f"{'peer: every stored peak, median':46} {redraw['all_peaks_ms_median']:8.1f}ms")
+    if lag:
+        print(f"{'UI lag while separating + playing, max':46} {lag['lag_ms_max']:8.1f}ms  <= 50 ms")
+        print(f"{'UI lag, p99':46} {lag['lag_ms_p99']:8.1f}ms")
+        print(f"{'UI lag, median':46} {lag['lag_ms_median']:8.1f}ms")
+        print(f"{'audio underflows (xruns) during the run':46} {lag['xruns']:10d}  0")
+        print(f"{'segments separated during the run':46} {lag['segments_done']:>5}/{lag['segments_total']:<4}")
+    print(json.dumps({"benchmark": "ui", "redraw": redraw, "lag": lag}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""A real window under Xvfb: the practice window playing the demo with a loop set, saved to
+resources/screenshot.png (the picture in the README).
+
+Qt picks its platform once per process and the other GUI tests run offscreen, so the window
+is shown by a child process (this file run as a script) on a private Xvfb display.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = ROOT / "resources" / "screenshot.png"
+WINDOW_SIZE = (1400, 800)
+
+
+@pytest.fixture
+def xvfb_display():
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb not installed (Debian/Ubuntu: apt-get install xvfb)")
+    number = 90 + os.getpid() % 500
+    while Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+        number += 1
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x900x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.skip("Xvfb would not start")
+        time.sleep(0.05)
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_screenshot_of_the_window_playing_the_demo_with_a_loop(xvfb_display, jack_server, cache_dir,
+                                                               tmp_path):
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb",
+           "WOODSHED_DATA_DIR": str(tmp_path / "data")}
+    out = tmp_path / "screenshot.png"
+    child = subprocess.run([sys.executable, __file__, str(out)], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr[-3000:]
+    from PyQt6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == WINDOW_SIZE
+    # Not a blank frame: the lanes' colours are there (drums orange, bass violet).
+    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 7)
+               for y in range(0, image.height(), 7)}
+    assert len(colours) > 50
+    assert "position" in child.stdout and "loop 9.6-19.2 on" in child.stdout
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(out, SCREENSHOT)
+
+
+def _take(out: Path) -> None:
+    """Child process: open the demo, set a loop, play inside it, save the window."""
+    sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT)]
+    from audio_devices import find_output_device
+    from PyQt6.QtCore import QTimer
+
+    from player.app import make_application
+    from player.ui.main_window import MainWindow
+
+    app = make_application()
+    window = MainWindow(device=find_output_device("system", "JACK"))
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    window.open_demo()
+
+    def when_open():
+        view = window.song_view
+        if view is None:
+            QTimer.singleShot(100, when_open)
+            return
+        view.set_loop(9.6, 19.2)
+        view.save_loop("Verse 2")
+        view.set_loop(19.2, 28.8)
+        view.save_loop("Last phrase")
+        view.set_loop(9.6, 19.2)
+        view.loops.list.setCurrentRow(0)
+        view.waveforms.set_view(6.0, 24.0)
+        view.strips["piano"].mute.setChecked(True)
+        view.strips["bass"].fader.set_db(-3.0)
+        view.set_tempo(0.85)
+        view.seek(12.0)
+        view.play()
+        QTimer.singleShot(1800, shoot)
+
+    def shoot():
+        view = window.song_view
+        start_s, end_s, on = view.engine.loop
+        print(f"position {view.engine.position_s:.2f} loop {start_s:.1f}-{end_s:.1f} {'on' if on else 'off'}")
+        window.grab().save(str(out))
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(0, when_open)
+    app.exec()
+
+
+if __name__ == "__main__":
+    _take(Path(sys.argv[1]))
