@@ -33,6 +33,19 @@ def make_application(argv: list[str] | None = None):
     return app
 
 
+def _close_on_ctrl_c(window) -> None:
+    """Ctrl+C in the terminal closes the window properly (session saved, separation paused).
+    Python runs signal handlers only between bytecodes, so a timer wakes it now and then."""
+    import signal
+
+    from PyQt6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+
+
 def run(song: str | None = None, demo: bool = False, device=None) -> int:
     """Open the window (on a song, or the demo) and run until it closes."""
     app = make_application()
@@ -40,6 +53,7 @@ def run(song: str | None = None, demo: bool = False, device=None) -> int:
 
     window = MainWindow(device=device)
     window.show()
+    _close_on_ctrl_c(window)
     if demo:
         window.open_demo()
     elif song:

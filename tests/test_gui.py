@@ -205,3 +205,23 @@ def test_unreadable_file_is_an_error_in_the_window(qtbot, window, tmp_path):
     window.open_path(tmp_path / "missing.mp3")
     qtbot.waitUntil(lambda: "does not exist" in window.banner.message, timeout=5000)
     assert window.song_view is not None  # the open song stays open
+
+
+def test_demo_and_app_commands_exist_and_the_demo_ships_as_package_data():
+    import tomllib
+    from pathlib import Path
+
+    from player.app_demo import DEMO_DIR, demo_files
+    from player.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["demo"]).func.__name__ == "_run_demo"
+    assert parser.parse_args(["app", "song.mp3"]).song == "song.mp3"
+    root = Path(__file__).resolve().parent.parent
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["player"]
+    shipped = {p for g in globs for p in (root / "player").glob(g)}
+    assert set(demo_files().values()) <= shipped and (DEMO_DIR / "LICENSE") in shipped
+    for path in demo_files().values():
+        info = sf.info(str(path))
+        assert info.channels == 2 and 20 <= info.duration <= 30
+    assert sum(p.stat().st_size for p in shipped) < 3 * 10**6
