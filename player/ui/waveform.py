@@ -6,6 +6,8 @@ overview the shaded window is the part the lanes show: drag it to scroll.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
@@ -20,6 +22,7 @@ LOOP_BRUSH = (255, 214, 10, 38)
 LOOP_EDGE = (255, 214, 10, 200)
 PLAYHEAD_PEN = pg.mkPen("#ffffff", width=2)
 MIN_VIEW_S = 0.2
+FOLLOW_PAUSE_S = 3.0  # after a scroll or zoom by hand, the view stays put this long
 
 
 class TimeAxis(pg.AxisItem):
@@ -155,7 +158,11 @@ class Waveforms(QObject):
         first.view.sigXRangeChanged.connect(self._lanes_scrolled)
         self._syncing = False
         self.follow = True
+        self._paging = False
+        self._looked_away_s = -1e9  # when the musician last scrolled or zoomed by hand
+        self._paging = True
         self.set_view(0.0, min(self.duration_s, 30.0))
+        self._paging = False
 
     # --- time range ------------------------------------------------------
     @property
@@ -173,6 +180,8 @@ class Waveforms(QObject):
         self.set_view(0.0, self.duration_s)
 
     def _lanes_scrolled(self, *_):
+        if not self._paging:
+            self._looked_away_s = time.monotonic()
         if self._syncing:
             return
         self._syncing = True
@@ -190,12 +199,15 @@ class Waveforms(QObject):
     def set_playhead(self, position_s: float, playing: bool) -> None:
         for lane in (*self.lanes.values(), self.overview):
             lane.playhead.setValue(position_s)
-        if playing and self.follow:
+        # Follow the playhead, unless the musician is looking elsewhere right now.
+        if playing and self.follow and time.monotonic() - self._looked_away_s > FOLLOW_PAUSE_S:
             x0, x1 = self.view_range_s()
             if not (x0 <= position_s <= x1 - 0.02 * (x1 - x0)):
                 width = x1 - x0  # page along, keeping the zoom
                 start = min(max(0.0, position_s - 0.05 * width), max(0.0, self.duration_s - width))
+                self._paging = True
                 self.set_view(start, start + width)
+                self._paging = False
 
     # --- loop region -----------------------------------------------------
     def show_loop(self, start_s: float, end_s: float) -> None:
