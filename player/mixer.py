@@ -7,9 +7,14 @@ switches between stems and mix inside the same sum.
 """
 from __future__ import annotations
 
+import mmap
+
 import numpy as np
 
 from separation import wavfile
+
+
+RELEASE_EVERY_FRAMES = 20 * 44100
 
 
 class StemMixer:
@@ -23,6 +28,7 @@ class StemMixer:
         self.sources.append(wavfile.open_memmap(song.mix_path))
         self.ready_ranges: tuple[tuple[int, int], ...] = tuple(m.ready_ranges())
         self._gains = None  # gains applied at the end of the last block: ramps start there
+        self._frames_since_release = 0
         self.peaks = np.zeros(len(self.stems), np.float32)  # post-fader, for meters
 
     @property
@@ -36,6 +42,9 @@ class StemMixer:
         zeros beyond the song's end.
         """
         stack[:, at:at + length] = 0.0
+        self._frames_since_release += length
+        if self._frames_since_release > RELEASE_EVERY_FRAMES:
+            self.release_pages()
         end_frame = min(start_frame + length, self.frames)
         if end_frame <= start_frame:
             return
@@ -53,6 +62,18 @@ class StemMixer:
             cursor = hi
         if cursor < end_frame:
             self._copy(stack, stems_end, stems_end + 1, at, cursor, start_frame, end_frame)
+
+    def release_pages(self) -> None:
+        """Let go of the pages already read: a mapped file's pages count as the process's
+        memory once touched (measured: +380 MB after 3 minutes of 6 stems) though the OS
+        keeps them cached; dropping them keeps memory flat whatever the song's length."""
+        self._frames_since_release = 0
+        if not hasattr(mmap, "MADV_DONTNEED"):
+            return  # Windows: the working set is trimmed by the OS
+        for source in self.sources:
+            mapping = getattr(source, "_mmap", None)
+            if mapping is not None:
+                mapping.madvise(mmap.MADV_DONTNEED)
 
     def _copy(self, stack, first, last, at, lo, start_frame, hi):
         dst = at + lo - start_frame

@@ -282,3 +282,23 @@ def test_bad_values_are_user_errors(band, call):
         call(c)
     assert "\n" not in str(exc.value)
     assert c.snapshot is before
+
+
+def test_memory_stays_flat_however_long_the_song_plays(cache_dir):
+    """Mapped stems count as the process's memory once read; the mixer lets them go."""
+    import stem_songs
+
+    song = stem_songs.noise_song(120, 6)  # 2 minutes, 6 stems: 290 MB of float WAV
+
+    def resident_mb():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096 / 1e6
+
+    if not __import__("os").path.exists("/proc/self/statm"):
+        pytest.skip("no /proc to read resident memory from")
+    renderer = Renderer(song)
+    before = resident_mb()
+    for _ in range(120 * RATE // 8192):
+        renderer.render(8192)
+    assert renderer.position_frame > 115 * RATE
+    assert resident_mb() - before < 100  # without releasing pages: ~290 MB
