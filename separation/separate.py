@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ class SeparationSettings:
 
     def __post_init__(self):
         self.model_repo = model_repo_from_env(self.model_repo)
+        if self.threads is None and os.environ.get("WOODSHED_SEPARATION_THREADS"):
+            self.threads = int(os.environ["WOODSHED_SEPARATION_THREADS"])
         if not 0 <= self.shifts <= 20:
             raise UserError(f"--shifts must be between 0 and 20, not {self.shifts}")
         if not 0.0 <= self.overlap < 1.0:

@@ -48,6 +48,13 @@ def write_whole(path: Path, audio: np.ndarray, sample_rate: int) -> None:
              subtype="FLOAT", format=wav_format_for(frames, channels))
 
 
+def read_frames(path: Path, start_frame: int, end_frame: int) -> np.ndarray:
+    """Frames [start_frame, end_frame) of an audio file as (channels, frames) float32."""
+    audio, _ = sf.read(str(path), start=start_frame, stop=end_frame, dtype="float32",
+                       always_2d=True)
+    return np.ascontiguousarray(audio.T)
+
+
 def _data_offset(path: Path) -> int:
     """Byte offset of the sample data in a WAV/RF64 file (after the 'data' chunk header)."""
     with open(path, "rb") as f:

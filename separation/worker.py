@@ -119,7 +119,7 @@ class SegmentRunner:
         self.device = device
         self.shifts = shifts
         self.grid = SegmentGrid.for_model(manifest.frames, manifest.sample_rate, segment_s, overlap)
-        self.mix = wavfile.open_memmap(song_dir / MIX_FILE)
+        self.mix_path = song_dir / MIX_FILE
         self.mean = manifest.normalisation["mean"]
         self.std = manifest.normalisation["std"]
         # apply_model pads a chunk with real audio around it (shorter last chunk, random
@@ -135,7 +135,9 @@ class SegmentRunner:
         start, end = self.grid.segment_range(j)
         lo = max(0, start - self.context_frames)
         hi = min(self.grid.frames, end + self.context_frames)
-        window = np.array(self.mix[lo:hi].T, dtype=np.float32)
+        # A fresh read, not a long-lived memory map: mapped pages once touched count as
+        # resident, and over an hour-long song they would add up to the whole mix.
+        window = wavfile.read_frames(self.mix_path, lo, hi)
         window = (window - self.mean) / self.std
         chunk = TensorChunk(torch.from_numpy(window)[None], start - lo, self.grid.segment_frames)
         with torch.inference_mode():
@@ -265,8 +267,7 @@ class SeparationRun:
         fpp = song.manifest.frames_per_peak
         lo = start_frame // fpp * fpp
         hi = min(-(-end_frame // fpp) * fpp, song.manifest.frames)
-        audio = np.array(wavfile.open_memmap(song.stem_path(name))[lo:hi].T)
-        song.manifest.set_peaks(name, lo, audio)
+        song.manifest.set_peaks(name, lo, wavfile.read_frames(song.stem_path(name), lo, hi))
 
     def finish_blocks(self, song, grid: SegmentGrid, weight: np.ndarray, have: set[int],
                       blocks) -> None:
