@@ -18,7 +18,7 @@ import numpy as np
 from separation.errors import UserError
 
 from .controls import Controls
-from .output import RingOutput, choose_rate
+from .output import CallbackOutput, RingOutput, choose_rate, open_output
 from .render import Renderer
 
 MANIFEST_POLL_S = 0.5
@@ -27,15 +27,16 @@ STALL_S = 1.5          # a device that takes nothing for this long has gone
 
 class Engine:
     def __init__(self, song, device: int | str | None = None, blocksize: int = 256,
-                 ring_blocks: int = 8):
+                 ring_blocks: int = 8, backend: str = "auto"):
         self.song = song
+        self.backend = backend  # "auto": rtmixer if installed, else a sounddevice callback
         self.device = device
         self.blocksize = int(blocksize)
         self.ring_blocks = int(ring_blocks)  # control latency vs. safety from underflows
         self.controls = Controls.for_song(song)
         self.sample_rate = song.manifest.sample_rate
         self._playing = False
-        self._output: RingOutput | None = None
+        self._output: RingOutput | CallbackOutput | None = None
         self._renderer: Renderer | None = None
         self._producer: threading.Thread | None = None
         self._watcher: threading.Thread | None = None
@@ -57,7 +58,8 @@ class Engine:
     def _open(self, device) -> None:
         channels = self.song.manifest.channels
         rate = choose_rate(device, channels, self.sample_rate)
-        output = RingOutput(device, channels, rate, self.blocksize, self.ring_blocks)
+        output = open_output(device, channels, rate, self.blocksize, self.ring_blocks,
+                             self.backend)
         self._renderer = Renderer(self.song, self.controls, out_rate=rate, meter=True)
         self._renderer.set_ready_ranges(self.song.manifest.ready_ranges())
         self._history.clear()

@@ -17,6 +17,7 @@ from player.engine import Engine
 from test_render import cents, frequency_hz, max_step
 
 RATE = stem_songs.RATE
+BACKENDS = ["rtmixer", "sounddevice"]  # C callback; the numpy-copy fallback
 
 
 def _sound(captured: np.ndarray, threshold: float = 1e-4) -> np.ndarray:
@@ -33,13 +34,14 @@ def _wait_until(condition, timeout_s: float) -> bool:
     return False
 
 
-def test_song_rate_the_device_refuses_is_resampled(alsa_capture, cache_dir):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_song_rate_the_device_refuses_is_resampled(alsa_capture, cache_dir, backend):
     rate = 32000  # the JACK-backed capture runs at 44.1 kHz only
     t = np.arange(int(1.5 * rate)) / rate
     a440 = np.repeat((0.3 * np.sin(2 * np.pi * 440 * t))[None], 2, 0).astype(np.float32)
     song = cache.write_song("slow-rate", {"vocals": a440}, rate, title="r", original_name="r.wav",
                             source_hash="r", model="test")
-    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+    with Engine(song, device=alsa_capture.portaudio_device, backend=backend) as engine:
         assert engine.sample_rate == rate
         engine.play()
         assert _wait_until(lambda: not engine.playing, 5.0), "never reached the song's end"
@@ -52,9 +54,10 @@ def test_song_rate_the_device_refuses_is_resampled(alsa_capture, cache_dir):
     assert abs(cents(frequency_hz(sound[0, RATE // 4:RATE]), 440.0)) < 5
 
 
-def test_pause_holds_the_playhead_and_resumes_without_a_click(alsa_capture, cache_dir):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pause_holds_the_playhead_and_resumes_without_a_click(alsa_capture, cache_dir, backend):
     song = stem_songs.tone_song(seconds=4.0, tones_hz={"bass": 220.0})
-    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+    with Engine(song, device=alsa_capture.portaudio_device, backend=backend) as engine:
         engine.play()
         time.sleep(0.6)
         engine.pause()
@@ -125,9 +128,10 @@ def test_regions_separated_while_playing_switch_from_mix_to_stems(alsa_capture, 
     assert stem_songs.level_db(late, 220.0) > -20 > stem_songs.level_db(late, 660.0)
 
 
-def test_underflows_are_counted_and_playback_goes_on(alsa_capture, cache_dir):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_underflows_are_counted_and_playback_goes_on(alsa_capture, cache_dir, backend):
     song = stem_songs.tone_song(seconds=4.0)
-    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+    with Engine(song, device=alsa_capture.portaudio_device, backend=backend) as engine:
         engine.play()
         time.sleep(0.3)
         assert engine.xruns == 0
