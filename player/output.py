@@ -47,7 +47,23 @@ def choose_rate(device, channels: int, song_rate: int) -> int:
         return int(output_device_info(device)["default_samplerate"])
 
 
-class RingOutput:
+class _Output:
+    """What both outputs share: the device, and a ring kept ``ring_blocks`` blocks full."""
+
+    def __init__(self, device, channels: int, sample_rate: int, blocksize: int, ring_blocks: int):
+        self.device_name = output_device_info(device)["name"]
+        self.channels = channels
+        self.sample_rate = sample_rate
+        self.blocksize = blocksize
+        self.fill_frames = blocksize * ring_blocks  # kept this full: the control latency
+        self.written_frames = 0  # frames put in by the producer (only it writes this)
+        self.underflows = 0
+
+    def _cannot_open(self, exc) -> UserError:
+        return UserError(f"cannot open output device {self.device_name!r}: {exc}")
+
+
+class RingOutput(_Output):
     """An open output stream fed through a ring of ``ring_blocks`` blocks."""
 
     def __init__(self, device, channels: int, sample_rate: int, blocksize: int = 256,
@@ -55,23 +71,16 @@ class RingOutput:
         import rtmixer
 
         sd = _sd()
-        info = output_device_info(device)
-        self.device_name = info["name"]
-        self.channels = channels
-        self.sample_rate = sample_rate
-        self.blocksize = blocksize
-        self.fill_frames = blocksize * ring_blocks  # kept this full: the control latency
+        super().__init__(device, channels, sample_rate, blocksize, ring_blocks)
         ring_frames = 1 << int(np.ceil(np.log2(self.fill_frames)))  # PortAudio: a power of two
         try:
             self._stream = rtmixer.Mixer(device=device, channels=channels, samplerate=sample_rate,
                                          blocksize=blocksize, latency="low")
         except (ValueError, sd.PortAudioError) as exc:
-            raise UserError(f"cannot open output device {info['name']!r}: {exc}") from None
+            raise self._cannot_open(exc) from None
         self._ring = rtmixer.RingBuffer(channels * 4, ring_frames)
         self._interleaved = np.zeros((ring_frames, channels), np.float32)
         self._action = None
-        self.written_frames = 0
-        self.underflows = 0
 
     # --- producer side ------------------------------------------------------
     def start(self) -> None:
@@ -128,7 +137,7 @@ class RingOutput:
             self._stream.close()
 
 
-class CallbackOutput:
+class CallbackOutput(_Output):
     """Fallback when rtmixer is not available: a sounddevice callback copying out of a numpy
     ring. Same interface as RingOutput. The callback needs the GIL (DESIGN.md: 0-6 xruns a
     minute measured under load, against 0 for rtmixer), so it does as little as it can:
@@ -137,16 +146,9 @@ class CallbackOutput:
     def __init__(self, device, channels: int, sample_rate: int, blocksize: int = 256,
                  ring_blocks: int = 8):
         sd = _sd()
-        info = output_device_info(device)
-        self.device_name = info["name"]
-        self.channels = channels
-        self.sample_rate = sample_rate
-        self.blocksize = blocksize
-        self.fill_frames = blocksize * ring_blocks
+        super().__init__(device, channels, sample_rate, blocksize, ring_blocks)
         self._ring = np.zeros((self.fill_frames + blocksize, channels), np.float32)
         self._read = 0       # frames taken by the callback (only it writes this)
-        self.written_frames = 0  # frames put in by the producer (only it writes this)
-        self.underflows = 0
         self.callback_errors = 0
         try:
             self._stream = sd.OutputStream(device=device, channels=channels,
@@ -154,7 +156,7 @@ class CallbackOutput:
                                            dtype="float32", latency="low",
                                            callback=self._callback)
         except (ValueError, sd.PortAudioError) as exc:
-            raise UserError(f"cannot open output device {info['name']!r}: {exc}") from None
+            raise self._cannot_open(exc) from None
 
     def _callback(self, outdata, frames, time_info, status) -> None:
         try:
