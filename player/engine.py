@@ -252,7 +252,8 @@ class Engine:
                     continue
                 self._history.append((ring_index, renderer.output_index, True))
                 audio = renderer.render(block)
-                if (target and self.controls.snapshot.loop_frames is None
+                loop = self.controls.snapshot.loop_frames
+                if (target and (loop is None or renderer.playhead.frame > loop[1])
                         and renderer.position_frame >= end_frame + output.latency_s * self.sample_rate
                         + output.buffered() * self.sample_rate / output.sample_rate):
                     self._playing = False  # the song has ended (its last frame is heard now)

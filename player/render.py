@@ -50,6 +50,7 @@ class Renderer:
         self._fade_stack = np.zeros_like(self._stack)
         self._seek_serial = None            # None: the first block starts at the seek target
         self._seek_mix_index = 0            # mix-stream frame where the last seek took effect
+        self._loop: tuple[int, int] | None = None  # the loop of the last block
         self._stretcher: Stretcher | None = None
         self._stretching = False
         self._settle_left: int | None = None  # output frames at 1.0x still to run before bypass
@@ -171,6 +172,7 @@ class Renderer:
             self.playhead.jump(snap.seek_frame, splice=self._seek_serial is not None)
             self._seek_mix_index = self._mix_index
             self._seek_serial = snap.seek_serial
+        self._follow_loop(snap.loop_frames)
         pieces, fades = self.playhead.advance(n, snap.loop_frames)
         stack = self._stack[:, :n]
         for piece in pieces:
@@ -185,6 +187,15 @@ class Renderer:
             new += old * w
         self._mix_index += n
         return self.mixer.mix(stack, snap.stem_gains, self.meter)
+
+    def _follow_loop(self, loop) -> None:
+        """A loop moved so that its end is now behind a playhead that was looping inside the
+        old one (B dragged left past the playhead): go round to its start, as a loop does."""
+        old, self._loop = self._loop, loop
+        frame = self.playhead.frame
+        if (loop is not None and old is not None and loop != old and old[0] <= frame <= old[1]
+                and frame >= loop[1]):
+            self.playhead.jump(loop[0])
 
     def _emit(self, chunk: np.ndarray, mix_start: float, mix_per_post: float) -> None:
         """Queue post-stretch frames (song rate) for output, with where they came from."""

@@ -302,3 +302,23 @@ def test_memory_stays_flat_however_long_the_song_plays(cache_dir):
         renderer.render(8192)
     assert renderer.position_frame > 115 * RATE
     assert resident_mb() - before < 100  # without releasing pages: ~290 MB
+
+
+def test_moving_the_loop_end_behind_the_playhead_goes_round(cache_dir):
+    song, source = _loop_song("moved")
+    renderer = Renderer(song)
+    c = renderer.controls
+    c.set_loop(0.5, 1.5)
+    c.set_loop_enabled(True)
+    c.seek(1.2)
+    renderer.render(RATE // 10)           # playing at 1.2-1.3 s, inside the loop
+    c.set_loop(0.5, 1.0)                  # B dragged left, past the playhead
+    renderer.render(RATE // 4)
+    assert 0.5 * RATE <= renderer.position_frame < 1.0 * RATE
+    c.set_loop(0.2, 0.4)                  # a loop moved wholly behind: it goes there too
+    renderer.render(RATE // 4)
+    assert 0.2 * RATE <= renderer.position_frame < 0.4 * RATE
+    c.set_loop(1.6, 1.9)                  # a loop ahead: play on into it, no jump
+    before = renderer.position_frame
+    renderer.render(RATE // 10)
+    assert renderer.position_frame == pytest.approx(before + RATE // 10, abs=300)
