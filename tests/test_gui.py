@@ -6,16 +6,9 @@ import pytest
 import soundfile as sf
 from PyQt6.QtCore import Qt
 
-from test_gui_helpers import click, drag, open_demo
+from test_gui_helpers import click, data_dir, drag, open_demo  # noqa: F401 (fixture)
 
 pytest.importorskip("pytestqt")
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("WOODSHED_DATA_DIR", str(d))
-    return d
 
 
 @pytest.fixture
@@ -182,6 +175,23 @@ def test_window_opens_and_explains_when_there_is_no_audio_device(qtbot, cache_di
     # Everything that does not need sound still works: loops, tempo, the session.
     drag(qtbot, window.song_view.waveforms.lanes["drums"], 1.0, 3.0)
     assert window.song_view.session.loop == pytest.approx((1.0, 3.0), abs=0.15)
+    window.close()
+
+
+def test_choosing_a_working_device_brings_the_sound_back_with_the_songs_settings(
+        qtbot, cache_dir, data_dir, jack_server):
+    window = open_demo(qtbot, "no such sound card")
+    view = window.song_view
+    qtbot.mouseClick(view.strips["bass"].mute, Qt.MouseButton.LeftButton)
+    view.seek(7.0)
+    assert view.engine is None and "no sound" in window.banner.message
+    window.switch_device(jack_server.portaudio_device)  # what Audio ▸ Output device does
+    qtbot.waitUntil(lambda: view.engine is not None, timeout=10000)
+    assert window.banner.message == ""
+    assert view.engine.effective_gains()["bass"] == 0.0
+    assert view.engine.position_s == pytest.approx(7.0, abs=0.05)
+    view.transport.play.click()
+    qtbot.waitUntil(lambda: view.engine.position_s > 7.3, timeout=5000)
     window.close()
 
 

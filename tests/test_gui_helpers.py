@@ -1,11 +1,20 @@
 """Helpers for the GUI tests (no tests here): open the practice window on the demo, click and drag like a person."""
 from __future__ import annotations
 
+import pytest
 from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt6.QtGui import QMouseEvent
 from PyQt6.QtWidgets import QApplication
 
 OPEN_TIMEOUT_MS = 20000
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """A fresh data folder for sessions and window settings (WOODSHED_DATA_DIR)."""
+    d = tmp_path / "data"
+    monkeypatch.setenv("WOODSHED_DATA_DIR", str(d))
+    return d
 
 
 def open_demo(qtbot, device):

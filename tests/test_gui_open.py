@@ -7,12 +7,7 @@ import pytest
 from PyQt6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("WOODSHED_DATA_DIR", str(d))
-    return d
+from test_gui_helpers import data_dir  # noqa: F401 (fixture)
 
 
 @pytest.fixture

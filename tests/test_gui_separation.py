@@ -6,13 +6,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from songs import music, write
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("WOODSHED_DATA_DIR", str(d))
-    return d
+from test_gui_helpers import data_dir  # noqa: F401 (fixture)
 
 
 def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, data_dir, model_repo,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PyQt6.QtCore import QSettings, Qt, QTimer
+from PyQt6.QtCore import QSettings, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                              QVBoxLayout, QWidget)
@@ -13,6 +13,7 @@ from separation import cache
 
 from . import shortcuts
 from .banner import Banner
+from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
 from .loading import LoadedSong, cached_song_at, check_readable, load_cached, start_engine
 from .separating import SeparationBar, SeparationMonitor, start_separation
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
                                           "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        audio_menu = bar.addMenu("&Audio")
+        audio_menu.addMenu(DevicesMenu(self))
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Shortcuts", self.show_shortcuts, "F1")
         self._action(help_menu, "&About Woodshed", self.show_about)
@@ -233,8 +236,8 @@ class MainWindow(QMainWindow):
         if view is None:
             return
         key, data = view.song.key, view.snapshot_session()
-        text_session = type(data).from_json(data.to_json())  # a copy the UI can't change meanwhile
-        self.tasks.run(lambda: save_session(key, text_session), None,
+        frozen = type(data).from_json(data.to_json())  # a copy the UI can't change meanwhile
+        self.tasks.run(lambda: save_session(key, frozen), None,
                        lambda exc: self.show_error(f"could not save the session: {describe_error(exc)}"),
                        "save-session")
 
@@ -242,7 +245,6 @@ class MainWindow(QMainWindow):
         view = self.song_view
         if view is not None:
             self.save_timer.stop()
-            thread = None
             key, data = view.song.key, view.snapshot_session()
             thread = self.tasks.run(lambda: save_session(key, data), name="save-session")
             thread.join(timeout=2.0)  # closing: wait for the small write to land
@@ -299,21 +301,46 @@ class MainWindow(QMainWindow):
     def show_error(self, text: str, action: str | None = None) -> None:
         self.banner.show_message(text, action)
 
+    def switch_device(self, device) -> None:
+        """Play through another output device from now on (the open song too)."""
+        self.device = device
+        if self.song_view is not None:
+            self._restart_audio()
+
     def _banner_action(self, action: str) -> None:
         if action == "Retry audio" and self.song_view is not None:
-            view = self.song_view
-            self.banner.hide()
+            self._restart_audio()
 
-            def attached(result):
-                engine, error = result
-                if error:
-                    self.show_error(error, action="Retry audio")
-                elif self.song_view is view:
-                    old, view.engine = view.engine, engine
-                    if old is not None:
-                        self.tasks.run(old.close, name="close-engine")
-                    view.apply_session(view.session)
-            self.tasks.run(lambda: start_engine(view.song, self.device), attached, name="engine")
+    def _restart_audio(self) -> None:
+        """Close the engine, open a fresh one on self.device (off the UI thread), and put the
+        song's settings and position back."""
+        view = self.song_view
+        if view is None:
+            return
+        self.banner.hide()
+        was_playing = view.playing
+        view.snapshot_session()  # remember the position before the engine goes
+        old, view.engine = view.engine, None  # some devices open only once: close first
+
+        def reopen():
+            if old is not None:
+                old.close()
+            return start_engine(view.song, self.device)
+
+        def attached(result):
+            engine, error = result
+            if self.song_view is not view:
+                if engine is not None:
+                    engine.close()
+                return
+            if error:
+                self.show_error(error, action="Retry audio")
+                return
+            view.engine = engine
+            view.apply_session(view.session)
+            if was_playing:
+                view.play()
+        self.tasks.run(reopen, attached, lambda exc: self.show_error(describe_error(exc)), "engine")
 
     # --- drag and drop -----------------------------------------------------------------
     def dragEnterEvent(self, ev):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import copy
 
-from PyQt6.QtCore import QTimer, pyqtSignal
-from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from separation.errors import UserError
 
@@ -20,8 +19,6 @@ from .waveform import Waveforms
 
 UI_REFRESH_MS = 33  # playhead, time and meters at ~30 frames a second
 MIN_LOOP_S = 0.1
-SEEK_STEP_S = 5.0
-NUDGE_STEP_S = 1.0
 DEFAULT_LOOP_S = 4.0
 
 

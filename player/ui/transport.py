@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import (QApplication, QDoubleSpinBox, QStyle, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
+from PyQt6.QtWidgets import (QApplication, QDoubleSpinBox, QStyle, QHBoxLayout, QLabel, QSlider, QSpinBox,
                              QToolButton, QWidget)
 
 from .timefmt import format_time

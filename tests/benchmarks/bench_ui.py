@@ -145,6 +145,38 @@ class LagProbe:
         self.timer.stop()
 
 
+class HandlerTimes:
+    """Wall time of the window's own UI-thread handlers, to say where a stall came from."""
+
+    def __init__(self):
+        self.ms: dict[str, list[float]] = {}
+
+    def wrap(self, name: str, fn):
+        def timed(*args):
+            t = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                self.ms.setdefault(name, []).append((time.perf_counter() - t) * 1000)
+        return timed
+
+    def worst(self) -> dict[str, float]:
+        return {name: max(v) for name, v in self.ms.items()}
+
+    def time_garbage_collection(self) -> None:
+        import gc
+
+        started = {}
+
+        def callback(phase, info):
+            if phase == "start":
+                started["t"] = time.perf_counter()
+            elif "t" in started:
+                name = f"garbage collection, generation {info['generation']}"
+                self.ms.setdefault(name, []).append((time.perf_counter() - started.pop("t")) * 1000)
+        gc.callbacks.append(callback)
+
+
 def musician_script(window, step: int) -> None:
     """One tenth of a second of a busy musician: faders always, loops, zoom and scroll often."""
     view = window.song_view
@@ -205,12 +237,21 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float)
         progress = []
         if window.monitor is not None:
             window.monitor.progressed.connect(lambda done, total: progress.append((done, total)))
+        handlers = HandlerTimes()
+        handlers.time_garbage_collection()
+        view.timer.timeout.disconnect()
+        view.timer.timeout.connect(handlers.wrap("display refresh (30/s)", view.refresh))
+        view.update_peaks = handlers.wrap("new stems: peaks reload", view.update_peaks)
+        script_step = handlers.wrap("musician script step", musician_script)
+        if window.monitor is not None:
+            window.monitor.timer.timeout.disconnect()
+            window.monitor.timer.timeout.connect(handlers.wrap("separation poll", window.monitor.poll))
         view.play()
         probe = LagProbe()
         steps = [0]
         script = QTimer()
         script.setInterval(100)
-        script.timeout.connect(lambda: (musician_script(window, steps[0]), steps.__setitem__(0, steps[0] + 1)))
+        script.timeout.connect(lambda: (script_step(window, steps[0]), steps.__setitem__(0, steps[0] + 1)))
         xruns_before = view.engine.xruns
         probe.start()
         script.start()
@@ -232,6 +273,7 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float)
             "segments_done": progress[-1][0] if progress else 0,
             "segments_total": progress[-1][1] if progress else 0,
             "still_separating_at_end": separating, "script_steps": steps[0],
+            "handler_ms_max": handlers.worst(), "late_ticks_over_50ms": sum(v > 50 for v in late),
             "jack_realtime": jack.realtime}
 
 
@@ -261,7 +303,10 @@ def main() -> None:
         print(f"{'UI lag, p99':46} {lag['lag_ms_p99']:8.1f}ms")
         print(f"{'UI lag, median':46} {lag['lag_ms_median']:8.1f}ms")
         print(f"{'audio underflows (xruns) during the run':46} {lag['xruns']:10d}  0")
+        print(f"{'ticks more than 50 ms late':46} {lag['late_ticks_over_50ms']:10d}  0")
         print(f"{'segments separated during the run':46} {lag['segments_done']:>5}/{lag['segments_total']:<4}")
+        for name, ms in lag["handler_ms_max"].items():
+            print(f"{'  slowest ' + name:46} {ms:8.1f}ms")
     print(json.dumps({"benchmark": "ui", "redraw": redraw, "lag": lag}))
 
 
