@@ -225,7 +225,6 @@ class Engine:
     # --- threads ------------------------------------------------------------------------
     def _produce(self) -> None:
         output, renderer, block = self._output, self._renderer, self.blocksize
-        sleep_s = block / output.sample_rate / 4
         silence = np.zeros((output.channels, block), np.float32)
         ramp_up = (np.arange(1, block + 1, dtype=np.float32) / block)
         gain = 0.0                       # output fade for play/pause
@@ -239,8 +238,9 @@ class Engine:
                     last_taken_s, last_buffered = time.monotonic(), buffered
                 elif time.monotonic() - last_taken_s > STALL_S or not output.active:
                     raise RuntimeError("the audio device stopped taking sound")
-                if output.space() < block:
-                    time.sleep(sleep_s)
+                space = output.space()
+                if space < block:  # wake when about a block is free: polling costs CPU
+                    time.sleep(max(0.0005, (block - space) / output.sample_rate))
                     continue
                 target = 1.0 if self._playing else 0.0
                 ring_index = output.written_frames
