@@ -15,6 +15,7 @@ from separation import wavfile
 
 
 RELEASE_EVERY_FRAMES = 20 * 44100
+HANDOVER_FRAMES = 441  # mix <-> stems crossfade at the edge of a separated region (10 ms)
 
 
 class StemMixer:
@@ -62,6 +63,31 @@ class StemMixer:
             cursor = hi
         if cursor < end_frame:
             self._copy(stack, stems_end, stems_end + 1, at, cursor, start_frame, end_frame)
+        self._hand_over(stack, at, start_frame, end_frame)
+
+    def _hand_over(self, stack: np.ndarray, at: int, start_frame: int, end_frame: int) -> None:
+        """Crossfade between the mix and the stems just inside each separated region's edges:
+        a muted stem fades out where its region begins instead of vanishing in one step.
+        Inside the region both are final, so the fade never plays unfinished stems."""
+        fade = HANDOVER_FRAMES
+        stems_end = len(self.stems)
+        for ready_start, ready_end in self.ready_ranges:
+            if ready_end - ready_start < 2 * fade:
+                continue
+            edges = []
+            if ready_start > 0:
+                edges.append((ready_start, 1))          # mix -> stems over [start, start+fade)
+            if ready_end < self.frames:
+                edges.append((ready_end - fade, -1))    # stems -> mix over [end-fade, end)
+            for edge, direction in edges:
+                lo, hi = max(edge, start_frame), min(edge + fade, end_frame)
+                if lo >= hi:
+                    continue
+                k = np.arange(lo - edge, hi - edge, dtype=np.float32)
+                stems_weight = (k + 1 if direction > 0 else fade - k) / (fade + 1)
+                dst = slice(at + lo - start_frame, at + hi - start_frame)
+                stack[:stems_end, dst] *= stems_weight[None, :, None]
+                stack[stems_end, dst] = self.sources[stems_end][lo:hi] * (1 - stems_weight)[:, None]
 
     def release_pages(self) -> None:
         """Let go of the pages already read: a mapped file's pages count as the process's

@@ -203,6 +203,8 @@ def test_position_is_the_frame_being_output(cache_dir):
 
 
 def test_unready_regions_play_the_original_mix(cache_dir):
+    from player.mixer import HANDOVER_FRAMES as fade
+
     bass = tone(110, 2.0)
     mix = tone(660, 2.0)  # unlike the stems: shows which one plays
     half = 256 * 170      # whole blocks, so nothing rendered ahead outlives the seek below
@@ -210,8 +212,11 @@ def test_unready_regions_play_the_original_mix(cache_dir):
     renderer = Renderer(song)
     renderer.controls.set_mute("drums", True)
     out = renderer.render(2 * half)
-    np.testing.assert_allclose(out[:, 256:half], bass[:, 256:half], atol=1e-6)
+    np.testing.assert_allclose(out[:, 256:half - fade], bass[:, 256:half - fade], atol=1e-6)
     np.testing.assert_allclose(out[:, half:], mix[:, half:2 * half], atol=1e-6)
+    # the hand-over happens inside the separated region, as a crossfade, not a step
+    own = 2 * np.pi * 0.3 * 660 / RATE
+    assert max_step(out[0, half - 2 * fade:half + fade]) <= 1.1 * own
     # once separation finishes the region, the stems play there
     renderer.set_ready_ranges([(0, 2 * RATE)])
     renderer.controls.seek(1.5)
