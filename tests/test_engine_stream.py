@@ -182,3 +182,26 @@ def test_a_seek_while_stretching_never_shows_the_old_place_again(alsa_capture, c
     assert min(positions) >= 4.0 - 1e-6
     assert np.all(np.diff(positions) >= -0.002)
     assert positions[-1] > 4.05  # and it moves on from there
+
+
+def test_switching_device_keeps_position_settings_and_play_state(alsa_capture, cache_dir):
+    song = stem_songs.tone_song(seconds=6.0)
+    with Engine(song, device=alsa_capture.jack.portaudio_device) as engine:  # JACK directly
+        engine.set_mute("guitar", True)
+        engine.set_tempo(0.8)
+        engine.play()
+        time.sleep(0.8)
+        before_s = engine.position_s
+        engine.switch_device(alsa_capture.portaudio_device)  # to the capturing ALSA device
+        after_s = engine.position_s
+        assert engine.playing and engine.tempo == 0.8
+        time.sleep(0.6)
+        assert engine.error is None
+        moved_s = engine.position_s - after_s
+    assert after_s == pytest.approx(before_s, abs=0.05)
+    assert moved_s == pytest.approx(0.6 * 0.8, abs=0.08)
+    played = _sound(alsa_capture.read()[0])
+    assert played.shape[1] > 0.4 * RATE
+    steady = played[:, 4096:4096 + RATE // 4]
+    assert stem_songs.level_db(steady, 440.0) < -50  # still muted after the switch
+    assert stem_songs.level_db(steady, 660.0) > -20
