@@ -46,7 +46,12 @@ class Renderer:
         self.meter = meter
         self.mixer = StemMixer(song)
         self.playhead = Playhead(self.sample_rate)
-        self._stack = np.zeros((self.mixer.source_count, MAX_FEED_FRAMES, self.channels), np.float32)
+        self._fade_frames = max(1, int(round(BYPASS_FADE_S * self.sample_rate)))
+        self._fade_in = (np.arange(1, self._fade_frames + 1, dtype=np.float32)
+                         / (self._fade_frames + 1))
+        splice_frames = 2 * int(SPLICE_SEARCH_S * self.sample_rate) + self._fade_frames
+        stack_frames = max(MAX_FEED_FRAMES, BLOCK_FRAMES, splice_frames)
+        self._stack = np.zeros((self.mixer.source_count, stack_frames, self.channels), np.float32)
         self._fade_stack = np.zeros_like(self._stack)
         self._seek_serial = None            # None: the first block starts at the seek target
         self._seek_mix_index = 0            # mix-stream frame where the last seek took effect
@@ -54,9 +59,6 @@ class Renderer:
         self._stretcher: Stretcher | None = None
         self._stretching = False
         self._settle_left: int | None = None  # output frames at 1.0x still to run before bypass
-        self._fade_frames = max(1, int(round(BYPASS_FADE_S * self.sample_rate)))
-        self._fade_in = (np.arange(1, self._fade_frames + 1, dtype=np.float32)
-                         / (self._fade_frames + 1))
         # timelines (see module doc); deques so the UI thread can read while we append
         self._mix_index = 0
         self._mix_anchors: deque = deque(maxlen=_TIMELINE_ENTRIES)    # (mix_index, source_frame)

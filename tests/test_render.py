@@ -327,3 +327,17 @@ def test_moving_the_loop_end_behind_the_playhead_goes_round(cache_dir):
     before = renderer.position_frame
     renderer.render(RATE // 10)
     assert renderer.position_frame == pytest.approx(before + RATE // 10, abs=300)
+
+
+def test_a_96_khz_song_crosses_normal_tempo_too(cache_dir):
+    t = np.arange(2 * 96000) / 96000
+    x = np.repeat((0.3 * np.sin(2 * np.pi * 440 * t))[None], 2, 0).astype(np.float32)
+    song = cache.write_song("hires", {"vocals": x}, 96000, title="h", original_name="h.wav",
+                            source_hash="h", model="test")
+    renderer = Renderer(song)
+    renderer.render(20000)
+    renderer.controls.set_pitch(1)
+    renderer.render(40000)
+    renderer.controls.set_pitch(0)
+    out = renderer.render(60000)[0]
+    assert max_step(out) <= 1.25 * 0.3 * 2 * np.pi * 440 / 96000 * 1.02
