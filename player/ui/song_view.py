@@ -287,6 +287,24 @@ class SongView(QWidget):
         if s.loop:
             self.set_loop(*s.loop, enable=s.loop_enabled)
         self.seek(s.position_s)
+        self.push_to_engine()
+
+    def push_to_engine(self) -> None:
+        """Tell the engine every setting (a fresh engine, or controls that did not change and
+        so sent no signal)."""
+        s = self.session
+        for name in self.stems:
+            self._engine("set_gain_db", name, s.gains_db.get(name, 0.0))
+            self._engine("set_mute", name, name in s.muted)
+            self._engine("set_solo", name, name in s.soloed)
+            self._engine("set_pan", name, s.pans.get(name, 0.0))
+        self._engine("set_master_db", s.master_db)
+        self._engine("set_tempo", s.tempo)
+        self._engine("set_pitch", s.pitch_semitones)
+        if s.loop:
+            self._engine("set_loop", *s.loop)
+            self._engine("set_loop_enabled", s.loop_enabled)
+        self._engine("seek", s.position_s)
 
     def snapshot_session(self) -> Session:
         self.session.position_s = self.position_s
