@@ -47,6 +47,7 @@ class Engine:
         self._history: deque = deque(maxlen=1024)
         # A seek shows at once, until it is heard: (target_s, seek serial)
         self._seek_shown: tuple[float, int] | None = None
+        self._parked_s = 0.0     # the position while no device is open
 
     # --- lifetime -----------------------------------------------------------------
     def start(self) -> None:
@@ -64,10 +65,14 @@ class Engine:
         self._renderer.set_ready_ranges(self.song.manifest.ready_ranges())
         self._history.clear()
         self._history.append((0, 0, False))
+        try:
+            output.start()
+        except Exception as exc:  # PortAudio refused at the last moment
+            output.close()
+            raise UserError(f"cannot start output device {output.device_name!r}: {exc}") from None
         self._output = output
         self._error = None
         self._stop.clear()
-        output.start()
         self._producer = threading.Thread(target=self._produce, name="woodshed-producer",
                                           daemon=True)
         self._producer.start()
@@ -77,6 +82,7 @@ class Engine:
             self._watcher.start()
 
     def _shut(self) -> None:
+        self._parked_s = self.position_s
         self._stop.set()
         for thread in (self._producer, self._watcher):
             if thread is not None and thread is not threading.current_thread():
@@ -96,12 +102,11 @@ class Engine:
 
     def switch_device(self, device) -> None:
         """Restart on another device, keeping position, settings and play state."""
-        position_s = self.position_s
         playing = self._playing
         self._playing = False
         self._shut()
         self.device = device
-        self.controls.seek(position_s)
+        self.controls.seek(self._parked_s)
         self._open(device)
         self._playing = playing
 
@@ -129,6 +134,7 @@ class Engine:
         self.controls.seek(position_s)
         snap = self.controls.snapshot
         self._seek_shown = (snap.seek_frame / self.sample_rate, snap.seek_serial)
+        self._parked_s = self._seek_shown[0]
 
     @property
     def position_s(self) -> float:
@@ -137,7 +143,7 @@ class Engine:
         output, renderer = self._output, self._renderer
         shown = self._seek_shown
         if output is None or renderer is None:
-            return shown[0] if shown else self.controls.snapshot.seek_frame / self.sample_rate
+            return self._parked_s
         heard = output.written_frames - output.buffered() - output.latency_s * output.sample_rate
         index = 0.0
         for ring_index, render_index, advancing in reversed(list(self._history)):

@@ -72,6 +72,10 @@ def test_pause_holds_the_playhead_and_resumes_without_a_click(alsa_capture, cach
         time.sleep(0.5)
         assert 2.3 < engine.position_s < 2.6
         assert engine.error is None
+        engine.pause()
+        time.sleep(0.1)
+        last_s = engine.position_s
+    assert engine.position_s == pytest.approx(last_s, abs=1e-3)  # closed: the place is kept
     played, _ = alsa_capture.read()
     sound = _sound(played)
     own = 0.2 * 2 * np.pi * 220 / RATE
