@@ -66,6 +66,9 @@ def test_dragging_across_a_lane_sets_the_engines_loop(qtbot, window):
     for other in view.waveforms.lanes.values():  # the region is drawn in every lane
         assert other.loop_region.isVisible()
         assert other.loop_region.getRegion() == pytest.approx((start_s, end_s))
+    drag(qtbot, lane, end_s, 12.0)  # grab the loop's end and move it
+    start_s, end_s, enabled = view.engine.loop
+    assert start_s == pytest.approx(4.8, abs=0.15) and end_s == pytest.approx(12.0, abs=0.15)
     qtbot.keyClick(window, Qt.Key.Key_L)  # L turns looping off, keeps the bounds
     assert view.engine.loop[2] is False
     # Clicking seeks, and playing from inside the loop wraps within it.

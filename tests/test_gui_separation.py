@@ -24,6 +24,8 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     view = window.song_view
     assert window.separation_bar.isVisible()
     assert list(view.strips) == ["drums", "bass", "other", "vocals"]
+    unready = view.waveforms.lanes["bass"].unready.opts
+    assert sum(unready["width"]) > 15.0  # most of the song is shaded: not separated yet
     qtbot.mouseClick(view.transport.play, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.engine.position_s > 0.3, timeout=5000)  # the mix plays meanwhile
     view.seek(15.0)  # separation follows the playhead
@@ -31,6 +33,7 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     # The engine picks up finished regions from the manifest within half a second.
     qtbot.waitUntil(lambda: view.engine.ready_ranges_s() == [(0.0, pytest.approx(20.0))], timeout=5000)
     qtbot.waitUntil(lambda: all(s.fader.isEnabled() for s in view.strips.values()), timeout=5000)
+    qtbot.waitUntil(lambda: sum(view.waveforms.lanes["bass"].unready.opts["width"]) == 0, timeout=5000)
     # The lanes now draw the separated stems' peaks, not flat lines.
     assert max(abs(lane.peaks.levels[0][1]).max() for lane in view.waveforms.lanes.values()) > 0
     assert "segments" in window.separation_bar.label.text() or "ready" in window.separation_bar.label.text()

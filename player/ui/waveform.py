@@ -100,6 +100,11 @@ class Lane(pg.PlotWidget):
         self.loop_region.setBounds((0, duration_s))
         self.loop_region.hide()
         self.view.addItem(self.loop_region)
+        # Grey bands where separation has not reached yet (the original mix plays there).
+        self.unready = pg.BarGraphItem(x0=[], width=[], y0=-1e3, height=2e3,
+                                       brush=pg.mkBrush(140, 140, 140, 45), pen=pg.mkPen(None))
+        self.unready.setZValue(-1)
+        self.view.addItem(self.unready)
         self.dimmed = False
         self.fit_height()
         self.view.sigXRangeChanged.connect(lambda *_: self.redraw())
@@ -155,6 +160,8 @@ class Waveforms(QObject):
                                  self.duration_s)
         self.overview.view.clicked.connect(self.seek_requested)
         self.overview.window.sigRegionChanged.connect(self._overview_window_moved)
+        if not manifest.complete:
+            self.show_unready(manifest)
         first.view.sigXRangeChanged.connect(self._lanes_scrolled)
         self._syncing = False
         self.follow = True
@@ -250,11 +257,24 @@ class Waveforms(QObject):
 
     def update_peaks(self, manifest) -> None:
         seconds_per_peak = manifest.frames_per_peak / manifest.sample_rate
+        self.show_unready(manifest)
         for name, lane in self.lanes.items():
             lane.peaks = PeakLevels(*manifest.peaks_of(name), seconds_per_peak)
             lane.fit_height()
         self.overview.peaks = PeakLevels(*manifest.peaks_of("mix"), seconds_per_peak)
         self.redraw_all()
+
+    def show_unready(self, manifest) -> None:
+        """Shade what is not separated yet, from the manifest's ready ranges."""
+        rate, edges = manifest.sample_rate, [0]
+        for start, end in manifest.ready_ranges():
+            edges += [start, end]
+        edges.append(manifest.frames)
+        gaps = [(a / rate, b / rate) for a, b in zip(edges[0::2], edges[1::2]) if b > a]
+        starts = [a for a, _ in gaps]
+        widths = [b - a for a, b in gaps]
+        for lane in self.lanes.values():
+            lane.unready.setOpts(x0=starts, width=widths)
 
     def redraw_all(self) -> None:
         for lane in self.lanes.values():
