@@ -152,7 +152,9 @@ class Renderer:
     # --- producing -------------------------------------------------------------
     def _produce(self) -> None:
         snap = self.controls.snapshot
-        if snap.stretching and not self._stretching:
+        if self._stretching and snap.seek_serial != self._seek_serial:
+            self._restart_stretch_at_seek(snap)
+        elif snap.stretching and not self._stretching:
             self._enter_stretch(snap)
         elif self._stretching and not snap.stretching:
             if self._settle_left is None:
@@ -276,9 +278,10 @@ class Renderer:
         _crossfade(out[:, :self._fade_frames], was, self._fade_in)
         self._emit_stretched(out)
 
-    def _leave_stretch(self) -> None:
+    def _owed(self) -> np.ndarray:
+        """The next fade's worth of what the stretcher still owes: its latency holds older
+        audio, which it gives out while fed silence. The fade-out side of a crossfade."""
         st = self._stretcher
-        # What the stretcher still owes (its latency holds older audio): the fade-out side.
         owed, owed_frames = [], 0
         while owed_frames < self._fade_frames:
             st.feed(np.zeros((self.channels, max(st.frames_wanted(), 128)), np.float32))
@@ -286,7 +289,35 @@ class Renderer:
             if out is not None:
                 owed.append(out)
                 owed_frames += out.shape[1]
-        was = np.concatenate(owed, axis=1)[:, :self._fade_frames]
+        return np.concatenate(owed, axis=1)[:, :self._fade_frames]
+
+    def _restart_stretch_at_seek(self, snap) -> None:
+        """A seek while stretching: restart the stretcher at the new place and crossfade,
+        rather than let its latency play on from the old place (heard after a paused seek)."""
+        was = self._owed()
+        st = self._stretcher
+        st.restart()
+        st.set(snap.tempo, snap.pitch_semitones)
+        self._tempo_changes.clear()
+        self._tempo_out = self._tempo_asked = snap.tempo
+        self._settle_left = None
+        self.playhead.jump(snap.seek_frame, splice=False)
+        self._seek_serial = snap.seek_serial
+        self._seek_mix_index = self._mix_index
+        self._stretch_mix_pos = float(self._mix_index)
+        fresh, fresh_frames = [], 0
+        while fresh_frames < self._fade_frames:
+            st.feed(self._mix(max(st.frames_wanted(), 128)))
+            out = st.take()
+            if out is not None:
+                fresh.append(out)
+                fresh_frames += out.shape[1]
+        out = np.concatenate(fresh, axis=1)
+        _crossfade(out[:, :self._fade_frames], was, self._fade_in)
+        self._emit_stretched(out)
+
+    def _leave_stretch(self) -> None:
+        was = self._owed()
         resume_frame = self._best_splice(int(round(self._source_at_mix(self._stretch_mix_pos))), was)
         self.playhead.jump(resume_frame, splice=False)
         self._stretching = False

@@ -341,3 +341,21 @@ def test_a_96_khz_song_crosses_normal_tempo_too(cache_dir):
     renderer.controls.set_pitch(0)
     out = renderer.render(60000)[0]
     assert max_step(out) <= 1.25 * 0.3 * 2 * np.pi * 440 / 96000 * 1.02
+
+
+def test_a_seek_while_stretching_is_heard_at_once(cache_dir):
+    # 0-2 s: 440 Hz; 2-4 s: 660 Hz. Slowed down, paused in the first half, moved to the second:
+    # what plays next is the second half, not the stretcher's memory of the first.
+    first, second = tone(440, 2.0), tone(660, 2.0)
+    song = make_song({"vocals": np.concatenate([first, second], axis=1)})
+    renderer = Renderer(song)
+    renderer.controls.set_tempo(0.5)
+    renderer.render(RATE)
+    renderer.controls.seek(3.0)
+    out = renderer.render(RATE // 2)[0]
+    assert renderer.position_frame == pytest.approx(3.0 * RATE + RATE // 4, abs=0.01 * RATE)
+    after_fade = out[2 * 441:]
+    t = np.arange(len(after_fade)) / RATE
+    level = lambda f: abs(np.mean(after_fade * np.exp(-2j * np.pi * f * t)))  # noqa: E731
+    assert level(660) > 0.1 and level(440) < 0.003
+    assert max_step(out) <= 2 * np.pi * 0.3 * 660 / RATE * 1.15  # a crossfade, not a cut
