@@ -224,6 +224,9 @@ class Engine:
     def set_loop_enabled(self, enabled: bool) -> None:
         self.controls.set_loop_enabled(enabled)
 
+    def clear_loop(self) -> None:
+        self.controls.clear_loop()
+
     @property
     def loop(self) -> tuple[float, float, bool] | None:
         return self.controls.loop

@@ -129,18 +129,23 @@ def export_stems(song, out_dir, *, without: Iterable[str] = (), only: Iterable[s
     """
     out_dir = Path(out_dir)
     extension = extension if extension.startswith(".") else f".{extension}"
-    if not out_dir.is_dir():
+    fmt = FORMATS.get(extension.lower())
+    if fmt is None:
+        raise UserError(f"cannot write stems as {extension}: unknown extension "
+                        f"(use {', '.join(FORMATS)})")
+    without, only = tuple(without), None if only is None else tuple(only)
+    base = _controls(song, without, only, dict(gains_db or {}), tempo, pitch_semitones,
+                     start_s, end_s)
+    chosen = [s for s in base.stems if not base.muted(s)]
+    if not chosen:
+        raise UserError("no stems left to export")
+    if not out_dir.is_dir():  # only now that the settings are known to be good
         if not out_dir.parent.is_dir():
             raise UserError(f"cannot write stems to {out_dir}: folder {out_dir.parent} does not exist")
         try:
             os.mkdir(out_dir)
         except OSError as exc:
             raise UserError(f"cannot create {out_dir}: {describe_os_error(exc, '')}") from None
-    without, only = tuple(without), None if only is None else tuple(only)
-    base = _controls(song, without, only, dict(gains_db or {}), tempo, pitch_semitones,
-                     start_s, end_s)
-    chosen = [s for s in base.stems if not base.muted(s)]
-    fmt = check_output_path(out_dir / f"{chosen[0] if chosen else 'stem'}{extension}")
     frames = output_frames(song, tempo, start_s, end_s)
     paths = []
     for k, stem in enumerate(chosen):

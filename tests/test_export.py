@@ -135,3 +135,16 @@ def test_backing_track_of_a_real_multitrack_is_the_band(cache_dir, sectoid_songs
                                                         end_s=60))[0] - band) ** 2)
                               / np.sum(band ** 2))
     assert guitar_db > -30  # with the guitar it is not the band alone: the test can tell
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"only": []}, "no stems left"), ({"extension": ".aiff2"}, "unknown extension"),
+    ({"without": ["kazoo"]}, "unknown stem"),
+])
+def test_bad_stem_exports_create_no_folder(band, out_dir, kwargs, message):
+    song, _ = band
+    with pytest.raises(UserError, match=message):
+        export_stems(song, out_dir / "stems", **kwargs)
+    assert list(out_dir.iterdir()) == []
+    with pytest.raises(UserError, match="does not exist"):
+        export_stems(song, out_dir / "missing" / "stems")
