@@ -29,8 +29,10 @@ def output_device_info(device=None) -> dict:
     try:
         info = sd.query_devices(device, kind="output")
     except (ValueError, sd.PortAudioError) as exc:
-        what = "no audio output device found" if device is None else f"no output device {device!r}"
-        raise UserError(f"{what} ({exc}); see 'woodshed devices'") from None
+        if device is None:  # PortAudio's own words ("device -1") say nothing to a musician
+            raise UserError("no audio output device found (is a sound card or JACK server "
+                            "available?); see 'woodshed devices'") from None
+        raise UserError(f"no output device {device!r} ({exc}); see 'woodshed devices'") from None
     if info["max_output_channels"] < 1:
         raise UserError(f"device {device!r} has no outputs; see 'woodshed devices'")
     return info

@@ -7,6 +7,7 @@ missing and vanishing devices.)
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,3 +210,36 @@ def test_switching_device_keeps_position_settings_and_play_state(alsa_capture, c
     steady = played[:, 4096:4096 + RATE // 4]
     assert stem_songs.level_db(steady, 440.0) < -50  # still muted after the switch
     assert stem_songs.level_db(steady, 660.0) > -20
+
+
+def test_no_output_device_at_all_is_a_user_error(cache_dir, tmp_path):
+    """In a fresh process that sees no JACK server (and, on CI, no sound card)."""
+    import os
+    import subprocess
+    import sys
+
+    song = stem_songs.tone_song(seconds=1.0)
+    script = f"""
+import sounddevice as sd
+from separation.cache import open_song
+from separation.errors import UserError
+from player.engine import Engine
+if any(d["max_output_channels"] > 0 for d in sd.query_devices()):
+    print("SKIP")
+else:
+    engine = Engine(open_song({str(song.dir)!r}))
+    try:
+        engine.start()
+        print("STARTED")
+    except UserError as exc:
+        print("USERERROR", exc.message)
+"""
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, JACK_DEFAULT_SERVER="woodshed-none", JACK_NO_START_SERVER="1")
+    env.pop("ALSA_CONFIG_PATH", None)  # not the test capture device: the system's own setup
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=env, timeout=60, cwd=repo)
+    out = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr
+    if out == "SKIP":
+        pytest.skip("this machine has a sound card")
+    assert out.startswith("USERERROR no audio output device found"), out
