@@ -27,6 +27,8 @@ class StemMixer:
         # (frames, channels) read-only maps: opening costs nothing that grows with the song.
         self.sources = [wavfile.open_memmap(song.stem_path(s)) for s in self.stems]
         self.sources.append(wavfile.open_memmap(song.mix_path))
+        # Never read past a file, whatever the manifest says (a file cut short plays silence).
+        self.frames = min([self.frames] + [len(source) for source in self.sources])
         self.ready_ranges: tuple[tuple[int, int], ...] = tuple(m.ready_ranges())
         self._gains = None  # gains applied at the end of the last block: ramps start there
         self._frames_since_release = 0
