@@ -318,7 +318,11 @@ class Renderer:
 
     def _leave_stretch(self) -> None:
         was = self._owed()
-        resume_frame = self._best_splice(int(round(self._source_at_mix(self._stretch_mix_pos))), was)
+        mapped = int(round(self._source_at_mix(self._stretch_mix_pos)))
+        resume_frame = self._best_splice(mapped, was)
+        loop = self.controls.snapshot.loop_frames
+        if loop is not None and loop[0] <= mapped < loop[1] <= resume_frame:
+            resume_frame += loop[0] - loop[1]  # the search crossed B: stay inside the loop
         self.playhead.jump(resume_frame, splice=False)
         self._stretching = False
         start = self._mix_index

@@ -362,3 +362,31 @@ def test_a_seek_while_stretching_is_heard_at_once(cache_dir):
     level = lambda f: abs(np.mean(after_fade * np.exp(-2j * np.pi * f * t)))  # noqa: E731
     assert level(660) > 0.1 and level(440) < 0.003
     assert max_step(out) <= 2 * np.pi * 0.3 * 660 / RATE * 1.15  # a crossfade, not a cut
+
+
+def test_leaving_the_stretcher_inside_a_loop_stays_in_the_loop(cache_dir):
+    # Leaving the stretcher searches a few ms around the mapped frame for the in-phase one;
+    # with B just after the mapped frame, that search can land past B.
+    song, _ = _loop_song("stay")
+
+    def leave(loop_end_s):
+        renderer = Renderer(song)
+        c = renderer.controls
+        c.set_loop(0.3, loop_end_s)
+        c.set_loop_enabled(True)
+        c.seek(0.3)
+        c.set_tempo(0.8)
+        renderer.render(RATE // 2)
+        c.set_tempo(1.0)
+        while renderer.stretching:
+            renderer.render(256)
+        left_at = renderer.position_frame
+        inside = True
+        for _ in range(80):
+            renderer.render(256)
+            inside &= 0.3 * RATE - 1 <= renderer.position_frame <= loop_end_s * RATE + 1
+        return left_at, inside
+
+    left_at, _ = leave(1.9)  # where it leaves, the loop being far away
+    for after in range(0, 300, 25):  # then B just after that place
+        assert leave((left_at + after) / RATE)[1], after
