@@ -23,7 +23,8 @@ class PeakLevels:
 
     def zigzag(self, start_s: float, end_s: float, width_px: int) -> tuple[np.ndarray, np.ndarray]:
         """(x seconds, y) alternating min and max of each bin in view: drawn as one line it
-        fills the envelope. Picks the coarsest level that still has >= 1 bin per pixel."""
+        fills the envelope. At most one bin per pixel: the coarsest stored level that still has
+        a bin per pixel, then merged down to the pixel count (painting cost follows points)."""
         width_px = max(16, int(width_px))
         level = 0
         span_bins = (end_s - start_s) / self.seconds_per_peak
@@ -35,8 +36,16 @@ class PeakLevels:
         last = min(len(lo), int(end_s / bin_s) + 2)
         if last <= first:
             return np.zeros(0), np.zeros(0)
-        x = np.repeat(np.arange(first, last, dtype=np.float64) * bin_s + bin_s / 2, 2)
-        y = np.empty(2 * (last - first), np.float32)
-        y[0::2] = lo[first:last]
-        y[1::2] = hi[first:last]
+        lo, hi = lo[first:last], hi[first:last]
+        first_s = first * bin_s
+        group = -(-len(lo) // width_px)
+        if group > 1:  # merge neighbours: min of mins, max of maxs
+            n = -(-len(lo) // group) * group
+            lo = np.pad(lo, (0, n - len(lo)), mode="edge").reshape(-1, group).min(axis=1)
+            hi = np.pad(hi, (0, n - len(hi)), mode="edge").reshape(-1, group).max(axis=1)
+            bin_s *= group
+        x = np.repeat(first_s + np.arange(len(lo), dtype=np.float64) * bin_s + bin_s / 2, 2)
+        y = np.empty(2 * len(lo), np.float32)
+        y[0::2] = lo
+        y[1::2] = hi
         return x, y

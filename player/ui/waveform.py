@@ -90,6 +90,7 @@ class Lane(pg.PlotWidget):
         self.colour = QColor(colour)
         self.curve = pg.PlotCurveItem(pen=pg.mkPen(self.colour, width=1), skipFiniteCheck=True)
         self.curve.setZValue(1)
+
         self.view.addItem(self.curve)
         self.playhead = pg.InfiniteLine(0, pen=PLAYHEAD_PEN, movable=False)
         self.playhead.setZValue(10)
@@ -300,6 +301,7 @@ class Overview(pg.PlotWidget):
         self.duration_s = duration_s
         self.view.setXRange(0, duration_s, padding=0)
         self.curve = pg.PlotCurveItem(pen=pg.mkPen(stem_colour("mix")), skipFiniteCheck=True)
+
         self.view.addItem(self.curve)
         self.window = pg.LinearRegionItem((0, duration_s), brush=(121, 192, 255, 40),
                                           pen=pg.mkPen((121, 192, 255, 160)))
