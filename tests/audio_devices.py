@@ -12,7 +12,6 @@ missing (on Debian/Ubuntu: ``apt-get install jackd2 libasound2-plugins``).
 """
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import signal
@@ -29,7 +28,7 @@ ALSA_MAIN_CONFIG = Path("/usr/share/alsa/alsa.conf")
 ALSA_PLUGIN_DIRS = [Path("/usr/lib/x86_64-linux-gnu/alsa-lib"), Path("/usr/lib/aarch64-linux-gnu/alsa-lib"),
                     Path("/usr/lib64/alsa-lib"), Path("/usr/lib/alsa-lib")]
 CAPTURE_PCM = "woodshed_capture"
-_names = itertools.count()
+SERVER_NAME_POOL = 6
 
 
 def rescan_devices() -> None:
@@ -53,6 +52,11 @@ def find_output_device(name: str, host_api: str) -> int | None:
     return None
 
 
+def _running(server_name: str) -> bool:
+    probe = subprocess.run(["jack_wait", "-c", "-s", server_name], capture_output=True, text=True)
+    return "running" in probe.stdout and "not" not in probe.stdout
+
+
 def _die_with_parent() -> None:
     """In the child before exec: end jackd if the test process dies without stopping it."""
     try:
@@ -73,7 +77,7 @@ class JackServer:
     def __init__(self, sample_rate: int = SAMPLE_RATE, period_frames: int = PERIOD_FRAMES):
         self.sample_rate = sample_rate
         self.period_frames = period_frames
-        self.name = f"woodshed-{os.getpid()}-{next(_names)}"
+        self.name = ""
         self.process: subprocess.Popen | None = None
         self.realtime = False
         self._previous_server = None
@@ -90,32 +94,40 @@ class JackServer:
 
     def start(self) -> "JackServer":
         self._previous_server = os.environ.get("JACK_DEFAULT_SERVER")
-        os.environ["JACK_DEFAULT_SERVER"] = self.name
-        # Real-time scheduling when allowed (root or rtprio limits), else plain threads.
-        for realtime in (True, False):
-            flag = "-R" if realtime else "--no-realtime"
-            self.process = subprocess.Popen(
-                ["jackd", flag, "-n", self.name, "-d", "dummy", "-r", str(self.sample_rate),
-                 "-p", str(self.period_frames)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                start_new_session=True, preexec_fn=_die_with_parent)
-            if self._wait_ready():
-                self.realtime = realtime
-                rescan_devices()
-                return self
-            self._kill()
-            said = self.process.stderr.read().decode(errors="replace").strip().splitlines()
+        said = []
+        # JACK's shared registry holds 8 servers and keeps the entry of one that crashed
+        # until a server of the same name starts: so names come from a small fixed pool,
+        # taking the first free one, rather than a new name each time.
+        for self.name in (f"woodshed-test-{n}" for n in range(SERVER_NAME_POOL)):
+            if _running(self.name):
+                continue
+            os.environ["JACK_DEFAULT_SERVER"] = self.name
+            # Real-time scheduling when allowed (root or rtprio limits), else plain threads.
+            for realtime in (True, False):
+                flag = "-R" if realtime else "--no-realtime"
+                self.process = subprocess.Popen(
+                    ["jackd", flag, "-n", self.name, "-d", "dummy", "-r", str(self.sample_rate),
+                     "-p", str(self.period_frames)],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    start_new_session=True, preexec_fn=_die_with_parent)
+                if self._wait_ready():
+                    self.realtime = realtime
+                    rescan_devices()
+                    return self
+                self._kill()
+                said = self.process.stderr.read().decode(errors="replace").strip().splitlines()
+                if said and "already active" in said[-1]:
+                    break  # another test run took this name meanwhile: next name
         self._restore_env()
-        raise RuntimeError(f"jackd (dummy driver) would not start as {self.name!r}: "
-                           f"{said[-1] if said else 'no message'}")
+        raise RuntimeError(f"jackd (dummy driver) would not start: "
+                           f"{said[-1] if said else 'every test server name is in use'}")
 
     def _wait_ready(self, timeout_s: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False
-            probe = subprocess.run(["jack_wait", "-c", "-s", self.name], capture_output=True, text=True)
-            if "running" in probe.stdout and "not" not in probe.stdout:
+            if _running(self.name):
                 return True
             time.sleep(0.1)
         return False
@@ -129,8 +141,11 @@ class JackServer:
         return index
 
     def kill(self) -> None:
-        """Stop the server at once (SIGKILL), as when a device is unplugged."""
-        self._kill(signal.SIGKILL)
+        """Take the server away under its clients, as when a device is unplugged.
+
+        (SIGTERM rather than SIGKILL: a killed jackd leaves its entry in JACK's shared
+        registry, which holds only a few servers.)"""
+        self._kill(signal.SIGTERM)
 
     def _kill(self, sig=signal.SIGTERM) -> None:
         if self.process is not None and self.process.poll() is None:
