@@ -182,3 +182,28 @@ def test_play_on_a_missing_device_is_one_line(song):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("woodshed: error: ")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+# --- a real multitrack, straight from its folder -----------------------------------------
+from test_import import sectoid_songs  # noqa: E402,F401  (fixture: Debian's fretsonfire songs)
+
+
+def test_export_of_a_stem_folder_without_guitar_is_the_band(cache_dir, sectoid_songs, tmp_path,
+                                                             capsys):
+    """SONG may be a folder of stems: imported on the fly, then exported without the lead
+    guitar, it equals the band's own track (song.ogg) within -60 dB."""
+    folder = sectoid_songs / "War of freedom"
+    out = tmp_path / "backing.wav"
+    rc = woodshed("export", str(folder), "-o", str(out), "--without", "guitar",
+                  "--start", "0:20", "--end", "0:40")
+    assert rc == 0, capsys.readouterr().err
+    backing, rate = sf.read(out, dtype="float32", always_2d=True)
+    band, band_rate = sf.read(folder / "song.ogg", start=20 * rate, stop=40 * rate,
+                              dtype="float32", always_2d=True)
+    assert rate == band_rate == 44100 and backing.shape == band.shape
+    assert stem_songs.residual_db(backing.T, band.T) < -60
+    with_guitar = tmp_path / "all.wav"
+    assert woodshed("export", str(folder), "-o", str(with_guitar), "--start", "0:20",
+                    "--end", "0:40") == 0
+    everything, _ = sf.read(with_guitar, dtype="float32", always_2d=True)
+    assert stem_songs.residual_db(everything.T, band.T) > -30  # the test can tell the guitar
