@@ -12,10 +12,17 @@ QPushButton#solo:checked { background: #b39a10; color: black; }
 """
 
 
+# Python hands the GIL between threads every 5 ms by default: the UI thread and the engine's
+# producer thread then wait on each other in 5 ms steps. 1 ms keeps both prompt (DESIGN.md:
+# it helped the audio; 0.2 ms made it worse).
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 def make_application(argv: list[str] | None = None):
     from PyQt6.QtGui import QColor, QPalette
     from PyQt6.QtWidgets import QApplication
 
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("Woodshed")
     app.setOrganizationName("woodshed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import soundfile as sf
 from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QLineEdit
 
 from test_gui_helpers import click, data_dir, drag, open_demo  # noqa: F401 (fixture)
 
@@ -106,7 +107,13 @@ def test_save_rename_and_jump_back_to_a_loop(qtbot, window):
     drag(qtbot, lane, 2.4, 4.8)
     qtbot.mouseClick(view.loops.save, Qt.MouseButton.LeftButton)
     assert [loop.name for loop in view.loops.loops] == ["Loop 1"]
-    view.loops.rename_row(0, "Chorus")
+    qtbot.mouseClick(view.loops.rename, Qt.MouseButton.LeftButton)  # opens the name for editing
+    editor = view.loops.list.findChild(QLineEdit)
+    assert editor is not None and editor.text() == "Loop 1"
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Chorus")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # Qt commits the edit on the next event loop turn
+    qtbot.waitUntil(lambda: view.session.loops[0].name == "Chorus", timeout=2000)
     drag(qtbot, lane, 12.0, 14.4)
     assert view.engine.loop[0] == pytest.approx(12.0, abs=0.15)
     item = view.loops.list.item(0)

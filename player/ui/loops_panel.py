@@ -67,9 +67,6 @@ class LoopsPanel(QWidget):
             n += 1
         return f"Loop {n}"
 
-    def rename_row(self, row: int, name: str) -> None:
-        self.list.item(row).setText(name)  # itemChanged does the rest
-
     def delete_current(self) -> None:
         row = self.list.currentRow()
         if 0 <= row < len(self.loops):

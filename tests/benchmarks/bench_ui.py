@@ -354,6 +354,8 @@ def main() -> None:
                         help="separation model size (full: htdemucs_6s' architecture)")
     parser.add_argument("--song-minutes", type=float, default=3.0)
     parser.add_argument("--skip-lag", action="store_true", help="only the redraw figure")
+    parser.add_argument("--switch-interval-ms", type=float,
+                        help="override the app's GIL switch interval (Python's default: 5)")
     parser.add_argument("--no-separation", action="store_true",
                         help="control run: play the demo (already separated) under the same script")
     args = parser.parse_args()
@@ -361,6 +363,8 @@ def main() -> None:
     from player.app import make_application
 
     app = make_application()
+    if args.switch_interval_ms is not None:  # compare with the app's own setting
+        sys.setswitchinterval(args.switch_interval_ms / 1000)
     folder = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     redraw = bench_redraw(app, folder)
     lag = None if args.skip_lag else bench_lag(app, folder, args.seconds, args.size, args.song_minutes,
@@ -386,7 +390,8 @@ def main() -> None:
         for stall in lag["stalls"]:
             print(f"  stall {stall['ms']:.0f} ms: a Python thread was {stall['python_thread_late_ms']:.0f} ms "
                   f"late meanwhile; UI work: {', '.join(stall['ui_work_meanwhile']) or 'none timed'}")
-    print(json.dumps({"benchmark": "ui", "redraw": redraw, "lag": lag}))
+    print(json.dumps({"benchmark": "ui", "gil_switch_interval_ms": sys.getswitchinterval() * 1000,
+                      "redraw": redraw, "lag": lag}))
 
 
 if __name__ == "__main__":
