@@ -61,7 +61,7 @@ class Renderer:
         self._settle_left: int | None = None  # output frames at 1.0x still to run before bypass
         # timelines (see module doc); deques so the UI thread can read while we append
         self._mix_index = 0
-        self._mix_anchors: deque = deque(maxlen=_TIMELINE_ENTRIES)    # (mix_index, source_frame)
+        self._mix_anchors: deque = deque(maxlen=_TIMELINE_ENTRIES)    # (mix_index, source, 1)
         self._post_index = 0
         self._post_anchors: deque = deque(maxlen=_TIMELINE_ENTRIES)   # (post, mix_index, mix/post)
         self._stretch_mix_pos = 0.0          # mix-stream frame of the stretcher's next output
@@ -120,7 +120,7 @@ class Renderer:
             snap = self.controls.snapshot
             return float(snap.seek_frame if self._seek_serial is None else self.playhead.frame)
         mix = _follow(post_anchors, post)
-        return _follow([(i, s, 1.0) for i, s in mix_anchors], mix)
+        return _follow(mix_anchors, mix)
 
     def seek_heard(self, serial: int, output_index: float) -> bool:
         """Whether output frame ``output_index`` already plays after seek request ``serial``
@@ -181,7 +181,7 @@ class Renderer:
         stack = self._stack[:, :n]
         for piece in pieces:
             self.mixer.read(stack, piece.at, piece.start_frame, piece.length)
-            self._mix_anchors.append((self._mix_index + piece.at, piece.start_frame))
+            self._mix_anchors.append((self._mix_index + piece.at, piece.start_frame, 1.0))
         for fade in fades:
             old = self._fade_stack[:, :fade.length]
             self.mixer.read(old, 0, fade.start_frame, fade.length)
@@ -351,7 +351,7 @@ class Renderer:
         return lo + int(np.argmax(match / np.sqrt(energy + 1e-12)))
 
     def _source_at_mix(self, mix_index: float) -> float:
-        return _follow([(i, s, 1.0) for i, s in self._mix_anchors], mix_index)
+        return _follow(list(self._mix_anchors), mix_index)
 
 
 def _follow(anchors: list, x: float) -> float:
