@@ -1,0 +1,405 @@
+"""The real-time engine, measured on real parts: a JACK dummy server (real-time paced,
+256-frame periods) and ALSA's file plugin (what left the program, for latency).
+
+    python tests/benchmarks/bench_engine.py [--minutes 5] [--cpu-seconds 20] [--trials 10]
+                                            [--workdir DIR] [--skip-long]
+
+1. audio-path CPU per second of audio, 6 stems, at 1.0x and at 0.5x + 3 semitones:
+   offline (Renderer alone, process CPU time) and live (whole process while the engine
+   plays on JACK: producer, C callback, JACK client thread);
+2. control latency: set_gain_db(-inf -> 0 dB) to the first output sample that has the
+   sound, located in the ALSA capture and timed by the capture's real-time pace;
+3. underflows in --minutes of playback at 0.5x + 3 st, 10 parameter changes a second, a loop,
+   while a CPU hog (torch matmuls on every core, normal priority) runs in another process;
+4. opening a cached 1-, 10- and 60-minute song to its first output block (fresh process);
+5. peak memory above the interpreter's baseline while playing (and seeking through) a
+   60-minute song (fresh process).
+
+Goals (issue 3): CPU <= 3 % / <= 25 % of a core; latency <= 50 ms / <= 100 ms; 0 underflows;
+first block <= 200 ms and independent of length; <= 300 MB. The machine is shared and noisy:
+medians of several runs. Prints a table, then one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path[:0] = [str(HERE.parent), str(ROOT)]
+
+import stem_songs  # noqa: E402
+from audio_devices import AlsaCapture, JackServer, find_output_device  # noqa: E402
+
+RATE = 44100
+STEMS = 6
+STRETCH = (0.5, 3.0)   # tempo, semitones: the heavy case
+_CHUNK_FRAMES = 1024 * 2048  # ~47 s, a multiple of the peak bins
+
+
+# --- songs -----------------------------------------------------------------------------
+def long_song(minutes: float, root: Path):
+    """A cached 6-stem song of quiet noise, written a chunk at a time (flat memory)."""
+    from separation import cache, wavfile
+    from separation.manifest import MIX_FILE, Manifest
+
+    key = f"bench-{minutes:g}min"
+    found = cache.find(key, root)
+    if found is not None:
+        return found
+    frames = int(minutes * 60 * RATE)
+    names = [f"stem{k + 1}" for k in range(STEMS)]
+    manifest = Manifest(title=key, original_name=f"{key}.wav", source_hash=key, model="bench",
+                        settings={}, sample_rate=RATE, channels=2, frames=frames, sources=names,
+                        block_starts=[0], blocks_done=[True])
+    rng = np.random.default_rng(0)
+    with cache.building(key, root) as tmp:
+        for name in [*names, "mix"]:
+            path = tmp / (MIX_FILE if name == "mix" else Manifest.stem_file(name))
+            wavfile.create_silent(path, frames, 2, RATE)
+        for start in range(0, frames, _CHUNK_FRAMES):
+            n = min(_CHUNK_FRAMES, frames - start)
+            mix = np.zeros((2, n), np.float32)
+            for name in names:
+                audio = (0.05 * rng.standard_normal((2, n))).astype(np.float32)
+                mix += audio
+                wavfile.write_frames(tmp / Manifest.stem_file(name), start, audio)
+                manifest.set_peaks(name, start, audio)
+            wavfile.write_frames(tmp / MIX_FILE, start, mix)
+            manifest.set_peaks("mix", start, mix)
+        manifest.save(tmp)
+    return cache.find(key, root)
+
+
+def jack_device() -> int:
+    index = find_output_device("system", "JACK")
+    if index is None:
+        raise SystemExit("PortAudio does not list the JACK server")
+    return index
+
+
+# --- 1. CPU ----------------------------------------------------------------------------
+def cpu_offline(song, tempo: float, pitch: float, seconds: float) -> float:
+    """Renderer's CPU per second of output, % of one core (256-frame blocks, as live)."""
+    from player.controls import Controls
+    from player.render import Renderer
+
+    controls = Controls.for_song(song)
+    controls.set_tempo(tempo)
+    controls.set_pitch(pitch)
+    renderer = Renderer(song, controls)
+    renderer.render(RATE)  # warm up: stretcher start-up, first page faults
+    blocks = int(seconds * RATE / 256)
+    t0 = time.process_time()
+    for _ in range(blocks):
+        renderer.render(256)
+    return 100 * (time.process_time() - t0) / (blocks * 256 / RATE)
+
+
+def cpu_live(song, tempo: float, pitch: float, seconds: float, device) -> tuple[float, int]:
+    """Whole-process CPU while the engine plays on JACK, % of one core; and underflows."""
+    from player.engine import Engine
+
+    engine = Engine(song, device=device)
+    engine.start()
+    engine.set_tempo(tempo)
+    engine.set_pitch(pitch)
+    engine.play()
+    time.sleep(1.0)
+    t0, c0 = time.monotonic(), time.process_time()
+    time.sleep(seconds)
+    cpu = 100 * (time.process_time() - c0) / (time.monotonic() - t0)
+    xruns = engine.xruns
+    engine.close()
+    return cpu, xruns
+
+
+# --- 2. control latency -----------------------------------------------------------------
+def control_latency(tempo: float, pitch: float, trials: int, capture: AlsaCapture,
+                    root: Path) -> dict:
+    """set_mute(False) on a silent song's only sounding stem -> first sample with sound."""
+    from player.engine import Engine
+    from separation import cache
+
+    frames = 60 * RATE
+    song = cache.find("bench-latency", root) or cache.write_song(
+        "bench-latency", {"tone": stem_songs.tone(440.0, frames, 0.5),
+                          "quiet": np.zeros((2, frames), np.float32)},
+        RATE, title="latency", original_name="latency.wav", source_hash="latency",
+        model="bench", root=root)
+    import sounddevice as sd
+
+    with sd.OutputStream(device=capture.portaudio_device, samplerate=RATE, blocksize=256,
+                         channels=2, latency="low") as probe:
+        device_latency_s = float(probe.latency)
+    engine = Engine(song, device=capture.portaudio_device)
+    engine.set_mute("tone", True)
+    engine.start()
+    engine.set_tempo(tempo)
+    engine.set_pitch(pitch)
+    engine.play()
+    pace, stop = [], threading.Event()
+
+    def watch():  # (time, frames handed to the device) for the real-time clock of the capture
+        while not stop.is_set():
+            pace.append((time.monotonic(), capture.frames_written()))
+            time.sleep(0.001)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    time.sleep(1.0)
+    changes = []
+    for _ in range(trials):
+        time.sleep(random.uniform(0.25, 0.35))
+        changes.append(time.monotonic())
+        engine.set_mute("tone", False)
+        time.sleep(0.3)
+        engine.set_mute("tone", True)
+    time.sleep(0.5)
+    stop.set()
+    watcher.join()
+    engine.close()
+    played, _ = capture.read()
+    at = np.array(pace)
+    steady = (at[:, 1] > at[-1, 1] * 0.05) & (at[:, 1] < at[-1, 1] * 0.98)
+    per_s, intercept = np.polyfit(at[steady, 0], at[steady, 1], 1)
+    loud = np.abs(played[0]) > 1e-3
+    to_device_ms = []
+    for changed_at in changes:
+        # Frames handed over before the change cannot reflect it (less fit jitter).
+        first = max(0, int(changed_at * per_s + intercept) - 256)
+        onsets = np.flatnonzero(loud[first:])
+        if onsets.size == 0:
+            continue
+        k = first + onsets[0]
+        to_device_ms.append(1e3 * ((k - intercept) / per_s - changed_at))
+    heard_ms = [ms + 1e3 * device_latency_s for ms in to_device_ms]
+    return {"median_ms": statistics.median(heard_ms), "max_ms": max(heard_ms),
+            "to_device_median_ms": statistics.median(to_device_ms),
+            "device_latency_ms": 1e3 * device_latency_s, "trials": len(heard_ms),
+            "pace_frames_per_s": per_s}
+
+
+# --- 3. underflows under load -------------------------------------------------------------
+HOG = ("import torch, os\n"
+       "torch.set_num_threads(os.cpu_count())\n"
+       "a = torch.randn(1024, 1024)\n"
+       "while True:\n    a = torch.tanh(a @ a)\n")
+
+
+def soak(song, minutes: float, device) -> dict:
+    from player.engine import Engine
+
+    hog = subprocess.Popen([sys.executable, "-c", HOG])
+    engine = Engine(song, device=device)
+    try:
+        time.sleep(2.0)  # the hog is up to speed
+        engine.start()
+        engine.set_tempo(STRETCH[0])
+        engine.set_pitch(STRETCH[1])
+        engine.set_loop(60.0, 68.0)
+        engine.set_loop_enabled(True)
+        engine.seek(50.0)
+        engine.play()
+        rng = random.Random(0)
+        changes, started = 0, time.monotonic()
+        stems = engine.stems
+        c0 = time.process_time()
+        _device_underflows(engine)  # reset the count: start-up is not the soak
+        while time.monotonic() - started < minutes * 60 and engine.error is None:
+            time.sleep(0.1)
+            if changes % 20 == 19:  # every 2 s: tempo and pitch too
+                engine.set_tempo(rng.choice([0.5, 0.55, 0.6]))
+                engine.set_pitch(rng.choice([2.0, 3.0, 4.0]))
+            else:
+                engine.set_gain_db(rng.choice(stems), rng.uniform(-20, 0))
+            changes += 1
+        elapsed = time.monotonic() - started
+        cpu = 100 * (time.process_time() - c0) / elapsed
+        hog_cpu = _process_cpu_s(hog.pid)
+        device_underflows = _device_underflows(engine)
+        result = {"xruns": engine.xruns, "seconds": elapsed, "changes": changes,
+                  "error": engine.error, "engine_cpu_pct": cpu,
+                  "hog_cores": hog_cpu / elapsed if hog_cpu else None,
+                  "device_underflows": device_underflows}
+    finally:
+        engine.close()
+        hog.terminate()
+        hog.wait()
+    return result
+
+
+def _device_underflows(engine) -> int | None:
+    """PortAudio's output-underflow count from rtmixer's C callback (callback too late for
+    the device), read through the engine's private stream: a benchmark may look inside."""
+    mixer = engine._output._stream if engine._output is not None else None
+    if mixer is None or not hasattr(mixer, "fetch_and_reset_stats"):
+        return None
+    action = mixer.fetch_and_reset_stats()
+    mixer.wait(action)
+    return int(action.stats.output_underflows)
+
+
+def _process_cpu_s(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+# --- 4 and 5: fresh processes ---------------------------------------------------------------
+def child_first_block(song_dir: str) -> dict:
+    """In a fresh process, modules imported: open the song, start, play, first block out."""
+    from player.engine import Engine
+    from player.render import Renderer
+    from separation import cache
+
+    device = jack_device()
+    t0 = time.perf_counter()
+    song = cache.open_song(Path(song_dir))
+    Renderer(song).render(256)
+    offline_ms = 1e3 * (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    song = cache.open_song(Path(song_dir))
+    engine = Engine(song, device=device)
+    engine.start()
+    engine.play()
+    while engine._renderer is None or engine._renderer.output_index < 256:
+        time.sleep(0.0002)
+    live_ms = 1e3 * (time.perf_counter() - t0)
+    engine.close()
+    return {"offline_ms": offline_ms, "live_ms": live_ms}
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child_memory(song_dir: str, seconds: float) -> dict:
+    """Peak resident memory above the baseline (interpreter + modules) while playing, with
+    seeks all through the song, stretched."""
+    from player.engine import Engine
+    from separation import cache
+
+    device = jack_device()
+    baseline_mb = _rss_mb()
+    song = cache.open_song(Path(song_dir))
+    engine = Engine(song, device=device)
+    engine.start()
+    engine.set_tempo(STRETCH[0])
+    engine.set_pitch(STRETCH[1])
+    engine.play()
+    steps = 20
+    for k in range(steps):
+        engine.seek(song.manifest.duration_s * k / steps)
+        time.sleep(seconds / steps)
+    engine.close()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"baseline_mb": baseline_mb, "peak_mb": peak_mb, "above_mb": peak_mb - baseline_mb,
+            "xruns": engine.xruns}
+
+
+def in_child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+                         text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- main --------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=5.0, help="soak length (default 5)")
+    parser.add_argument("--cpu-seconds", type=float, default=20.0)
+    parser.add_argument("--trials", type=int, default=10, help="latency trials per setting")
+    parser.add_argument("--repeats", type=int, default=5, help="first-block runs per length")
+    parser.add_argument("--workdir", type=Path, help="keep the generated songs here")
+    parser.add_argument("--skip-long", action="store_true", help="no 60-minute song")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        result = (child_first_block(*rest) if kind == "first" else
+                  child_memory(rest[0], float(rest[1])))
+        print(json.dumps(result))
+        return
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-engine-"))
+    root = workdir / "cache"
+    lengths = [1, 10] + ([] if args.skip_long else [60])
+    t0 = time.monotonic()
+    songs = {m: long_song(m, root) for m in lengths}
+    print(f"songs ready in {time.monotonic() - t0:.0f} s ({workdir})", file=sys.stderr)
+    jack = JackServer().start()
+    capture = AlsaCapture(workdir / "alsa", jack).start()
+    results: dict = {"realtime_jack": jack.realtime, "period_frames": jack.period_frames}
+    rows = []
+    try:
+        device = jack_device()
+        song10 = songs[10]
+        for label, (tempo, pitch) in (("1.0x", (1.0, 0.0)), ("0.5x+3st", STRETCH)):
+            offline = statistics.median(cpu_offline(song10, tempo, pitch, args.cpu_seconds / 2)
+                                        for _ in range(3))
+            live, live_xruns = cpu_live(song10, tempo, pitch, args.cpu_seconds, device)
+            goal = 3 if tempo == 1.0 else 25
+            results[f"cpu_{label}"] = {"offline_pct": offline, "live_pct": live,
+                                       "xruns": live_xruns}
+            rows.append((f"CPU per s of audio, 6 stems, {label} (render only)",
+                         f"{offline:.1f} % of a core", f"<= {goal} %", offline <= goal))
+            rows.append((f"CPU, whole process playing on JACK, {label}", f"{live:.1f} % of a core",
+                         f"<= {goal} %", live <= goal))
+        for label, (tempo, pitch) in (("1.0x", (1.0, 0.0)), ("0.5x+3st", STRETCH)):
+            lat = control_latency(tempo, pitch, args.trials, capture, root)
+            goal = 50 if tempo == 1.0 else 100
+            results[f"latency_{label}"] = lat
+            rows.append((f"gain change -> heard, {label} (median / max of {lat['trials']})",
+                         f"{lat['median_ms']:.0f} / {lat['max_ms']:.0f} ms", f"<= {goal} ms",
+                         lat["max_ms"] <= goal))
+        for minutes in lengths:
+            runs = [in_child("first", str(songs[minutes].dir)) for _ in range(args.repeats)]
+            first = {k: statistics.median(r[k] for r in runs) for k in ("offline_ms", "live_ms")}
+            results[f"first_block_{minutes}min"] = first
+            rows.append((f"open cached {minutes}-min song -> first block (median of "
+                         f"{args.repeats})", f"{first['offline_ms']:.0f} ms render, "
+                         f"{first['live_ms']:.0f} ms on JACK", "<= 200 ms",
+                         first["live_ms"] <= 200))
+        if not args.skip_long:
+            memory = in_child("memory", str(songs[60].dir), "20")
+            results["memory_60min"] = memory
+            rows.append(("peak memory playing a 60-min song (above baseline)",
+                         f"{memory['above_mb']:.0f} MB", "<= 300 MB", memory["above_mb"] <= 300))
+        soaked = soak(song10, args.minutes, device)
+        results["soak"] = soaked
+        rows.append((f"underflows, {soaked['seconds'] / 60:.1f} min at 0.5x+3st, 10 changes/s, "
+                     f"CPU hog ({soaked['hog_cores'] or 0:.1f} cores)",
+                     f"{soaked['xruns']} ring, {soaked['device_underflows']} device", "0",
+                     soaked["xruns"] == 0 and not soaked["device_underflows"]))
+    finally:
+        capture.stop()
+        jack.stop()
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'result':<28}  {'goal':<10}  met")
+    for name, value, goal, met in rows:
+        print(f"{name:<{width}}  {value:<28}  {goal:<10}  {'yes' if met else 'NO'}")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
