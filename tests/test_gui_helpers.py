@@ -26,6 +26,8 @@ def open_demo(qtbot, device):
     window.resize(1280, 720)
     window.show()
     qtbot.waitExposed(window)
+    with qtbot.waitActive(window):  # shortcuts go to the active window
+        window.activateWindow()
     window.open_demo()
     qtbot.waitUntil(lambda: window.song_view is not None, timeout=OPEN_TIMEOUT_MS)
     return window

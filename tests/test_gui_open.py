@@ -101,3 +101,18 @@ def test_the_view_follows_the_playhead_but_not_while_the_musician_scrolls(qtbot,
     wf.set_playhead(13.0, playing=True)
     assert wf.view_range_s() == pytest.approx((20.0, 25.0))
     window.close()
+
+
+def test_f1_shows_the_shortcuts_and_ctrl_e_without_a_song_says_what_to_do(qtbot, data_dir):
+    from player.ui.shortcuts import ShortcutsDialog
+
+    window = quiet_window(qtbot)
+    with qtbot.waitActive(window):  # keys go to the active window
+        window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    dialogs = [d for d in window.findChildren(ShortcutsDialog) if d.isVisible()]
+    assert len(dialogs) == 1 and dialogs[0].table.rowCount() > 15
+    dialogs[0].close()
+    qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert "Open a song first" in window.banner.message
+    window.close()

@@ -24,14 +24,20 @@ SHORTCUTS: list[tuple[list[str], str, str, object]] = [
     *[([str(n)], f"Mute stem {n}", "toggle_mute", n - 1) for n in range(1, 10)],
     *[([f"Shift+{n}", _SHIFTED_DIGITS[n - 1]], f"Solo stem {n}", "toggle_solo", n - 1)
       for n in range(1, 10)],
+    # Menu actions, listed here too:
     (["Ctrl+O"], "Open a song", "open_dialog", None),
+    (["Ctrl+E"], "Export a backing track", "export_dialog", None),
+    (["F1"], "This list", "show_shortcuts", None),
 ]
+MENU_ACTIONS = {"open_dialog", "export_dialog", "show_shortcuts"}
 
 
 def install(window: QWidget, handler) -> list[QShortcut]:
     """Create the shortcuts; handler(action, argument) does the work (on the current song)."""
     made = []
     for keys, _, action, arg in SHORTCUTS:
+        if action in MENU_ACTIONS:  # the menu owns the key: two owners would cancel out
+            continue
         for key in keys:
             shortcut = QShortcut(QKeySequence(key), window)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)

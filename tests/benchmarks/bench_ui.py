@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -267,7 +268,7 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
     from PyQt6.QtCore import QTimer
 
     from audio_devices import JackServer
-    from bench_separation import build_models, write_song
+    from bench_separation import write_song
     from separation.separate import SeparationSettings
 
     from player.ui.main_window import MainWindow
@@ -276,7 +277,12 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
     os.environ["WOODSHED_DATA_DIR"] = str(folder / "data")
     repo = folder / "models"
     if separate:
-        build_models(repo)
+        # In a child process: torch's objects in this one would slow every garbage collection
+        # of the UI process (the app itself never imports torch; its separation is a child).
+        subprocess.run([sys.executable, "-c", "import sys; sys.path[:0] = sys.argv[2:]; "
+                        "from bench_separation import build_models; from pathlib import Path; "
+                        "build_models(Path(sys.argv[1]))", str(repo), str(HERE), str(HERE.parent)],
+                       check=True)
         song_file = write_song(folder / "song.wav", song_minutes * 60)
     jack = JackServer().start()
     try:
@@ -300,6 +306,7 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
         progress = []
         if window.monitor is not None:
             window.monitor.progressed.connect(lambda done, total: progress.append((done, total)))
+        assert "torch" not in sys.modules, "torch in the UI process would skew its pauses"
         handlers = HandlerTimes()
         handlers.time_garbage_collection()
         handlers.time_painting()
