@@ -61,6 +61,28 @@ class _Output:
         self.written_frames = 0  # frames put in by the producer (only it writes this)
         self.underflows = 0
 
+    @property
+    def active(self) -> bool:
+        return bool(self._stream.active)
+
+    @property
+    def latency_s(self) -> float:
+        """Device latency: from the callback handing a frame over to it being heard."""
+        return float(self._stream.latency)
+
+    def close(self) -> None:
+        # After a JACK server dies, PortAudio's abort/close wait forever for a process cycle
+        # that never comes: close from a helper thread and stop waiting after a moment.
+        closer = threading.Thread(target=self._close_stream, name="woodshed-close", daemon=True)
+        closer.start()
+        closer.join(CLOSE_WAIT_S)
+
+    def _close_stream(self) -> None:
+        try:
+            self._stream.abort()
+        finally:
+            self._stream.close()
+
     def _cannot_open(self, exc) -> UserError:
         return UserError(f"cannot open output device {self.device_name!r}: {exc}")
 
@@ -115,28 +137,6 @@ class RingOutput(_Output):
         if self._ring.read_available == 0:  # never hand the callback an empty ring
             self.write(np.zeros((self.channels, self.blocksize), np.float32))
         self._action = self._stream.play_ringbuffer(self._ring)
-
-    @property
-    def active(self) -> bool:
-        return bool(self._stream.active)
-
-    @property
-    def latency_s(self) -> float:
-        """Device latency: from the callback handing a frame over to it being heard."""
-        return float(self._stream.latency)
-
-    def close(self) -> None:
-        # After a JACK server dies, PortAudio's abort/close wait forever for a process cycle
-        # that never comes: close from a helper thread and stop waiting after a moment.
-        closer = threading.Thread(target=self._close_stream, name="woodshed-close", daemon=True)
-        closer.start()
-        closer.join(CLOSE_WAIT_S)
-
-    def _close_stream(self) -> None:
-        try:
-            self._stream.abort()
-        finally:
-            self._stream.close()
 
 
 class CallbackOutput(_Output):
@@ -198,20 +198,6 @@ class CallbackOutput(_Output):
 
     def check(self) -> None:
         """Nothing to restart: the callback plays silence when the ring is dry."""
-
-    @property
-    def active(self) -> bool:
-        return bool(self._stream.active)
-
-    @property
-    def latency_s(self) -> float:
-        return float(self._stream.latency)
-
-    def close(self) -> None:
-        closer = threading.Thread(target=self._stream.close, kwargs={"ignore_errors": True},
-                                  name="woodshed-close", daemon=True)
-        closer.start()
-        closer.join(CLOSE_WAIT_S)
 
 
 def open_output(device, channels: int, sample_rate: int, blocksize: int = 256,

@@ -50,7 +50,9 @@ def test_song_rate_the_device_refuses_is_resampled(alsa_capture, cache_dir):
     played, played_rate = alsa_capture.read()
     sound = _sound(played, 0.01)
     assert played_rate == RATE
-    assert sound.shape[1] / RATE == pytest.approx(1.5, abs=0.02)
+    # frames with sound (an underflow on a busy machine would add a gap, not sound)
+    envelope = np.lib.stride_tricks.sliding_window_view(np.abs(played[0]), 64).max(axis=1)
+    assert np.count_nonzero(envelope > 0.01) / RATE == pytest.approx(1.5, abs=0.02)
     assert abs(cents(frequency_hz(sound[0, RATE // 4:RATE]), 440.0)) < 5
 
 
