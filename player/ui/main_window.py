@@ -368,4 +368,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, ev):
         settings().setValue("geometry", self.saveGeometry())
         self.close_song(wait=True)
+        gc.unfreeze()  # let what the song held be freed (native libraries check at exit)
         super().closeEvent(ev)
