@@ -39,3 +39,22 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     assert "segments" in window.separation_bar.label.text() or "ready" in window.separation_bar.label.text()
     window.close()
     assert window.banner.message == ""
+
+
+def test_a_model_that_cannot_be_loaded_is_a_message_in_the_window(qtbot, cache_dir, data_dir, tmp_path):
+    from separation.separate import SeparationSettings
+    from player.ui.main_window import MainWindow
+
+    song_file = write(tmp_path / "tune.wav", music(5.0))
+    empty_repo = tmp_path / "no-models"
+    empty_repo.mkdir()
+    window = MainWindow(with_engine=False,
+                        separation_settings=SeparationSettings(model="nosuchmodel", model_repo=empty_repo))
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path(song_file)
+    qtbot.waitUntil(lambda: bool(window.banner.message), timeout=120000)
+    assert "nosuchmodel" in window.banner.message
+    assert "Traceback" not in window.banner.message and "\n" not in window.banner.message
+    assert window.song_view is None  # nothing half-open
+    window.close()
