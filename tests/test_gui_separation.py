@@ -58,3 +58,27 @@ def test_a_model_that_cannot_be_loaded_is_a_message_in_the_window(qtbot, cache_d
     assert "Traceback" not in window.banner.message and "\n" not in window.banner.message
     assert window.song_view is None  # nothing half-open
     window.close()
+
+
+def test_cancel_stops_separating_and_the_song_keeps_playing(qtbot, cache_dir, data_dir, model_repo,
+                                                            jack_server, tmp_path):
+    from separation.separate import SeparationSettings
+    from player.ui.main_window import MainWindow
+
+    song_file = write(tmp_path / "long.wav", music(60.0))
+    window = MainWindow(device=jack_server.portaudio_device,
+                        separation_settings=SeparationSettings(model="test4s", model_repo=model_repo))
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path(song_file)
+    qtbot.waitUntil(lambda: window.song_view is not None, timeout=120000)
+    view = window.song_view
+    view.play()
+    job = window.monitor.job
+    qtbot.mouseClick(window.separation_bar.cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: job.finished and not window.separation_bar.isVisible(), timeout=20000)
+    assert window.monitor is None
+    assert view.engine.playing and window.banner.message == ""
+    ready = sum(b - a for a, b in view.engine.ready_ranges_s())
+    assert ready < 60.0  # stopped part-way: the rest plays as the original mix
+    window.close()
