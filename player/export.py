@@ -41,6 +41,11 @@ def check_output_path(out_path: Path) -> tuple[str, str]:
 
 
 def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, end_s) -> Controls:
+    if not song.manifest.complete:
+        # Unseparated regions play the original mix: a backing track would have the very
+        # instrument left out there.
+        raise UserError(f"{song.manifest.title} is still being separated "
+                        f"({song.manifest.ready_fraction():.0%} done): export once it is finished")
     controls = Controls.for_song(song)
     stems = controls.stems
     for name in [*without, *(only or ()), *gains_db]:

@@ -148,3 +148,13 @@ def test_bad_stem_exports_create_no_folder(band, out_dir, kwargs, message):
     assert list(out_dir.iterdir()) == []
     with pytest.raises(UserError, match="does not exist"):
         export_stems(song, out_dir / "missing" / "stems")
+
+
+def test_a_song_still_separating_is_not_exported(cache_dir, out_dir):
+    song = make_song({"bass": tone(110, 2.0), "guitar": tone(330, 2.0)},
+                     ready_until_frame=RATE)
+    with pytest.raises(UserError, match="still being separated"):
+        export_mix(song, out_dir / "backing.wav", without=["guitar"])
+    with pytest.raises(UserError, match="still being separated"):
+        export_stems(song, out_dir / "stems")
+    assert list(out_dir.iterdir()) == []
