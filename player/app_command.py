@@ -1,25 +1,41 @@
 """`woodshed app [SONG]` (also plain `woodshed` and `woodshed SONG`) and `woodshed demo`."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from separation.errors import UserError
+
 
 def add_parser(subparsers) -> None:
+    from separation.commands import add_model_arguments
+
     app = subparsers.add_parser("app", help="open the practice window (the default command)",
                                 description="Open the practice window, optionally on a song file "
-                                "or a cached song folder.")
-    app.add_argument("song", nargs="?", help="a song file to open (separated in the background)")
-    app.add_argument("--device", help="output device: number or name (see `woodshed devices`)")
+                                "(separated in the background while it plays) or a cached song folder.")
+    app.add_argument("song", nargs="?", help="a song file to open")
+    _add_device_argument(app)
+    add_model_arguments(app)
     app.set_defaults(func=_run_app)
     demo = subparsers.add_parser("demo", help="open the practice window on the bundled demo song",
                                  description="Open the practice window on 'Woodshed Groove', a "
                                  "short demo song (drums, bass, piano, lead) that ships with Woodshed.")
-    demo.add_argument("--device", help="output device: number or name (see `woodshed devices`)")
+    _add_device_argument(demo)
     demo.set_defaults(func=_run_demo)
 
 
+def _add_device_argument(parser) -> None:
+    parser.add_argument("--device", help="output device: number or name (see `woodshed devices`)")
+
+
 def _run_app(args) -> int:
+    from separation.separate import SeparationSettings
+
     from player.app import run
 
-    return run(song=args.song, device=_device(args.device))
+    if args.song is not None and not Path(args.song).expanduser().exists():
+        raise UserError(f"{args.song} does not exist")  # say so here, before any window opens
+    settings = SeparationSettings(model=args.model, model_repo=args.model_repo)
+    return run(song=args.song, device=_device(args.device), separation_settings=settings)
 
 
 def _run_demo(args) -> int:

@@ -227,6 +227,13 @@ def test_unreadable_file_is_an_error_in_the_window(qtbot, window, tmp_path):
     assert window.song_view is not None  # the open song stays open
 
 
+def test_woodshed_with_a_missing_song_says_so_without_opening_a_window(capsys):
+    from player.cli import main
+
+    assert main(["no-such-song.mp3"]) == 2
+    assert capsys.readouterr().err.strip() == "woodshed: error: no-such-song.mp3 does not exist"
+
+
 def test_demo_and_app_commands_exist_and_the_demo_ships_as_package_data():
     import tomllib
     from pathlib import Path
@@ -236,7 +243,8 @@ def test_demo_and_app_commands_exist_and_the_demo_ships_as_package_data():
 
     parser = build_parser()
     assert parser.parse_args(["demo"]).func.__name__ == "_run_demo"
-    assert parser.parse_args(["app", "song.mp3"]).song == "song.mp3"
+    args = parser.parse_args(["app", "song.mp3", "--model", "htdemucs", "--device", "3"])
+    assert (args.song, args.model, args.device) == ("song.mp3", "htdemucs", "3")
     root = Path(__file__).resolve().parent.parent
     globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["player"]
     shipped = {p for g in globs for p in (root / "player").glob(g)}
