@@ -116,3 +116,24 @@ def test_f1_shows_the_shortcuts_and_ctrl_e_without_a_song_says_what_to_do(qtbot,
     qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert "Open a song first" in window.banner.message
     window.close()
+
+
+def test_dropping_a_folder_of_stems_imports_and_opens_it(qtbot, cache_dir, data_dir, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    folder = tmp_path / "Blue Bossa"
+    folder.mkdir()
+    t = np.arange(44100 * 3) / 44100
+    for name, freq in (("Drums", 80.0), ("Bass", 55.0), ("Piano", 262.0)):
+        sf.write(folder / f"{name}.wav", 0.3 * np.sin(2 * np.pi * freq * t), 44100)
+    window = quiet_window(qtbot)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    window.dropEvent(QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: window.song_view is not None or bool(window.banner.message), timeout=20000)
+    assert window.banner.message == ""
+    assert sorted(window.song_view.strips) == ["bass", "drums", "piano"]
+    assert window.song_view.duration_s == pytest.approx(3.0)
+    window.close()

@@ -62,6 +62,12 @@ def check_readable(path: Path) -> Path:
     path = Path(path).expanduser()
     if not path.exists():
         raise UserError(f"{path} does not exist")
-    if path.is_dir() and cached_song_at(path) is None:
-        raise UserError(f"{path} is a folder, not a song file")
     return path
+
+
+def imported_folder(path: Path) -> CachedSong:
+    """A folder of stems the musician already has (plain, or a rhythm-game song folder):
+    imported into the cache as it is, nothing to separate."""
+    from separation.importer import import_folder
+
+    return import_folder(path)

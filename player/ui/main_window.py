@@ -16,7 +16,8 @@ from . import shortcuts
 from .banner import Banner
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
-from .loading import LoadedSong, cached_song_at, check_readable, load_cached, start_engine
+from .loading import (LoadedSong, cached_song_at, check_readable, imported_folder, load_cached,
+                      start_engine)
 from .separating import SeparationBar, SeparationMonitor, start_separation
 from .session import data_dir, save_session
 from .song_view import SongView
@@ -148,6 +149,8 @@ class MainWindow(QMainWindow):
         def work():
             p = check_readable(Path(path))
             song = cached_song_at(p)
+            if song is None and p.is_dir():
+                song = imported_folder(p)
             if song is None:
                 return start_separation(p, self.device, self.with_engine, self.separation_settings)
             return load_cached(song, self.device, self.with_engine)
