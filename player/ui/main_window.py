@@ -26,6 +26,8 @@ from .tasks import Tasks, describe_error
 APP_NAME = "Woodshed"
 MAX_RECENT = 10
 SESSION_SAVE_DELAY_MS = 1000  # write the session a moment after the last change, not per tick
+MOUSE_HINT = ("Drag across the waveform: loop · click: seek · wheel: zoom · right-drag: scroll · "
+              "F1: keys")
 AUDIO_FILTER = "Songs (*.mp3 *.wav *.flac *.ogg *.opus *.m4a *.aac *.aiff *.aif *.mp4 *.webm);;All files (*)"
 
 
@@ -177,7 +179,7 @@ class MainWindow(QMainWindow):
 
     def _show(self, loaded: LoadedSong, recent: str | None) -> None:
         self.loading = False
-        self.statusBar().clearMessage()
+        self.statusBar().showMessage(MOUSE_HINT)
         self.close_song()
         view = SongView(loaded.song, loaded.engine, loaded.session)
         view.error.connect(self.show_error)
