@@ -90,7 +90,6 @@ class Lane(pg.PlotWidget):
         self.colour = QColor(colour)
         self.curve = pg.PlotCurveItem(pen=pg.mkPen(self.colour, width=1), skipFiniteCheck=True)
         self.curve.setZValue(1)
-
         self.view.addItem(self.curve)
         self.playhead = pg.InfiniteLine(0, pen=PLAYHEAD_PEN, movable=False)
         self.playhead.setZValue(10)
