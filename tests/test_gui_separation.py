@@ -9,18 +9,24 @@ from songs import music, write
 from test_gui_helpers import data_dir  # noqa: F401 (fixture)
 
 
-def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, data_dir, model_repo,
-                                                           jack_server, tmp_path):
+def open_unseparated(qtbot, tmp_path, seconds: float, model_repo, device):
+    """The window opening a song file that is not in the cache: separation starts."""
     from separation.separate import SeparationSettings
     from player.ui.main_window import MainWindow
 
-    song_file = write(tmp_path / "tune.wav", music(20.0))
-    window = MainWindow(device=jack_server.portaudio_device,
+    song_file = write(tmp_path / "tune.wav", music(seconds))
+    window = MainWindow(device=device,
                         separation_settings=SeparationSettings(model="test4s", model_repo=model_repo))
     qtbot.addWidget(window)
     window.show()
     window.open_path(song_file)
     qtbot.waitUntil(lambda: window.song_view is not None, timeout=120000)
+    return window
+
+
+def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, data_dir, model_repo,
+                                                           jack_server, tmp_path):
+    window = open_unseparated(qtbot, tmp_path, 20.0, model_repo, jack_server.portaudio_device)
     view = window.song_view
     assert window.separation_bar.isVisible()
     assert list(view.strips) == ["drums", "bass", "other", "vocals"]
@@ -62,16 +68,7 @@ def test_a_model_that_cannot_be_loaded_is_a_message_in_the_window(qtbot, cache_d
 
 def test_cancel_stops_separating_and_the_song_keeps_playing(qtbot, cache_dir, data_dir, model_repo,
                                                             jack_server, tmp_path):
-    from separation.separate import SeparationSettings
-    from player.ui.main_window import MainWindow
-
-    song_file = write(tmp_path / "long.wav", music(60.0))
-    window = MainWindow(device=jack_server.portaudio_device,
-                        separation_settings=SeparationSettings(model="test4s", model_repo=model_repo))
-    qtbot.addWidget(window)
-    window.show()
-    window.open_path(song_file)
-    qtbot.waitUntil(lambda: window.song_view is not None, timeout=120000)
+    window = open_unseparated(qtbot, tmp_path, 60.0, model_repo, jack_server.portaudio_device)
     view = window.song_view
     view.play()
     job = window.monitor.job
