@@ -171,8 +171,9 @@ class _LazyBar:
 
 # --- devices ---------------------------------------------------------------
 def run_devices(args) -> int:
-    import sounddevice as sd
+    from .output import _sd
 
+    sd = _sd()  # UserError, not a traceback, when PortAudio is missing
     apis = sd.query_hostapis()
     outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
     if not outputs:

@@ -2,7 +2,8 @@
 256-frame periods) and ALSA's file plugin (what left the program, for latency).
 
     python tests/benchmarks/bench_engine.py [--minutes 5] [--cpu-seconds 20] [--trials 10]
-                                            [--workdir DIR] [--skip-long]
+                                            [--workdir DIR] [--skip-long] [--soak-only]
+                                            [--hog-nice N] [--no-hog]
 
 1. audio-path CPU per second of audio, 6 stems, at 1.0x and at 0.5x + 3 semitones:
    offline (Renderer alone, process CPU time) and live (whole process while the engine
@@ -199,10 +200,13 @@ HOG = ("import torch, os\n"
        "while True:\n    a = torch.tanh(a @ a)\n")
 
 
-def soak(song, minutes: float, device) -> dict:
+def soak(song, minutes: float, device, hog_nice: int | None = 0) -> dict:
+    """hog_nice None: no hog (a control run: what the machine alone does)."""
     from player.engine import Engine
 
-    hog = subprocess.Popen([sys.executable, "-c", HOG])
+    hog = subprocess.Popen([sys.executable, "-c", HOG if hog_nice is not None else
+                            "import time; time.sleep(1e6)"],
+                           preexec_fn=(lambda: os.nice(hog_nice)) if hog_nice else None)
     engine = Engine(song, device=device)
     try:
         time.sleep(2.0)  # the hog is up to speed
@@ -332,6 +336,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="first-block runs per length")
     parser.add_argument("--workdir", type=Path, help="keep the generated songs here")
     parser.add_argument("--skip-long", action="store_true", help="no 60-minute song")
+    parser.add_argument("--hog-nice", type=int, default=0,
+                        help="niceness of the CPU hog (the separation worker runs at 15)")
+    parser.add_argument("--no-hog", action="store_true", help="soak without the CPU hog")
+    parser.add_argument("--soak-only", action="store_true", help="only the underflow soak")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -343,7 +351,7 @@ def main() -> None:
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-engine-"))
     root = workdir / "cache"
-    lengths = [1, 10] + ([] if args.skip_long else [60])
+    lengths = [1, 10] + ([] if args.skip_long or args.soak_only else [60])
     t0 = time.monotonic()
     songs = {m: long_song(m, root) for m in lengths}
     print(f"songs ready in {time.monotonic() - t0:.0f} s ({workdir})", file=sys.stderr)
@@ -354,7 +362,8 @@ def main() -> None:
     try:
         device = jack_device()
         song10 = songs[10]
-        for label, (tempo, pitch) in (("1.0x", (1.0, 0.0)), ("0.5x+3st", STRETCH)):
+        for label, (tempo, pitch) in () if args.soak_only else (("1.0x", (1.0, 0.0)),
+                                                                   ("0.5x+3st", STRETCH)):
             offline = statistics.median(cpu_offline(song10, tempo, pitch, args.cpu_seconds / 2)
                                         for _ in range(3))
             live, live_xruns = cpu_live(song10, tempo, pitch, args.cpu_seconds, device)
@@ -365,14 +374,15 @@ def main() -> None:
                          f"{offline:.1f} % of a core", f"<= {goal} %", offline <= goal))
             rows.append((f"CPU, whole process playing on JACK, {label}", f"{live:.1f} % of a core",
                          f"<= {goal} %", live <= goal))
-        for label, (tempo, pitch) in (("1.0x", (1.0, 0.0)), ("0.5x+3st", STRETCH)):
+        for label, (tempo, pitch) in () if args.soak_only else (("1.0x", (1.0, 0.0)),
+                                                                   ("0.5x+3st", STRETCH)):
             lat = control_latency(tempo, pitch, args.trials, capture, root)
             goal = 50 if tempo == 1.0 else 100
             results[f"latency_{label}"] = lat
             rows.append((f"gain change -> heard, {label} (median / max of {lat['trials']})",
                          f"{lat['median_ms']:.0f} / {lat['max_ms']:.0f} ms", f"<= {goal} ms",
                          lat["max_ms"] <= goal))
-        for minutes in lengths:
+        for minutes in [] if args.soak_only else lengths:
             runs = [in_child("first", str(songs[minutes].dir)) for _ in range(args.repeats)]
             first = {k: statistics.median(r[k] for r in runs) for k in ("offline_ms", "live_ms")}
             results[f"first_block_{minutes}min"] = first
@@ -380,15 +390,16 @@ def main() -> None:
                          f"{args.repeats})", f"{first['offline_ms']:.0f} ms render, "
                          f"{first['live_ms']:.0f} ms on JACK", "<= 200 ms",
                          first["live_ms"] <= 200))
-        if not args.skip_long:
+        if not (args.skip_long or args.soak_only):
             memory = in_child("memory", str(songs[60].dir), "20")
             results["memory_60min"] = memory
             rows.append(("peak memory playing a 60-min song (above baseline)",
                          f"{memory['above_mb']:.0f} MB", "<= 300 MB", memory["above_mb"] <= 300))
-        soaked = soak(song10, args.minutes, device)
+        soaked = soak(song10, args.minutes, device, None if args.no_hog else args.hog_nice)
         results["soak"] = soaked
         rows.append((f"underflows, {soaked['seconds'] / 60:.1f} min at 0.5x+3st, 10 changes/s, "
-                     f"CPU hog ({soaked['hog_cores'] or 0:.1f} cores)",
+                     + ("no CPU hog" if args.no_hog else
+                      f"CPU hog ({soaked['hog_cores'] or 0:.1f} cores, nice {args.hog_nice})"),
                      f"{soaked['xruns']} ring, {soaked['device_underflows']} device", "0",
                      soaked["xruns"] == 0 and not soaked["device_underflows"]))
     finally:
