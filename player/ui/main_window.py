@@ -328,32 +328,37 @@ class MainWindow(QMainWindow):
             self._restart_audio()
 
     def _restart_audio(self) -> None:
-        """Close the engine, open a fresh one on self.device (off the UI thread), and put the
-        song's settings and position back."""
+        """Move the song to self.device (off the UI thread): the engine keeps its settings and
+        position; a song that had no engine gets a fresh one with the session applied."""
         view = self.song_view
         if view is None:
             return
         self.banner.hide()
         was_playing = view.playing
-        view.snapshot_session()  # remember the position before the engine goes
-        old, view.engine = view.engine, None  # some devices open only once: close first
+        view.snapshot_session()  # remember the position while the engine is away
+        engine, view.engine = view.engine, None  # the UI leaves it alone meanwhile
 
         def reopen():
-            if old is not None:
-                old.close()
-            return start_engine(view.song, self.device)
+            if engine is None:
+                return start_engine(view.song, self.device)
+            try:
+                engine.switch_device(self.device)
+            except Exception as exc:  # no sound there either: say so, keep the song open
+                return engine, f"no sound: {describe_error(exc)}"
+            return engine, None
 
         def attached(result):
-            engine, error = result
+            new_engine, error = result
             if self.song_view is not view:
-                if engine is not None:
-                    engine.close()
+                if new_engine is not None:
+                    new_engine.close()
                 return
+            view.engine = new_engine
             if error:
                 self.show_error(error, action="Retry audio")
                 return
-            view.engine = engine
-            view.apply_session(view.session)
+            if engine is None:
+                view.apply_session(view.session)
             if was_playing:
                 view.play()
         self.tasks.run(reopen, attached, lambda exc: self.show_error(describe_error(exc)), "engine")
