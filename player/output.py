@@ -70,8 +70,11 @@ class _Output:
         return float(self._stream.latency)
 
     def close(self) -> None:
-        # After a JACK server dies, PortAudio's abort/close wait forever for a process cycle
-        # that never comes: close from a helper thread and stop waiting after a moment.
+        # After a JACK server dies, PortAudio's abort/close either wait forever for a process
+        # cycle that never comes or assert (aborting the process): a stream that stopped by
+        # itself is left alone; any other closes from a helper thread, waited for a moment.
+        if getattr(self, "_started", False) and not self._stream.active:
+            return
         closer = threading.Thread(target=self._close_stream, name="woodshed-close", daemon=True)
         closer.start()
         closer.join(CLOSE_WAIT_S)
@@ -118,6 +121,7 @@ class RingOutput(_Output):
 
     # --- producer side ------------------------------------------------------
     def start(self) -> None:
+        self._started = True
         self._stream.start()
         self._restart_ring()
 
@@ -191,6 +195,7 @@ class CallbackOutput(_Output):
             self.callback_errors += 1
 
     def start(self) -> None:
+        self._started = True
         self._stream.start()
 
     def space(self) -> int:

@@ -141,11 +141,11 @@ class JackServer:
         return index
 
     def kill(self) -> None:
-        """Take the server away under its clients, as when a device is unplugged.
+        """Stop the server at once (SIGKILL), as when a device is unplugged.
 
-        (SIGTERM rather than SIGKILL: a killed jackd leaves its entry in JACK's shared
-        registry, which holds only a few servers.)"""
-        self._kill(signal.SIGTERM)
+        (Its entry stays in JACK's registry until a server of the same name starts: the
+        name pool reclaims it.)"""
+        self._kill(signal.SIGKILL)
 
     def _kill(self, sig=signal.SIGTERM) -> None:
         if self.process is not None and self.process.poll() is None:
