@@ -104,6 +104,7 @@ class Lane(pg.PlotWidget):
         self.unready = pg.BarGraphItem(x0=[], width=[], y0=-1e3, height=2e3,
                                        brush=pg.mkBrush(140, 140, 140, 45), pen=pg.mkPen(None))
         self.unready.setZValue(-1)
+        self.unready.hide()
         self.view.addItem(self.unready)
         self.dimmed = False
         self.fit_height()
@@ -275,6 +276,7 @@ class Waveforms(QObject):
         widths = [b - a for a, b in gaps]
         for lane in self.lanes.values():
             lane.unready.setOpts(x0=starts, width=widths)
+            lane.unready.setVisible(bool(gaps))  # a hidden item costs nothing to paint
 
     def redraw_all(self) -> None:
         for lane in self.lanes.values():
