@@ -212,7 +212,7 @@ def run_play(args) -> int:
             engine.set_loop(*args.loop)
             engine.set_loop_enabled(True)
         engine.start()
-        engine.seek(args.start)  # after start: a seek before it would freeze the playhead
+        engine.seek(args.start)
         engine.play()
         from .terminal import interactive
 

@@ -150,6 +150,26 @@ def test_export_at_half_tempo_lasts_twice_as_long_and_writes_stems(song, tmp_pat
     assert sorted(p.name for p in (tmp_path / "stems").iterdir()) == ["guitar.wav"]
 
 
+def test_export_of_a_song_file_separates_it_once(cache_dir, model_repo, tmp_path, capsys):
+    """SONG may be an audio file: separated first (tiny test model), then found in the cache."""
+    import songs
+
+    song_file = songs.write(tmp_path / "tune.flac", songs.music(4.0), subtype="PCM_24")
+    model = ["--model", "test6s", "--model-repo", str(model_repo)]
+    first, second = tmp_path / "first.wav", tmp_path / "second.wav"
+    assert woodshed("export", str(song_file), "-o", str(first), "--without", "guitar,piano",
+                    *model) == 0, capsys.readouterr().err
+    cached = list(cache_dir.iterdir())
+    assert len([d for d in cached if not d.name.startswith(".")]) == 1
+    assert woodshed("export", str(song_file), "-o", str(second), "--without", "guitar,piano",
+                    *model) == 0
+    a, rate = sf.read(first, dtype="float32")
+    b, _ = sf.read(second, dtype="float32")
+    assert rate == 44100 and len(a) == 4 * 44100
+    np.testing.assert_array_equal(a, b)  # the second came from the same cached stems
+    assert sorted(cache_dir.iterdir()) == sorted(cached)
+
+
 # --- devices and playing through a real device (subprocesses: PortAudio scans at start) --
 def _woodshed(*args, timeout_s=60, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "player", *args], cwd=REPO, env=dict(os.environ),
