@@ -181,10 +181,12 @@ class SeparationRun:
         job = self.job
         import torch
 
-        # One core fewer than the machine has leaves one for the audio path. Measured on 2
-        # busy cores (30 s song, htdemucs_6s architecture, 3 runs each): 1 thread took a
-        # median 36 s, 2 threads 53 s (35-74 s): the spare core costs nothing measurable.
-        torch.set_num_threads(job.threads or max(1, (os.cpu_count() or 2) - 1))
+        # Every core by default (the process is niced, so the audio path still comes first).
+        # Measured on 2 cores, 60 s song, htdemucs_6s architecture: one thread made us 1.53x
+        # the demucs command's time against 0.88x with two; players that separate while
+        # playing may still ask for one core fewer (SeparationSettings.threads).
+        if job.threads:
+            torch.set_num_threads(job.threads)
         device = model_mod.pick_device(job.device)
         model = model_mod.load_model(job.model, Path(job.model_repo) if job.model_repo else None)
         segment_s = model_mod.segment_s(model)
