@@ -245,9 +245,7 @@ def _skip_unless_available(*reasons) -> None:
             pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def jack_server():
-    """A JACK dummy server (44.1 kHz, 256-frame periods), shared by the whole session."""
+def _running_jack_server():
     _skip_unless_available(JackServer.unavailable_reason())
     try:
         server = JackServer().start()
@@ -255,18 +253,18 @@ def jack_server():
         pytest.skip(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def jack_server():
+    """A JACK dummy server (44.1 kHz, 256-frame periods), shared by the whole session."""
+    yield from _running_jack_server()
 
 
 @pytest.fixture
 def own_jack_server():
     """A JACK dummy server for one test alone (for tests that kill it)."""
-    _skip_unless_available(JackServer.unavailable_reason())
-    try:
-        server = JackServer().start()
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-    yield server
-    server.stop()
+    yield from _running_jack_server()
 
 
 @pytest.fixture
