@@ -10,8 +10,8 @@ from pathlib import Path
 from separation.errors import UserError
 
 from . import arguments as a
+from .controls import TEMPO_MAX, TEMPO_MIN
 
-EXPORT_FORMATS = (".wav", ".flac", ".ogg", ".mp3")
 SEEK_STEP_S = 5.0
 TEMPO_STEP = 0.05
 STATUS_INTERVAL_S = 0.1
@@ -280,7 +280,7 @@ class TerminalSession:
             e.set_loop_enabled(not e.loop[2])
         elif key in ("-", "+", "="):
             step = TEMPO_STEP if key in ("+", "=") else -TEMPO_STEP
-            e.set_tempo(round(min(max(e.tempo + step, 0.25), 2.0), 2))
+            e.set_tempo(round(min(max(e.tempo + step, TEMPO_MIN), TEMPO_MAX), 2))
         elif key.isdigit() and key != "0" and int(key) <= len(self.stems):
             stem = self.stems[int(key) - 1]
             self.muted[stem] = not self.muted[stem]
