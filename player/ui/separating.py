@@ -4,6 +4,7 @@ Cancel. Separation follows the musician: the loop, or the music around the playh
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -27,7 +28,10 @@ def start_separation(path: Path, device=None, with_engine: bool = True, settings
     as the song folder exists (its mix plays at once)."""
     from separation.separate import Cancelled, Failed, Ready, Separation, SeparationSettings
 
-    job = Separation(Path(path), settings or SeparationSettings())
+    settings = settings or SeparationSettings()
+    if settings.threads is None:  # the song plays meanwhile: leave the audio path a core
+        settings.threads = max(1, (os.cpu_count() or 2) - 1)
+    job = Separation(Path(path), settings)
     song = job.cached()
     if song is not None:
         return load_cached(song, device, with_engine)
