@@ -246,8 +246,9 @@ def soak(song, minutes: float, device, hog_nice: int | None = 0) -> dict:
 
 
 def _device_underflows(engine) -> int | None:
-    """PortAudio's output-underflow count from rtmixer's C callback (callback too late for
-    the device), read through the engine's private stream: a benchmark may look inside."""
+    """Blocks PortAudio flagged as output underflows (the device found no block in time),
+    from rtmixer's stream-wide stats, read through the engine's private stream (a benchmark
+    may look inside). engine.xruns counts these too, plus the times the ring ran dry."""
     mixer = engine._output._stream if engine._output is not None else None
     if mixer is None or not hasattr(mixer, "fetch_and_reset_stats"):
         return None
@@ -400,7 +401,7 @@ def main() -> None:
         rows.append((f"underflows, {soaked['seconds'] / 60:.1f} min at 0.5x+3st, 10 changes/s, "
                      + ("no CPU hog" if args.no_hog else
                       f"CPU hog ({soaked['hog_cores'] or 0:.1f} cores, nice {args.hog_nice})"),
-                     f"{soaked['xruns']} ring, {soaked['device_underflows']} device", "0",
+                     f"{soaked['xruns']} (of which {soaked['device_underflows']} late blocks)", "0",
                      soaked["xruns"] == 0 and not soaked["device_underflows"]))
     finally:
         capture.stop()
