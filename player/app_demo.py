@@ -1,4 +1,4 @@
-"""The bundled demo song: four synthesised stems (player/demo/*.ogg, CC0) put into the stem cache.
+"""The bundled demo song: four synthesised stems (resources/demo/*.ogg, CC0) put into the stem cache.
 
 The stems ship compressed; importing decodes them once into the cache's float WAVs. The
 cache key hashes the stem files' bytes, so a regenerated demo gets a fresh entry.
@@ -15,7 +15,20 @@ from separation import cache
 from separation.cache import CachedSong
 from separation.errors import UserError
 
-DEMO_DIR = Path(__file__).resolve().parent / "demo"
+
+def _demo_dir() -> Path:
+    """resources/demo beside the code (a checkout), else the installed woodshed_resources."""
+    checkout = Path(__file__).resolve().parent.parent / "resources" / "demo"
+    if checkout.is_dir():
+        return checkout
+    try:
+        import woodshed_resources
+    except ImportError:
+        return checkout  # demo_files() says what is missing
+    return Path(woodshed_resources.__file__).resolve().parent / "demo"
+
+
+DEMO_DIR = _demo_dir()
 DEMO_STEMS = ("drums", "bass", "piano", "lead")
 DEMO_TITLE = "Woodshed Groove (demo)"
 DEMO_MODEL = "demo"

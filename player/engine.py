@@ -3,7 +3,10 @@
     UI thread --setters--> Controls.snapshot <--reads-- producer thread: Renderer.render(block)
                                                            -> RingOutput ring -> C callback -> device
 
-The producer keeps the ring (~8 blocks) full; the callback (rtmixer, C) only copies out.
+The producer keeps the ring full; the callback (rtmixer, C) only copies out. The ring's fill
+is the control latency: 4 blocks of 256 (23 ms) while the mix plays as it is, 8 (46 ms) while
+Rubber Band stretches it, whose work comes in bursts (a block can take 20 ms) and whose own
+latency (~110 ms at 0.5x) dwarfs the ring's anyway.
 While paused the producer writes silence, so the device never starves and play() answers
 within the ring's length. Play and pause fade over one block (click-free).
 """
@@ -19,6 +22,7 @@ from separation.errors import UserError
 
 from .controls import Controls
 from .output import CallbackOutput, RingOutput, choose_rate, open_output
+from .priority import make_current_thread_realtime
 from .render import Renderer
 
 MANIFEST_POLL_S = 0.5
@@ -27,12 +31,13 @@ STALL_S = 1.5          # a device that takes nothing for this long has gone
 
 class Engine:
     def __init__(self, song, device: int | str | None = None, blocksize: int = 256,
-                 ring_blocks: int = 8, backend: str = "auto"):
+                 ring_blocks: int = 8, plain_ring_blocks: int = 4, backend: str = "auto"):
         self.song = song
         self.backend = backend  # "auto": rtmixer if installed, else a sounddevice callback
         self.device = device
         self.blocksize = int(blocksize)
         self.ring_blocks = int(ring_blocks)  # control latency vs. safety from underflows
+        self.plain_ring_blocks = min(self.ring_blocks, int(plain_ring_blocks))  # at 1.0x, 0 st
         self.controls = Controls.for_song(song)
         self.sample_rate = song.manifest.sample_rate
         self._playing = False
@@ -48,6 +53,8 @@ class Engine:
         # A seek shows at once, until it is heard: (target_s, seek serial)
         self._seek_shown: tuple[float, int] | None = None
         self._parked_s = 0.0     # the position while no device is open
+        self.realtime = False    # whether the OS gave the producer real-time scheduling
+        self.producer_thread_id: int | None = None  # the OS's id of the producer thread
 
     # --- lifetime -----------------------------------------------------------------
     def start(self) -> None:
@@ -233,6 +240,8 @@ class Engine:
 
     # --- threads ------------------------------------------------------------------------
     def _produce(self) -> None:
+        self.producer_thread_id = threading.get_native_id()
+        self.realtime = make_current_thread_realtime()
         output, renderer, block = self._output, self._renderer, self.blocksize
         silence = np.zeros((output.channels, block), np.float32)
         ramp_up = (np.arange(1, block + 1, dtype=np.float32) / block)
@@ -242,6 +251,9 @@ class Engine:
         try:
             while not self._stop.is_set():
                 output.check()
+                stretching = renderer.stretching or self.controls.snapshot.stretching
+                output.fill_frames = block * (self.ring_blocks if stretching
+                                              else self.plain_ring_blocks)
                 buffered = output.buffered()
                 if buffered != last_buffered:
                     last_taken_s, last_buffered = time.monotonic(), buffered

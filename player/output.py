@@ -50,14 +50,16 @@ def choose_rate(device, channels: int, song_rate: int) -> int:
 
 
 class _Output:
-    """What both outputs share: the device, and a ring kept ``ring_blocks`` blocks full."""
+    """What both outputs share: the device, and a ring of ``ring_blocks`` blocks, kept
+    ``fill_frames`` full (the producer may lower that: less control latency, less safety)."""
 
     def __init__(self, device, channels: int, sample_rate: int, blocksize: int, ring_blocks: int):
         self.device_name = output_device_info(device)["name"]
         self.channels = channels
         self.sample_rate = sample_rate
         self.blocksize = blocksize
-        self.fill_frames = blocksize * ring_blocks  # kept this full: the control latency
+        self.capacity_frames = blocksize * ring_blocks
+        self.fill_frames = self.capacity_frames  # kept this full: the control latency
         self.written_frames = 0  # frames put in by the producer (only it writes this)
 
     @property
@@ -98,7 +100,7 @@ class RingOutput(_Output):
 
         sd = _sd()
         super().__init__(device, channels, sample_rate, blocksize, ring_blocks)
-        ring_frames = 1 << int(np.ceil(np.log2(self.fill_frames)))  # PortAudio: a power of two
+        ring_frames = 1 << int(np.ceil(np.log2(self.capacity_frames)))  # PortAudio: a power of 2
         try:
             self._stream = rtmixer.Mixer(device=device, channels=channels, samplerate=sample_rate,
                                          blocksize=blocksize, latency="low")
@@ -127,7 +129,8 @@ class RingOutput(_Output):
 
     def space(self) -> int:
         """Frames the ring can take now."""
-        return min(self._ring.write_available, self.fill_frames - self._ring.read_available)
+        return max(0, min(self._ring.write_available,
+                          self.fill_frames - self._ring.read_available))
 
     def buffered(self) -> int:
         """Frames written but not yet taken by the callback."""
@@ -164,7 +167,7 @@ class CallbackOutput(_Output):
                  ring_blocks: int = 8):
         sd = _sd()
         super().__init__(device, channels, sample_rate, blocksize, ring_blocks)
-        self._ring = np.zeros((self.fill_frames + blocksize, channels), np.float32)
+        self._ring = np.zeros((self.capacity_frames + blocksize, channels), np.float32)
         self._read = 0       # frames taken by the callback (only it writes this)
         self.underflows = 0  # ring ran dry, or PortAudio flagged the block
         self.callback_errors = 0
@@ -199,7 +202,7 @@ class CallbackOutput(_Output):
         self._stream.start()
 
     def space(self) -> int:
-        return self.fill_frames - self.buffered()
+        return max(0, self.fill_frames - self.buffered())
 
     def buffered(self) -> int:
         return self.written_frames - self._read

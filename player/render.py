@@ -56,7 +56,8 @@ class Renderer:
         self._seek_serial = None            # None: the first block starts at the seek target
         self._seek_mix_index = 0            # mix-stream frame where the last seek took effect
         self._loop: tuple[int, int] | None = None  # the loop of the last block
-        self._stretcher: Stretcher | None = None
+        # Made now, not on the first tempo change: that block must be ready in time
+        self._stretcher = Stretcher(self.sample_rate, self.channels)
         self._stretching = False
         self._settle_left: int | None = None  # output frames at 1.0x still to run before bypass
         # timelines (see module doc); deques so the UI thread can read while we append
@@ -246,8 +247,6 @@ class Renderer:
             at = end
 
     def _enter_stretch(self, snap) -> None:
-        if self._stretcher is None:
-            self._stretcher = Stretcher(self.sample_rate, self.channels)
         st = self._stretcher
         st.restart()
         self._tempo_changes.clear()

@@ -1,6 +1,6 @@
 """Regenerate Woodshed's demo song: four stems synthesised with plain numpy, no sound fonts.
 
-    python resources/make_demo.py            # writes player/demo/*.ogg (the stems that ship)
+    python resources/make_demo.py            # writes resources/demo/*.ogg (the stems that ship)
 
 "Woodshed Groove": 12 bars at 100 BPM in A minor (Am - F - C - G, three times), 28.8 s.
 Drums from noise and sine sweeps, a Karplus-Strong plucked bass, piano-ish chords from
@@ -21,7 +21,7 @@ BEAT_S = 60 / BPM
 BAR_S = 4 * BEAT_S
 BARS = 12
 DURATION_S = BARS * BAR_S
-OUT_DIR = Path(__file__).resolve().parent.parent / "player" / "demo"
+OUT_DIR = Path(__file__).resolve().parent / "demo"
 
 # The progression, one chord a bar: root (MIDI) and chord tones (MIDI).
 PROGRESSION = [

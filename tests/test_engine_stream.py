@@ -250,3 +250,51 @@ else:
     if out == "SKIP":
         pytest.skip("this machine has a sound card")
     assert out.startswith("USERERROR no audio output device found"), out
+
+
+def _may_take_realtime() -> bool:
+    """Whether this process may give a thread real-time scheduling (root, RLIMIT_RTPRIO)."""
+    import os
+    import threading
+
+    allowed = []
+
+    def probe():
+        try:
+            os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
+            allowed.append(True)
+        except (OSError, AttributeError):
+            allowed.append(False)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return allowed[0]
+
+
+def test_the_producer_runs_real_time_where_allowed_and_its_ring_follows_the_stretcher(
+        alsa_capture, cache_dir):
+    import os
+
+    song = stem_songs.tone_song(seconds=6.0, tones_hz={"bass": 220.0})
+    with Engine(song, device=alsa_capture.portaudio_device) as engine:
+        engine.play()
+        assert _wait_until(lambda: engine.producer_thread_id is not None, 2.0)
+        if _may_take_realtime():
+            assert engine.realtime
+            assert os.sched_getscheduler(engine.producer_thread_id) == os.SCHED_RR
+        else:
+            assert not engine.realtime
+        output, block = engine._output, engine.blocksize
+        # At 1.0x the ring holds few blocks (the fader answers sooner) ...
+        assert _wait_until(lambda: output.fill_frames == engine.plain_ring_blocks * block, 1.0)
+        assert _wait_until(lambda: output.buffered() <= engine.plain_ring_blocks * block, 1.0)
+        # ... while stretching, more (Rubber Band's work comes in bursts) ...
+        engine.set_tempo(0.5)
+        assert _wait_until(lambda: output.fill_frames == engine.ring_blocks * block, 1.0)
+        assert _wait_until(lambda: output.buffered() > engine.plain_ring_blocks * block, 1.0)
+        # ... and few again once the stretcher is left behind.
+        engine.set_tempo(1.0)
+        assert _wait_until(lambda: output.fill_frames == engine.plain_ring_blocks * block, 2.0)
+        assert engine.plain_ring_blocks < engine.ring_blocks
+        assert engine.error is None

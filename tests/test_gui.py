@@ -246,8 +246,14 @@ def test_demo_and_app_commands_exist_and_the_demo_ships_as_package_data():
     args = parser.parse_args(["app", "song.mp3", "--model", "htdemucs", "--device", "3"])
     assert (args.song, args.model, args.device) == ("song.mp3", "htdemucs", "3")
     root = Path(__file__).resolve().parent.parent
-    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["player"]
-    shipped = {p for g in globs for p in (root / "player").glob(g)}
+    setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    # Every package folder is listed (the list is explicit because resources/ is mapped)
+    on_disk = {".".join(p.parent.relative_to(root).parts)
+               for top in ("player", "separation") for p in (root / top).rglob("__init__.py")}
+    assert on_disk | {"woodshed_resources"} == set(setup["packages"])
+    assert setup["package-dir"]["woodshed_resources"] == "resources"
+    shipped = {p for g in setup["package-data"]["woodshed_resources"] for p in (root / "resources").glob(g)}
+    assert DEMO_DIR == root / "resources" / "demo"
     assert set(demo_files().values()) <= shipped and (DEMO_DIR / "LICENSE") in shipped
     for path in demo_files().values():
         info = sf.info(str(path))

@@ -23,6 +23,7 @@ medians of several runs. Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import random
@@ -48,6 +49,7 @@ RATE = 44100
 STEMS = 6
 STRETCH = (0.5, 3.0)   # tempo, semitones: the heavy case
 _CHUNK_FRAMES = 1024 * 2048  # ~47 s, a multiple of the peak bins
+ENGINE_OPTIONS: dict = {}     # --ring-blocks: the engine's default unless asked
 
 
 # --- songs -----------------------------------------------------------------------------
@@ -113,7 +115,7 @@ def cpu_live(song, tempo: float, pitch: float, seconds: float, device) -> tuple[
     """Whole-process CPU while the engine plays on JACK, % of one core; and underflows."""
     from player.engine import Engine
 
-    engine = Engine(song, device=device)
+    engine = Engine(song, device=device, **ENGINE_OPTIONS)
     engine.start()
     engine.set_tempo(tempo)
     engine.set_pitch(pitch)
@@ -145,7 +147,7 @@ def control_latency(tempo: float, pitch: float, trials: int, capture: AlsaCaptur
     with sd.OutputStream(device=capture.portaudio_device, samplerate=RATE, blocksize=256,
                          channels=2, latency="low") as probe:
         device_latency_s = float(probe.latency)
-    engine = Engine(song, device=capture.portaudio_device)
+    engine = Engine(song, device=capture.portaudio_device, **ENGINE_OPTIONS)
     engine.set_mute("tone", True)
     engine.start()
     engine.set_tempo(tempo)
@@ -207,7 +209,7 @@ def soak(song, minutes: float, device, hog_nice: int | None = 0) -> dict:
     hog = subprocess.Popen([sys.executable, "-c", HOG if hog_nice is not None else
                             "import time; time.sleep(1e6)"],
                            preexec_fn=(lambda: os.nice(hog_nice)) if hog_nice else None)
-    engine = Engine(song, device=device)
+    engine = Engine(song, device=device, **ENGINE_OPTIONS)
     try:
         time.sleep(2.0)  # the hog is up to speed
         engine.start()
@@ -237,7 +239,7 @@ def soak(song, minutes: float, device, hog_nice: int | None = 0) -> dict:
         result = {"xruns": engine.xruns, "seconds": elapsed, "changes": changes,
                   "error": engine.error, "engine_cpu_pct": cpu,
                   "hog_cores": hog_cpu / elapsed if hog_cpu else None,
-                  "device_underflows": device_underflows}
+                  "device_underflows": device_underflows, "producer_realtime": engine.realtime}
     finally:
         engine.close()
         hog.terminate()
@@ -341,6 +343,9 @@ def main() -> None:
                         help="niceness of the CPU hog (the separation worker runs at 15)")
     parser.add_argument("--no-hog", action="store_true", help="soak without the CPU hog")
     parser.add_argument("--soak-only", action="store_true", help="only the underflow soak")
+    parser.add_argument("--latency-only", action="store_true", help="only control latency")
+    parser.add_argument("--ring-blocks", type=int, help="output ring while stretching")
+    parser.add_argument("--plain-ring-blocks", type=int, help="output ring at 1.0x, 0 st")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -350,21 +355,29 @@ def main() -> None:
         print(json.dumps(result))
         return
 
+    for option in ("ring_blocks", "plain_ring_blocks"):
+        if getattr(args, option):
+            ENGINE_OPTIONS[option] = getattr(args, option)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-engine-"))
     root = workdir / "cache"
-    lengths = [1, 10] + ([] if args.skip_long or args.soak_only else [60])
+    lengths = [1, 10] + ([] if args.skip_long or args.soak_only or args.latency_only else [60])
     t0 = time.monotonic()
     songs = {m: long_song(m, root) for m in lengths}
     print(f"songs ready in {time.monotonic() - t0:.0f} s ({workdir})", file=sys.stderr)
     jack = JackServer().start()
     capture = AlsaCapture(workdir / "alsa", jack).start()
+    from player.engine import Engine
+
+    defaults = inspect.signature(Engine).parameters
     results: dict = {"realtime_jack": jack.realtime, "period_frames": jack.period_frames}
+    for option in ("ring_blocks", "plain_ring_blocks"):
+        results[option] = ENGINE_OPTIONS.get(option, defaults[option].default)
     rows = []
     try:
         device = jack_device()
         song10 = songs[10]
-        for label, (tempo, pitch) in () if args.soak_only else (("1.0x", (1.0, 0.0)),
-                                                                   ("0.5x+3st", STRETCH)):
+        some = args.soak_only or args.latency_only
+        for label, (tempo, pitch) in () if some else (("1.0x", (1.0, 0.0)), ("0.5x+3st", STRETCH)):
             offline = statistics.median(cpu_offline(song10, tempo, pitch, args.cpu_seconds / 2)
                                         for _ in range(3))
             live, live_xruns = cpu_live(song10, tempo, pitch, args.cpu_seconds, device)
@@ -383,7 +396,7 @@ def main() -> None:
             rows.append((f"gain change -> heard, {label} (median / max of {lat['trials']})",
                          f"{lat['median_ms']:.0f} / {lat['max_ms']:.0f} ms", f"<= {goal} ms",
                          lat["max_ms"] <= goal))
-        for minutes in [] if args.soak_only else lengths:
+        for minutes in [] if some else lengths:
             runs = [in_child("first", str(songs[minutes].dir)) for _ in range(args.repeats)]
             first = {k: statistics.median(r[k] for r in runs) for k in ("offline_ms", "live_ms")}
             results[f"first_block_{minutes}min"] = first
@@ -391,11 +404,13 @@ def main() -> None:
                          f"{args.repeats})", f"{first['offline_ms']:.0f} ms render, "
                          f"{first['live_ms']:.0f} ms on JACK", "<= 200 ms",
                          first["live_ms"] <= 200))
-        if not (args.skip_long or args.soak_only):
+        if not (args.skip_long or some):
             memory = in_child("memory", str(songs[60].dir), "20")
             results["memory_60min"] = memory
             rows.append(("peak memory playing a 60-min song (above baseline)",
                          f"{memory['above_mb']:.0f} MB", "<= 300 MB", memory["above_mb"] <= 300))
+        if args.latency_only:
+            return
         soaked = soak(song10, args.minutes, device, None if args.no_hog else args.hog_nice)
         results["soak"] = soaked
         rows.append((f"underflows, {soaked['seconds'] / 60:.1f} min at 0.5x+3st, 10 changes/s, "
@@ -406,6 +421,12 @@ def main() -> None:
     finally:
         capture.stop()
         jack.stop()
+        print_table(rows, results)
+
+
+def print_table(rows, results) -> None:
+    if not rows:
+        return
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'result':<28}  {'goal':<10}  met")
     for name, value, goal, met in rows:
