@@ -124,6 +124,9 @@ class RingOutput(_Output):
     # --- producer side ------------------------------------------------------
     def start(self) -> None:
         self._started = True
+        # Silence for the whole fill first: the producer thread is only starting up, and the
+        # callback must not find the ring dry before its first block (a counted underflow)
+        self.write(np.zeros((self.channels, self.fill_frames), np.float32))
         self._stream.start()
         self._restart_ring()
 
