@@ -13,6 +13,7 @@ import numpy as np
 from separation.errors import UserError
 
 CLOSE_WAIT_S = 2.0
+START_SILENCE_BLOCKS = 2
 
 
 def _sd():
@@ -124,9 +125,10 @@ class RingOutput(_Output):
     # --- producer side ------------------------------------------------------
     def start(self) -> None:
         self._started = True
-        # Silence for the whole fill first: the producer thread is only starting up, and the
-        # callback must not find the ring dry before its first block (a counted underflow)
-        self.write(np.zeros((self.channels, self.fill_frames), np.float32))
+        # Silence first, while the producer thread starts up: with one block the callback
+        # sometimes found the ring dry before the producer's first block (an underflow
+        # counted at every open on a busy machine); more would only delay the first sound
+        self.write(np.zeros((self.channels, START_SILENCE_BLOCKS * self.blocksize), np.float32))
         self._stream.start()
         self._restart_ring()
 
