@@ -4,7 +4,7 @@
                                                            -> RingOutput ring -> C callback -> device
 
 The producer keeps the ring full; the callback (rtmixer, C) only copies out. The ring's fill
-is the control latency: 4 blocks of 256 (23 ms) while the mix plays as it is, 8 (46 ms) while
+is the control latency: 5 blocks of 256 (29 ms) while the mix plays as it is, 8 (46 ms) while
 Rubber Band stretches it, whose work comes in bursts (a block can take 20 ms) and whose own
 latency (~110 ms at 0.5x) dwarfs the ring's anyway.
 While paused the producer writes silence, so the device never starves and play() answers
@@ -34,7 +34,7 @@ PLAIN_CHUNK_BLOCKS = 2
 
 class Engine:
     def __init__(self, song, device: int | str | None = None, blocksize: int = 256,
-                 ring_blocks: int = 8, plain_ring_blocks: int = 4, backend: str = "auto"):
+                 ring_blocks: int = 8, plain_ring_blocks: int = 5, backend: str = "auto"):
         self.song = song
         self.backend = backend  # "auto": rtmixer if installed, else a sounddevice callback
         self.device = device

@@ -110,17 +110,21 @@ class RingOutput(_Output):
         self._ring = rtmixer.RingBuffer(channels * 4, ring_frames)
         self._interleaved = np.zeros((ring_frames, channels), np.float32)
         self._action = None
-        self._ring_ran_dry = 0
+        self.ran_dry = 0             # times the producer did not refill the ring in time
         self._device_underflows = 0  # flagged by PortAudio during ring actions now finished
 
     @property
-    def underflows(self) -> int:
-        """Times the ring ran dry, plus blocks PortAudio flagged as underflows (the device
-        was not served in time, even with sound waiting in the ring: measured on a machine
-        loaded to 5 on 2 cores, gaps of 2 periods with a full ring)."""
+    def late_blocks(self) -> int:
+        """Blocks PortAudio flagged as underflows: the device was not served in time, even
+        with sound waiting in the ring (measured on a machine loaded to 5 on 2 cores: gaps
+        of 2 periods with a full ring)."""
         action = self._action
         current = action.stats.output_underflows if action is not None else 0
-        return self._ring_ran_dry + self._device_underflows + current
+        return self._device_underflows + current
+
+    @property
+    def underflows(self) -> int:
+        return self.ran_dry + self.late_blocks
 
     # --- producer side ------------------------------------------------------
     def start(self) -> None:
@@ -152,7 +156,7 @@ class RingOutput(_Output):
     def check(self) -> None:
         """Restart the ring if the callback ran it dry (an underflow)."""
         if self._action is not None and self._action not in self._stream.actions:
-            self._ring_ran_dry += 1
+            self.ran_dry += 1
             self._device_underflows += self._action.stats.output_underflows
             self._restart_ring()
 
@@ -174,7 +178,8 @@ class CallbackOutput(_Output):
         super().__init__(device, channels, sample_rate, blocksize, ring_blocks)
         self._ring = np.zeros((self.capacity_frames + blocksize, channels), np.float32)
         self._read = 0       # frames taken by the callback (only it writes this)
-        self.underflows = 0  # ring ran dry, or PortAudio flagged the block
+        self.ran_dry = 0      # the producer did not refill the ring in time
+        self.late_blocks = 0  # PortAudio flagged the block
         self.callback_errors = 0
         try:
             self._stream = sd.OutputStream(device=device, channels=channels,
@@ -187,7 +192,7 @@ class CallbackOutput(_Output):
     def _callback(self, outdata, frames, time_info, status) -> None:
         try:
             if status.output_underflow:
-                self.underflows += 1
+                self.late_blocks += 1
             size = len(self._ring)
             take = min(frames, self.written_frames - self._read)
             start = self._read % size
@@ -196,11 +201,15 @@ class CallbackOutput(_Output):
             outdata[first:take] = self._ring[:take - first]
             outdata[take:] = 0.0
             if take < frames:
-                self.underflows += 1
+                self.ran_dry += 1
             self._read += take
         except Exception:  # an exception would stop the stream silently: play silence
             outdata.fill(0.0)
             self.callback_errors += 1
+
+    @property
+    def underflows(self) -> int:
+        return self.ran_dry + self.late_blocks
 
     def start(self) -> None:
         self._started = True

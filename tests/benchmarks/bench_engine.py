@@ -380,13 +380,16 @@ def main() -> None:
         for label, (tempo, pitch) in () if some else (("1.0x", (1.0, 0.0)), ("0.5x+3st", STRETCH)):
             offline = statistics.median(cpu_offline(song10, tempo, pitch, args.cpu_seconds / 2)
                                         for _ in range(3))
-            live, live_xruns = cpu_live(song10, tempo, pitch, args.cpu_seconds, device)
+            lives = [cpu_live(song10, tempo, pitch, args.cpu_seconds / 2, device) for _ in range(3)]
+            live = statistics.median(cpu for cpu, _ in lives)
+            live_xruns = sum(xruns for _, xruns in lives)
             goal = 3 if tempo == 1.0 else 25
             results[f"cpu_{label}"] = {"offline_pct": offline, "live_pct": live,
                                        "xruns": live_xruns}
             rows.append((f"CPU per s of audio, 6 stems, {label} (render only)",
                          f"{offline:.1f} % of a core", f"<= {goal} %", offline <= goal))
-            rows.append((f"CPU, whole process playing on JACK, {label}", f"{live:.1f} % of a core",
+            rows.append((f"CPU, whole process playing on JACK, {label} (median of 3)",
+                         f"{live:.1f} % of a core",
                          f"<= {goal} %", live <= goal))
         for label, (tempo, pitch) in () if args.soak_only else (("1.0x", (1.0, 0.0)),
                                                                    ("0.5x+3st", STRETCH)):
