@@ -8,7 +8,7 @@ is the control latency: 5 blocks of 256 (29 ms) while the mix plays as it is, 8 
 Rubber Band stretches it, whose work comes in bursts (a block can take 20 ms) and whose own
 latency (~110 ms at 0.5x) dwarfs the ring's anyway.
 While paused the producer writes silence, so the device never starves and play() answers
-within the ring's length. Play and pause fade over one block (click-free).
+within the ring's length. Play and pause fade over one written chunk (click-free).
 """
 from __future__ import annotations
 

@@ -68,6 +68,17 @@ class _Output:
         return bool(self._stream.active)
 
     @property
+    def underflows(self) -> int:
+        """The ring ran dry (the producer was late), or the device's block was (late_blocks)."""
+        return self.ran_dry + self.late_blocks
+
+    def _write_start_silence(self) -> None:
+        # Silence first, while the producer thread starts up: with one block the callback
+        # sometimes found the ring dry before the producer's first block (an underflow
+        # counted at every open on a busy machine); more would only delay the first sound
+        self.write(np.zeros((self.channels, START_SILENCE_BLOCKS * self.blocksize), np.float32))
+
+    @property
     def latency_s(self) -> float:
         """Device latency: from the callback handing a frame over to it being heard."""
         return float(self._stream.latency)
@@ -122,17 +133,10 @@ class RingOutput(_Output):
         current = action.stats.output_underflows if action is not None else 0
         return self._device_underflows + current
 
-    @property
-    def underflows(self) -> int:
-        return self.ran_dry + self.late_blocks
-
     # --- producer side ------------------------------------------------------
     def start(self) -> None:
         self._started = True
-        # Silence first, while the producer thread starts up: with one block the callback
-        # sometimes found the ring dry before the producer's first block (an underflow
-        # counted at every open on a busy machine); more would only delay the first sound
-        self.write(np.zeros((self.channels, START_SILENCE_BLOCKS * self.blocksize), np.float32))
+        self._write_start_silence()
         self._stream.start()
         self._restart_ring()
 
@@ -207,12 +211,9 @@ class CallbackOutput(_Output):
             outdata.fill(0.0)
             self.callback_errors += 1
 
-    @property
-    def underflows(self) -> int:
-        return self.ran_dry + self.late_blocks
-
     def start(self) -> None:
         self._started = True
+        self._write_start_silence()
         self._stream.start()
 
     def space(self) -> int:
