@@ -117,7 +117,7 @@ def _check_start(start_s: float, duration_s: float) -> None:
 
 # --- export ----------------------------------------------------------------
 def run_export(args) -> int:
-    from .export import check_output_path, export_mix, export_stems
+    from .export import check_output_path, clip_warning, export_mix, export_stems
 
     if args.output is None and args.stems is None:
         raise UserError("name the file to write with -o OUT.wav (or a folder with --stems DIR)")
@@ -129,7 +129,8 @@ def run_export(args) -> int:
     song = _open_song(args)
     options = dict(without=args.without, only=args.only, gains_db=dict(args.gain),
                    tempo=args.tempo, pitch_semitones=args.pitch, start_s=args.start,
-                   end_s=args.end)
+                   end_s=args.end, clipped=lambda *told: clipping.append(clip_warning(*told)))
+    clipping: list[str] = []  # said after the progress bar, not through it
     jobs = []
     if args.output is not None:
         jobs.append(("mix", lambda progress: [export_mix(song, args.output, progress=progress,
@@ -140,6 +141,9 @@ def run_export(args) -> int:
     for label, job in jobs:
         with _LazyBar(f"export {label}") as progress:
             paths = job(progress)
+        for line in clipping:
+            print(f"warning: {line}", file=sys.stderr)
+        clipping.clear()
         for path in paths:
             print(path)
     return 0

@@ -24,6 +24,10 @@ FORMATS = {
 }
 CHUNK_FRAMES = 1 << 15
 
+# Told, after writing, when an integer or lossy file had to clip: (path, samples, peak dBFS).
+# A float WAV keeps samples above full scale, so it never clips.
+ClipReport = Callable[[Path, int, float], None]
+
 
 def check_output_path(out_path: Path) -> tuple[str, str]:
     """The (format, subtype) for out_path; UserError for an unknown extension or missing folder."""
@@ -40,7 +44,8 @@ def check_output_path(out_path: Path) -> tuple[str, str]:
     return fmt
 
 
-def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, end_s) -> Controls:
+def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, end_s,
+              pans=None, master_db=0.0) -> Controls:
     if not song.manifest.complete:
         # Unseparated regions play the original mix: a backing track would have the very
         # instrument left out there.
@@ -48,7 +53,8 @@ def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, en
                         f"({song.manifest.ready_fraction():.0%} done): export once it is finished")
     controls = Controls.for_song(song)
     stems = controls.stems
-    for name in [*without, *(only or ()), *gains_db]:
+    pans = dict(pans or {})
+    for name in [*without, *(only or ()), *gains_db, *pans]:
         controls.gain_db(name)  # UserError for unknown stems, before any work
     if only is not None and without:
         raise UserError("give either the stems to leave out or the only ones to keep, not both")
@@ -57,6 +63,9 @@ def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, en
         controls.set_mute(name, muted)
     for name, db in gains_db.items():
         controls.set_gain_db(name, db)
+    for name, pan in pans.items():
+        controls.set_pan(name, pan)
+    controls.set_master_db(master_db)
     controls.set_tempo(tempo)
     controls.set_pitch(pitch_semitones)
     start_s, end_s = _span(controls, start_s, end_s)
@@ -84,7 +93,9 @@ def output_frames(song, tempo: float, start_s: float | None, end_s: float | None
 
 
 def _write(renderer: Renderer, out_path: Path, fmt: tuple[str, str], frames: int,
-           progress: Callable[[float], None] | None, done_before: int, total: int) -> None:
+           progress: Callable[[float], None] | None, done_before: int, total: int,
+           clipped: ClipReport | None = None) -> None:
+    clipped_samples, peak = 0, 0.0
     try:
         with atomic_path(out_path) as tmp:
             with sf.SoundFile(tmp, "w", samplerate=renderer.out_rate, channels=renderer.channels,
@@ -94,7 +105,12 @@ def _write(renderer: Renderer, out_path: Path, fmt: tuple[str, str], frames: int
                     n = min(CHUNK_FRAMES, frames - written)
                     audio = renderer.render(n)
                     if fmt[1] != "FLOAT":  # integer and lossy formats must not wrap around
-                        np.clip(audio, -1.0, 1.0, out=audio)
+                        loud = np.abs(audio)
+                        over = np.count_nonzero(loud > 1.0)
+                        if over:
+                            clipped_samples += over
+                            peak = max(peak, float(loud.max()))
+                            np.clip(audio, -1.0, 1.0, out=audio)
                     f.write(audio.T)
                     written += n
                     if progress is not None:
@@ -103,23 +119,34 @@ def _write(renderer: Renderer, out_path: Path, fmt: tuple[str, str], frames: int
         raise UserError(f"cannot write {out_path}: {describe_os_error(exc, '')}") from None
     except sf.LibsndfileError as exc:
         raise UserError(f"cannot write {out_path}: {exc}") from None
+    if clipped_samples and clipped is not None:
+        clipped(out_path, clipped_samples, 20 * np.log10(peak))
+
+
+def clip_warning(path: Path, samples: int, peak_db: float) -> str:
+    """One line for a musician: what clipped and what to do about it."""
+    return (f"{Path(path).name}: the mix peaks at {peak_db:+.1f} dBFS, {samples} samples were "
+            f"clipped; lower the gains or the master volume, or write .wav (which keeps them)")
 
 
 def export_mix(song, out_path, *, without: Iterable[str] = (), only: Iterable[str] | None = None,
                gains_db: dict[str, float] | None = None, tempo: float = 1.0,
                pitch_semitones: float = 0.0, start_s: float | None = None,
-               end_s: float | None = None,
-               progress: Callable[[float], None] | None = None) -> Path:
+               end_s: float | None = None, pans: dict[str, float] | None = None,
+               master_db: float = 0.0, progress: Callable[[float], None] | None = None,
+               clipped: ClipReport | None = None) -> Path:
     """Render the song (without some stems, or only some) to out_path (.wav .flac .ogg .mp3).
 
-    progress, if given, is called with the fraction done (0..1).
+    progress, if given, is called with the fraction done (0..1); clipped, if given, once the
+    file is written, when it had to clip (see ClipReport).
     """
     out_path = Path(out_path)
     fmt = check_output_path(out_path)
     controls = _controls(song, tuple(without), None if only is None else tuple(only),
-                         dict(gains_db or {}), tempo, pitch_semitones, start_s, end_s)
+                         dict(gains_db or {}), tempo, pitch_semitones, start_s, end_s,
+                         pans, master_db)
     frames = output_frames(song, tempo, start_s, end_s)
-    _write(Renderer(song, controls), out_path, fmt, frames, progress, 0, frames)
+    _write(Renderer(song, controls), out_path, fmt, frames, progress, 0, frames, clipped)
     return out_path
 
 
@@ -127,7 +154,7 @@ def export_stems(song, out_dir, *, without: Iterable[str] = (), only: Iterable[s
                  gains_db: dict[str, float] | None = None, tempo: float = 1.0,
                  pitch_semitones: float = 0.0, start_s: float | None = None,
                  end_s: float | None = None, progress: Callable[[float], None] | None = None,
-                 extension: str = ".wav") -> list[Path]:
+                 extension: str = ".wav", clipped: ClipReport | None = None) -> list[Path]:
     """Each chosen stem (tempo and pitch applied) as its own file <out_dir>/<stem><extension>.
 
     out_dir is created if its parent exists.
@@ -158,6 +185,6 @@ def export_stems(song, out_dir, *, without: Iterable[str] = (), only: Iterable[s
                              start_s, end_s)
         path = out_dir / f"{stem}{extension}"
         _write(Renderer(song, controls), path, fmt, frames, progress, k * frames,
-               max(1, len(chosen) * frames))
+               max(1, len(chosen) * frames), clipped)
         paths.append(path)
     return paths

@@ -137,6 +137,19 @@ def test_export_without_a_stem_is_the_mix_of_the_others(song, tmp_path, capsys):
     assert str(out) in capsys.readouterr().out
 
 
+def test_export_that_clips_warns_in_one_line(song, tmp_path, capsys):
+    out = tmp_path / "loud.mp3"
+    loud = [arg for stem in stem_songs.TONES_HZ for arg in ("--gain", f"{stem}=+12")]
+    rc = woodshed("export", str(song.dir), "-o", str(out), *loud)
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    warnings = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "loud.mp3" in warnings[0] and "clipped" in warnings[0]
+    assert str(out) in captured.out and out.is_file()
+    rc = woodshed("export", str(song.dir), "-o", str(tmp_path / "quiet.mp3"))
+    assert rc == 0 and "warning:" not in capsys.readouterr().err
+
+
 def test_export_at_half_tempo_lasts_twice_as_long_and_writes_stems(song, tmp_path, capsys):
     out = tmp_path / "slow.wav"
     rc = woodshed(*["export", str(song.dir), "-o", str(out), "--only", "guitar", "--tempo", "0.5",

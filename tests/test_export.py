@@ -49,6 +49,23 @@ def test_export_without_guitar_equals_the_render(band, out_dir):
     assert [p.name for p in out_dir.iterdir()] == ["backing.wav"]  # no temporary left
 
 
+def test_export_takes_pans_and_the_master_volume_as_set(band, out_dir):
+    song, stems = band
+    out = export_mix(song, out_dir / "panned.wav", only=["bass", "guitar"],
+                     pans={"bass": -1.0}, master_db=-6.0, start_s=0.5, end_s=1.0)
+    audio, _ = read(out)
+    a, b = round(0.5 * RATE), round(1.0 * RATE)
+    c = Controls.for_song(song)
+    c.set_mute("drums", True)
+    c.set_pan("bass", -1.0)
+    c.set_master_db(-6.0)
+    c.seek(0.5)
+    np.testing.assert_array_equal(audio, Renderer(song, c).render(b - a))
+    plain, _ = read(export_mix(song, out_dir / "plain.wav", only=["bass", "guitar"],
+                               start_s=0.5, end_s=1.0))
+    assert np.abs(audio[1]).max() < 0.6 * np.abs(plain[1]).max()  # bass gone from the right
+
+
 def test_export_of_a_span_at_normal_tempo_is_exact(band, out_dir):
     song, stems = band
     out = export_mix(song, out_dir / "span.wav", only=["bass", "drums"], start_s=0.5, end_s=1.25)
@@ -65,6 +82,24 @@ def test_compressed_formats(band, out_dir, extension):
     assert rate == RATE
     assert abs(audio.shape[1] - 2 * RATE) < 0.1 * RATE  # mp3 pads a little
     assert 0.1 < np.abs(audio).max() <= 1.0
+
+
+def test_a_mix_over_full_scale_clips_in_flac_and_says_so_but_stays_whole_in_wav(band, out_dir):
+    song, stems = band
+    loud = {"drums": 12.0, "bass": 12.0}  # ~4x: well over full scale
+    told = []
+    flac = export_mix(song, out_dir / "loud.flac", without=["guitar"], gains_db=loud,
+                      clipped=lambda *report: told.append(report))
+    wav = export_mix(song, out_dir / "loud.wav", without=["guitar"], gains_db=loud,
+                     clipped=lambda *report: told.append(report))
+    (path, samples, peak_db), = told  # once, for the FLAC only
+    kept, _ = read(wav)
+    over = np.abs(kept) > 1.0
+    assert path == flac and samples == np.count_nonzero(over) > 0
+    assert peak_db == pytest.approx(20 * np.log10(np.abs(kept).max()), abs=0.01)
+    clipped, _ = read(flac)
+    assert np.abs(clipped).max() <= 1.0
+    np.testing.assert_allclose(clipped[~over], kept[~over], atol=1e-5)  # only the peaks differ
 
 
 def test_stems_export_sums_to_the_mix(band, out_dir):

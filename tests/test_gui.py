@@ -177,6 +177,37 @@ def test_export_the_loop_without_the_drums(qtbot, window, tmp_path):
     assert dialog.progress.value() == 1000
 
 
+def test_export_plays_back_what_you_hear_solo_pan_and_master_included(qtbot, window, tmp_path):
+    import numpy as np
+
+    from player.controls import Controls
+    from player.render import Renderer
+    from player.ui.export_dialog import ExportDialog
+
+    view = window.song_view
+    qtbot.mouseClick(view.strips["bass"].solo, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.strips["piano"].solo, Qt.MouseButton.LeftButton)
+    view.strips["bass"].pan.setValue(-100)  # hard left
+    view.master.set_db(-6.0)
+    dialog = ExportDialog(view, window.tasks, window)
+    qtbot.addWidget(dialog)
+    assert [n for n, box in dialog.leave_out.items() if box.isChecked()] == ["drums", "lead"]
+    dialog.whole.setChecked(True)
+    out = tmp_path / "solo.wav"
+    dialog.path.setText(str(out))
+    qtbot.mouseClick(dialog.export, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.result_path is not None, timeout=60000)
+    assert dialog.status.text() == f"Written: {out}"  # nothing clipped, nothing else to say
+    audio, _ = sf.read(out, dtype="float32", always_2d=True)
+    controls = Controls.for_song(view.song)
+    for stem in ("drums", "lead"):
+        controls.set_mute(stem, True)
+    controls.set_pan("bass", -1.0)
+    controls.set_master_db(-6.0)
+    expected = Renderer(view.song, controls).render(len(audio))
+    np.testing.assert_array_equal(audio.T, expected)
+
+
 def test_window_opens_and_explains_when_there_is_no_audio_device(qtbot, cache_dir, data_dir):
     window = open_demo(qtbot, "no such sound card")
     assert window.song_view.engine is None

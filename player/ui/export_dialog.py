@@ -26,9 +26,11 @@ class ExportDialog(QDialog):
         session = view.session
         self.leave_out: dict[str, QCheckBox] = {}
         stems_row = QHBoxLayout()
+        soloing = bool(session.soloed)
         for name in view.stems:
             box = QCheckBox(name.capitalize())
-            box.setChecked(name in session.muted)  # what you muted is what you will play
+            # what you do not hear now is what you will play
+            box.setChecked(name in session.muted or (soloing and name not in session.soloed))
             self.leave_out[name] = box
             stems_row.addWidget(box)
         self.whole = QRadioButton("Whole song")
@@ -56,11 +58,12 @@ class ExportDialog(QDialog):
         path_row.addWidget(self.path, 1)
         path_row.addWidget(browse)
         settings = QLabel(f"Tempo {session.tempo * 100:.1f} %, pitch {session.pitch_semitones:+g} st, "
-                          "volumes as on the faders")
+                          "volumes, pans and master as on the faders")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self._clipping: list[str] = []  # what the last export had to clip, one line a file
         self.export = QPushButton("Export")
         self.export.setDefault(True)
         self.export.clicked.connect(self.start)
@@ -94,11 +97,12 @@ class ExportDialog(QDialog):
             self.path.setText(path)
 
     def start(self) -> None:
-        from player.export import export_mix
+        from player.export import clip_warning, export_mix
 
         view, session = self.view, self.view.session
         kwargs = dict(without=[n for n, b in self.leave_out.items() if b.isChecked()],
-                      gains_db=dict(session.gains_db), tempo=session.tempo,
+                      gains_db=dict(session.gains_db), pans=dict(session.pans),
+                      master_db=session.master_db, tempo=session.tempo,
                       pitch_semitones=session.pitch_semitones)
         if self.loop.isChecked() and session.loop:
             kwargs.update(start_s=session.loop[0], end_s=session.loop[1])
@@ -106,13 +110,16 @@ class ExportDialog(QDialog):
         song = view.song
         self.export.setEnabled(False)
         self.status.setText(f"Exporting to {out}…")
-        self.tasks.run(lambda: export_mix(song, out, progress=self.progressed.emit, **kwargs),
+        self._clipping = []  # filled on the export's thread, read in _done once it has ended
+        self.tasks.run(lambda: export_mix(song, out, progress=self.progressed.emit,
+                                          clipped=lambda *told: self._clipping.append(
+                                              clip_warning(*told)), **kwargs),
                        self._done, self._failed, "export")
 
     def _done(self, path) -> None:
         self.result_path = Path(path)
         self.progress.setValue(1000)
-        self.status.setText(f"Written: {path}")
+        self.status.setText("\n".join([f"Written: {path}", *self._clipping]))
         self.export.setEnabled(True)
 
     def _failed(self, exc: BaseException) -> None:
