@@ -279,7 +279,8 @@ class Engine:
                 self._history.append((ring_index, renderer.output_index, True))
                 audio = renderer.render(frames)
                 loop = self.controls.snapshot.loop_frames
-                if (target and (loop is None or renderer.playhead.frame > loop[1])
+                read_frame = renderer.playhead.frame  # cheap; the heard frame is behind it
+                if (target and read_frame >= end_frame and (loop is None or read_frame > loop[1])
                         and renderer.position_frame >= end_frame + output.latency_s * self.sample_rate
                         + output.buffered() * self.sample_rate / output.sample_rate):
                     self._playing = False  # the song has ended (its last frame is heard now)
