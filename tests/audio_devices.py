@@ -239,6 +239,12 @@ pcm.{CAPTURE_PCM} {{
         rescan_devices()
 
 
+def skip_unless_jack_and_alsa() -> None:
+    """For tests that start their own servers (in a child process): skip, saying why, when
+    jackd or the ALSA plugins are missing."""
+    _skip_unless_available(JackServer.unavailable_reason(), AlsaCapture.unavailable_reason())
+
+
 def _skip_unless_available(*reasons) -> None:
     for reason in reasons:
         if reason:

@@ -65,11 +65,9 @@ os._exit(0)
 
 
 def test_a_vanished_device_is_a_message_and_another_device_plays_on(tmp_path):
-    from audio_devices import AlsaCapture, JackServer
+    from audio_devices import skip_unless_jack_and_alsa
 
-    for reason in (JackServer.unavailable_reason(), AlsaCapture.unavailable_reason()):
-        if reason:
-            pytest.skip(reason)
+    skip_unless_jack_and_alsa()
     script = _SCRIPT.format(tests=str(Path(__file__).parent), repo=str(REPO), folder=str(tmp_path))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120, cwd=REPO)

@@ -289,11 +289,9 @@ os._exit(0)
 
 
 def test_device_vanishing_stops_cleanly_and_playback_restarts_elsewhere(tmp_path):
-    from audio_devices import AlsaCapture, JackServer
+    from audio_devices import skip_unless_jack_and_alsa
 
-    for reason in (JackServer.unavailable_reason(), AlsaCapture.unavailable_reason()):
-        if reason:
-            pytest.skip(reason)
+    skip_unless_jack_and_alsa()
     script = _VANISH_SCRIPT.format(tests=str(Path(__file__).parent), repo=str(REPO),
                                    folder=str(tmp_path))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
