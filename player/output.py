@@ -62,6 +62,7 @@ class _Output:
         self.capacity_frames = blocksize * ring_blocks
         self.fill_frames = self.capacity_frames  # kept this full: the control latency
         self.written_frames = 0  # frames put in by the producer (only it writes this)
+        self._started = False
 
     @property
     def active(self) -> bool:
@@ -87,7 +88,7 @@ class _Output:
         # After a JACK server dies, PortAudio's abort/close either wait forever for a process
         # cycle that never comes or assert (aborting the process): a stream that stopped by
         # itself is left alone; any other closes from a helper thread, waited for a moment.
-        if getattr(self, "_started", False) and not self._stream.active:
+        if self._started and not self._stream.active:
             return
         closer = threading.Thread(target=self._close_stream, name="woodshed-close", daemon=True)
         closer.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
@@ -30,7 +31,7 @@ def start_separation(path: Path, device=None, with_engine: bool = True, settings
 
     settings = settings or SeparationSettings()
     if settings.threads is None:  # the song plays meanwhile: leave the audio path a core
-        settings.threads = max(1, (os.cpu_count() or 2) - 1)
+        settings = replace(settings, threads=max(1, (os.cpu_count() or 2) - 1))
     job = Separation(Path(path), settings)
     song = job.cached()
     if song is not None:
