@@ -1,5 +1,5 @@
 import sys
 
-from player.cli import main
+from woodshed.player.cli.main import main
 
 sys.exit(main())

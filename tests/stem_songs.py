@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from separation import cache
+from woodshed.separation import cache
 
 RATE = 44100
 # stem -> frequency of its tone (Hz); each stem is one steady tone, so a stem's presence in

@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 import soxr
 
-from separation.audio_file import AUDIO_EXTENSIONS, find_audio_files, probe, read_blocks
-from separation.errors import UserError
+from woodshed.separation.audio_file import AUDIO_EXTENSIONS, find_audio_files, probe, read_blocks
+from woodshed.separation.errors import UserError
 
 # --- making input files --------------------------------------------------------
 def tone(freq_hz: float, sample_rate: int, seconds: float, channels: int = 1,

@@ -12,9 +12,9 @@ import pytest
 import soundfile as sf
 
 import stem_songs
-from player import arguments
-from player.cli import main
-from separation.errors import UserError
+from woodshed.player.cli import arguments
+from woodshed.player.cli.main import main
+from woodshed.separation.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -185,7 +185,7 @@ def test_export_of_a_song_file_separates_it_once(cache_dir, model_repo, tmp_path
 
 # --- devices and playing through a real device (subprocesses: PortAudio scans at start) --
 def _woodshed(*args, timeout_s=60, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "player", *args], cwd=REPO, env=dict(os.environ),
+    return subprocess.run([sys.executable, "-m", "woodshed.player", *args], cwd=REPO, env=dict(os.environ),
                           capture_output=True, text=True, timeout=timeout_s,
                           stdin=subprocess.DEVNULL, **kwargs)
 
@@ -252,7 +252,7 @@ def test_terminal_keys_mute_change_tempo_and_quit(alsa_capture, cache_dir):
 
     song = stem_songs.tone_song(seconds=30.0)
     controller, terminal = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "player", "play", str(song.dir),
+    process = subprocess.Popen([sys.executable, "-m", "woodshed.player", "play", str(song.dir),
                                 "--device", "woodshed_capture"], cwd=REPO, env=dict(os.environ),
                                stdin=terminal, stdout=terminal, stderr=subprocess.PIPE)
     os.close(terminal)

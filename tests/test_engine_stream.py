@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import stem_songs
-from separation import cache
-from player.engine import Engine
+from woodshed.separation import cache
+from woodshed.player.engine.engine import Engine
 from test_render import cents, frequency_hz, max_step
 
 RATE = stem_songs.RATE
@@ -228,9 +228,9 @@ def test_no_output_device_at_all_is_a_user_error(cache_dir, tmp_path):
     song = stem_songs.tone_song(seconds=1.0)
     script = f"""
 import sounddevice as sd
-from separation.cache import open_song
-from separation.errors import UserError
-from player.engine import Engine
+from woodshed.separation.cache import open_song
+from woodshed.separation.errors import UserError
+from woodshed.player.engine.engine import Engine
 if any(d["max_output_channels"] > 0 for d in sd.query_devices()):
     print("SKIP")
 else:

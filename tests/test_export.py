@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from separation.errors import UserError
-from player.controls import Controls
-from player.export import export_mix, export_stems
-from player.render import Renderer
+from woodshed.separation.errors import UserError
+from woodshed.player.engine.controls import Controls
+from woodshed.player.engine.export import export_mix, export_stems
+from woodshed.player.engine.render import Renderer
 from test_import import sectoid_songs  # noqa: F401  (fixture: the real multitrack)
 from test_render import RATE, make_song, noise, tone
 
@@ -152,8 +152,8 @@ def test_backing_track_of_a_real_multitrack_is_the_band(cache_dir, sectoid_songs
     Imported, then exported without the guitar, the backing track is the band."""
     from pathlib import Path
 
-    from player.cli import main
-    from separation.cache import open_song
+    from woodshed.player.cli.main import main
+    from woodshed.separation.cache import open_song
 
     folder = sectoid_songs / "Metal madness"
     assert main(["import", "--quiet", str(folder)]) == 0

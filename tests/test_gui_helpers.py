@@ -19,7 +19,7 @@ def data_dir(tmp_path, monkeypatch):
 
 def open_demo(qtbot, device):
     """A shown MainWindow with the demo song loaded and its engine playing to ``device``."""
-    from player.ui.main_window import MainWindow
+    from woodshed.player.ui.main_window import MainWindow
 
     window = MainWindow(device=device)
     qtbot.addWidget(window)

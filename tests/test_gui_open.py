@@ -12,13 +12,13 @@ from test_gui_helpers import data_dir  # noqa: F401 (fixture)
 
 @pytest.fixture
 def demo_song(cache_dir):
-    from player.app_demo import import_demo
+    from woodshed.player.ui.demo_song import import_demo
 
     return import_demo()
 
 
 def quiet_window(qtbot):
-    from player.ui.main_window import MainWindow
+    from woodshed.player.ui.main_window import MainWindow
 
     window = MainWindow(with_engine=False)
     qtbot.addWidget(window)
@@ -104,7 +104,7 @@ def test_the_view_follows_the_playhead_but_not_while_the_musician_scrolls(qtbot,
 
 
 def test_f1_shows_the_shortcuts_and_ctrl_e_without_a_song_says_what_to_do(qtbot, data_dir):
-    from player.ui.shortcuts import ShortcutsDialog
+    from woodshed.player.ui.shortcuts import ShortcutsDialog
 
     window = quiet_window(qtbot)
     with qtbot.waitActive(window):  # keys go to the active window

@@ -67,8 +67,8 @@ def _take(out: Path) -> None:
     from audio_devices import find_output_device
     from PyQt6.QtCore import QTimer
 
-    from player.app import make_application
-    from player.ui.main_window import MainWindow
+    from woodshed.player.ui.app import make_application
+    from woodshed.player.ui.main_window import MainWindow
 
     app = make_application()
     window = MainWindow(device=find_output_device("system", "JACK"))

@@ -11,8 +11,8 @@ from test_gui_helpers import data_dir  # noqa: F401 (fixture)
 
 def open_unseparated(qtbot, tmp_path, seconds: float, model_repo, device):
     """The window opening a song file that is not in the cache: separation starts."""
-    from separation.separate import SeparationSettings
-    from player.ui.main_window import MainWindow
+    from woodshed.separation.separate import SeparationSettings
+    from woodshed.player.ui.main_window import MainWindow
 
     song_file = write(tmp_path / "tune.wav", music(seconds))
     window = MainWindow(device=device,
@@ -48,8 +48,8 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
 
 
 def test_a_model_that_cannot_be_loaded_is_a_message_in_the_window(qtbot, cache_dir, data_dir, tmp_path):
-    from separation.separate import SeparationSettings
-    from player.ui.main_window import MainWindow
+    from woodshed.separation.separate import SeparationSettings
+    from woodshed.player.ui.main_window import MainWindow
 
     song_file = write(tmp_path / "tune.wav", music(5.0))
     empty_repo = tmp_path / "no-models"

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from player.ui.peaks_view import PeakLevels
+from woodshed.player.ui.peaks_view import PeakLevels
 
 SECONDS_PER_PEAK = 1024 / 44100
 

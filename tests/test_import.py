@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from player.cli import main
-from separation import cache, wavfile
-from separation.audio_file import read_blocks
-from separation.importer import import_folder
-from separation.stem_folder import read_song_ini, read_stem_folder, sanitise, strip_common_prefix
+from woodshed.player.cli.main import main
+from woodshed.separation import cache, wavfile
+from woodshed.separation.audio_file import read_blocks
+from woodshed.separation.importer import import_folder
+from woodshed.separation.stem_folder import read_song_ini, read_stem_folder, sanitise, strip_common_prefix
 
 
 def tone(freq_hz, sample_rate, seconds, channels=1, amplitude=0.3):

@@ -18,14 +18,14 @@ import numpy as np
 import pytest
 
 import stem_songs
-from separation import cache
+from woodshed.separation import cache
 
 RATE = stem_songs.RATE
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _engine(song, device):
-    from player.engine import Engine
+    from woodshed.player.engine.engine import Engine
 
     return Engine(song, device=device)
 
@@ -224,7 +224,7 @@ def test_tempo_pitch_loop_and_seek_hammered_never_raise(alsa_capture, cache_dir)
 
 
 def test_no_such_device_is_a_clear_error(cache_dir):
-    from separation.errors import UserError
+    from woodshed.separation.errors import UserError
 
     song = stem_songs.tone_song(seconds=1.0)
     engine = _engine(song, "no such device")
@@ -244,7 +244,7 @@ def test_no_device_at_all_is_one_line_from_the_command_line(cache_dir):
         env=env, capture_output=True, text=True, timeout=60)
     if count.stdout.strip() != "0":
         pytest.skip(f"this machine has output devices ({count.stdout.strip() or count.stderr[-200:]})")
-    result = subprocess.run([sys.executable, "-m", "player", "play", str(song.dir)], cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "woodshed.player", "play", str(song.dir)], cwd=REPO,
                             env=env, capture_output=True, text=True, timeout=60,
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 2, result.stderr
@@ -260,13 +260,13 @@ from pathlib import Path
 sys.path[:0] = [{tests!r}, {repo!r}]
 from audio_devices import AlsaCapture, JackServer
 import stem_songs
-from separation import cache
+from woodshed.separation import cache
 
 kept = JackServer().start()
 capture = AlsaCapture(Path({folder!r}), kept).start()
 doomed = JackServer().start()   # PortAudio's JACK host API now talks to this one
 song = stem_songs.tone_song(seconds=20.0, root=Path({folder!r}) / "cache")
-from player.engine import Engine
+from woodshed.player.engine.engine import Engine
 engine = Engine(song, device=doomed.portaudio_device)
 engine.start(); engine.play(); time.sleep(0.8)
 report = {{"before_s": engine.position_s}}

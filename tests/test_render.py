@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from separation import cache
-from separation.errors import UserError
-from player.controls import Controls
-from player.render import Renderer
+from woodshed.separation import cache
+from woodshed.separation.errors import UserError
+from woodshed.player.engine.controls import Controls
+from woodshed.player.engine.render import Renderer
 
 RATE = 44100
 
@@ -204,7 +204,7 @@ def test_position_is_the_frame_being_output(cache_dir):
 
 
 def test_unready_regions_play_the_original_mix(cache_dir):
-    from player.mixer import HANDOVER_FRAMES as fade
+    from woodshed.player.engine.mixer import HANDOVER_FRAMES as fade
 
     bass = tone(110, 2.0)
     mix = tone(660, 2.0)  # unlike the stems: shows which one plays

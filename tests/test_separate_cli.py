@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def woodshed(*args, env=None, timeout=300):
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "player", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "woodshed.player", *map(str, args)], cwd=ROOT,
                           env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -172,7 +172,7 @@ def test_odd_but_valid_songs_separate(tmp_path, cache_dir, model_args):
     assert result.returncode == 0, result.stderr
     dirs = [Path(line) for line in result.stdout.split("\n") if line.strip()]
     assert len(dirs) == len(ODD_FILES)
-    from separation.manifest import Manifest
+    from woodshed.separation.manifest import Manifest
 
     for d in dirs:
         m = Manifest.load(d)
@@ -203,7 +203,7 @@ def test_cache_list_path_remove_clear(tmp_path, cache_dir, model_args):
 
 
 def test_least_recently_used_songs_go_when_over_the_limit(tmp_path, cache_dir, model_args):
-    from separation import cache
+    from woodshed.separation import cache
 
     paths = [songs.write(tmp_path / f"{i}.wav", songs.music(1.5, seed=i)) for i in range(3)]
     dirs = []

@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 
 import songs
-from separation import cache, wavfile
-from separation.separate import (Cancelled, Done, Progress, Ready, Separation,
+from woodshed.separation import cache, wavfile
+from woodshed.separation.separate import (Cancelled, Done, Progress, Ready, Separation,
                                  SeparationSettings, separate_song)
 
 

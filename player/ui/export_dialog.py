@@ -97,7 +97,7 @@ class ExportDialog(QDialog):
             self.path.setText(path)
 
     def start(self) -> None:
-        from player.export import clip_warning, export_mix
+        from woodshed.player.engine.export import clip_warning, export_mix
 
         view, session = self.view, self.view.session
         kwargs = dict(without=[n for n, b in self.leave_out.items() if b.isChecked()],

@@ -6,12 +6,8 @@ the window says why there is no sound.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-from separation import cache
-from separation.cache import CachedSong
-from separation.errors import UserError
-from separation.manifest import MANIFEST_NAME
+from woodshed.separation.cache import CachedSong
+from woodshed.separation.errors import UserError
 
 from .session import Session, load_session
 
@@ -23,12 +19,13 @@ class LoadedSong:
     engine: object | None
     engine_error: str | None
     separation: object | None = None  # a running separation.separate.Separation, if any
+    warning: str | None = None  # something the musician should know (a song that did not import)
 
 
 def start_engine(song: CachedSong, device=None):
     """(engine, None) or (None, why not): a missing sound card is not a reason to crash."""
     try:
-        from player.engine import Engine
+        from woodshed.player.engine.engine import Engine
     except ImportError as exc:
         return None, f"the audio engine is not available ({exc})"
     try:
@@ -46,28 +43,3 @@ def load_cached(song: CachedSong, device=None, with_engine: bool = True) -> Load
     session = load_session(song.key)
     engine, error = start_engine(song, device) if with_engine else (None, None)
     return LoadedSong(song, session, engine, error)
-
-
-def cached_song_at(path: Path) -> CachedSong | None:
-    """A Woodshed song folder (or its manifest) given directly; None for anything else."""
-    path = Path(path)
-    if path.name == MANIFEST_NAME:
-        path = path.parent
-    if (path / MANIFEST_NAME).is_file():
-        return cache.open_song(path)
-    return None
-
-
-def check_readable(path: Path) -> Path:
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise UserError(f"{path} does not exist")
-    return path
-
-
-def imported_folder(path: Path) -> CachedSong:
-    """A folder of stems the musician already has (plain, or a rhythm-game song folder):
-    imported into the cache as it is, nothing to separate."""
-    from separation.importer import import_folder
-
-    return import_folder(path)

@@ -10,14 +10,15 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                              QVBoxLayout, QWidget)
 
-from separation import cache
+from woodshed.separation import cache
+from woodshed.separation.errors import UserError
 
+from ..song_source import SongKind, identify, import_song_folders, import_stems
 from . import shortcuts
 from .banner import Banner
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
-from .loading import (LoadedSong, cached_song_at, check_readable, imported_folder, load_cached,
-                      start_engine)
+from .loading import LoadedSong, load_cached, start_engine
 from .separating import SeparationBar, SeparationMonitor, start_separation
 from .session import data_dir, save_session
 from .song_view import SongView
@@ -148,14 +149,23 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path) -> None:
+        """A SONG path of any kind (song_source.identify): opened, imported or separated."""
         def work():
-            p = check_readable(Path(path))
-            song = cached_song_at(p)
-            if song is None and p.is_dir():
-                song = imported_folder(p)
-            if song is None:
-                return start_separation(p, self.device, self.with_engine, self.separation_settings)
-            return load_cached(song, self.device, self.with_engine)
+            source = identify(path)
+            if source.kind is SongKind.FILE:
+                return start_separation(source.path, self.device, self.with_engine,
+                                        self.separation_settings)
+            if source.kind is SongKind.CACHED:
+                return load_cached(cache.open_song(source.path), self.device, self.with_engine)
+            if source.kind is SongKind.STEMS:
+                return load_cached(import_stems(source.path), self.device, self.with_engine)
+            songs, failures = import_song_folders(source)  # each imported; the first opens
+            if not songs:
+                raise UserError(failures[0])
+            loaded = load_cached(songs[0], self.device, self.with_engine)
+            if failures:
+                loaded.warning = f"{len(failures)} of {len(source.folders)} songs did not import: {failures[0]}"
+            return loaded
         self._load(work, recent=str(path))
 
     def open_song(self, song) -> None:
@@ -163,7 +173,7 @@ class MainWindow(QMainWindow):
 
     def open_demo(self) -> None:
         def work():
-            from player.app_demo import import_demo
+            from .demo_song import import_demo
             return load_cached(import_demo(), self.device, self.with_engine)
         self._load(work)
 
@@ -192,6 +202,8 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         if loaded.engine_error and self.with_engine:
             self.show_error(loaded.engine_error, action="Retry audio")
+        if loaded.warning:
+            self.show_error(loaded.warning)
         if recent:
             self.add_recent(recent)
         self.on_song_shown(loaded)
@@ -211,7 +223,7 @@ class MainWindow(QMainWindow):
         view = self.song_view
         if view is None:
             return
-        from separation.manifest import Manifest
+        from woodshed.separation.manifest import Manifest
         song_dir = view.song.dir
         self.tasks.run(lambda: Manifest.load(song_dir),
                        lambda manifest: view.update_peaks(manifest) if self.song_view is view else None,

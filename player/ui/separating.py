@@ -12,8 +12,8 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from separation import cache
-from separation.errors import UserError
+from woodshed.separation import cache
+from woodshed.separation.errors import UserError
 
 from .loading import LoadedSong, load_cached
 from .timefmt import format_time
@@ -27,7 +27,7 @@ AHEAD_S = 30.0  # after a seek, separate this much from the playhead on first
 def start_separation(path: Path, device=None, with_engine: bool = True, settings=None) -> LoadedSong:
     """Runs on a background thread: find the stems, or start separating and return as soon
     as the song folder exists (its mix plays at once)."""
-    from separation.separate import Cancelled, Failed, Ready, Separation, SeparationSettings
+    from woodshed.separation.separate import Cancelled, Failed, Ready, Separation, SeparationSettings
 
     settings = settings or SeparationSettings()
     if settings.threads is None:  # the song plays meanwhile: leave the audio path a core
@@ -101,7 +101,7 @@ class SeparationMonitor(QObject):
         bar.show()
 
     def poll(self) -> None:
-        from separation.separate import Cancelled, Done, Failed, Progress
+        from woodshed.separation.separate import Cancelled, Done, Failed, Progress
 
         for event in self.job.poll(0):
             if isinstance(event, Progress):

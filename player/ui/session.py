@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from separation.atomic import write_text_atomic
+from woodshed.separation.atomic import write_text_atomic
 
 SESSION_VERSION = 1
 

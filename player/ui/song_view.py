@@ -8,7 +8,7 @@ import copy
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from separation.errors import UserError
+from woodshed.separation.errors import UserError
 
 from .colours import stem_colour
 from .loops_panel import LoopsPanel

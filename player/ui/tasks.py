@@ -64,7 +64,7 @@ class Tasks(QObject):
 
 def describe_error(exc: BaseException) -> str:
     """One line a musician can read, for any error a task raised."""
-    from separation.errors import UserError, describe_os_error
+    from woodshed.separation.errors import UserError, describe_os_error
 
     if isinstance(exc, UserError):
         return exc.message

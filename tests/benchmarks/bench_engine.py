@@ -55,8 +55,8 @@ ENGINE_OPTIONS: dict = {}     # --ring-blocks: the engine's default unless asked
 # --- songs -----------------------------------------------------------------------------
 def long_song(minutes: float, root: Path):
     """A cached 6-stem song of quiet noise, written a chunk at a time (flat memory)."""
-    from separation import cache, wavfile
-    from separation.manifest import MIX_FILE, Manifest
+    from woodshed.separation import cache, wavfile
+    from woodshed.separation.manifest import MIX_FILE, Manifest
 
     key = f"bench-{minutes:g}min"
     found = cache.find(key, root)
@@ -96,8 +96,8 @@ def jack_device() -> int:
 # --- 1. CPU ----------------------------------------------------------------------------
 def cpu_offline(song, tempo: float, pitch: float, seconds: float) -> float:
     """Renderer's CPU per second of output, % of one core (256-frame blocks, as live)."""
-    from player.controls import Controls
-    from player.render import Renderer
+    from woodshed.player.engine.controls import Controls
+    from woodshed.player.engine.render import Renderer
 
     controls = Controls.for_song(song)
     controls.set_tempo(tempo)
@@ -113,7 +113,7 @@ def cpu_offline(song, tempo: float, pitch: float, seconds: float) -> float:
 
 def cpu_live(song, tempo: float, pitch: float, seconds: float, device) -> tuple[float, int]:
     """Whole-process CPU while the engine plays on JACK, % of one core; and underflows."""
-    from player.engine import Engine
+    from woodshed.player.engine.engine import Engine
 
     engine = Engine(song, device=device, **ENGINE_OPTIONS)
     engine.start()
@@ -133,8 +133,8 @@ def cpu_live(song, tempo: float, pitch: float, seconds: float, device) -> tuple[
 def control_latency(tempo: float, pitch: float, trials: int, capture: AlsaCapture,
                     root: Path) -> dict:
     """set_mute(False) on a silent song's only sounding stem -> first sample with sound."""
-    from player.engine import Engine
-    from separation import cache
+    from woodshed.player.engine.engine import Engine
+    from woodshed.separation import cache
 
     frames = 60 * RATE
     song = cache.find("bench-latency", root) or cache.write_song(
@@ -204,7 +204,7 @@ HOG = ("import torch, os\n"
 
 def soak(song, minutes: float, device, hog_nice: int | None = 0) -> dict:
     """hog_nice None: no hog (a control run: what the machine alone does)."""
-    from player.engine import Engine
+    from woodshed.player.engine.engine import Engine
 
     hog = subprocess.Popen([sys.executable, "-c", HOG if hog_nice is not None else
                             "import time; time.sleep(1e6)"],
@@ -270,9 +270,9 @@ def _process_cpu_s(pid: int) -> float | None:
 # --- 4 and 5: fresh processes ---------------------------------------------------------------
 def child_first_block(song_dir: str) -> dict:
     """In a fresh process, modules imported: open the song, start, play, first block out."""
-    from player.engine import Engine
-    from player.render import Renderer
-    from separation import cache
+    from woodshed.player.engine.engine import Engine
+    from woodshed.player.engine.render import Renderer
+    from woodshed.separation import cache
 
     device = jack_device()
     t0 = time.perf_counter()
@@ -301,8 +301,8 @@ def _rss_mb() -> float:
 def child_memory(song_dir: str, seconds: float) -> dict:
     """Peak resident memory above the baseline (interpreter + modules) while playing, with
     seeks all through the song, stretched."""
-    from player.engine import Engine
-    from separation import cache
+    from woodshed.player.engine.engine import Engine
+    from woodshed.separation import cache
 
     device = jack_device()
     baseline_mb = _rss_mb()
@@ -351,7 +351,7 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         if kind == "cpu":  # a fresh process: what ran before in this one costs (measured
-            from separation import cache  # 2.8 % fresh against 3.6 % after the offline runs)
+            from woodshed.separation import cache  # 2.8 % fresh against 3.6 % after the offline runs)
 
             song = cache.open_song(Path(rest[0]))
             result = {"live_pct": cpu_live(song, *map(float, rest[1:4]), jack_device())[0]}
@@ -372,7 +372,7 @@ def main() -> None:
     print(f"songs ready in {time.monotonic() - t0:.0f} s ({workdir})", file=sys.stderr)
     jack = JackServer().start()
     capture = AlsaCapture(workdir / "alsa", jack).start()
-    from player.engine import Engine
+    from woodshed.player.engine.engine import Engine
 
     defaults = inspect.signature(Engine).parameters
     results: dict = {"realtime_jack": jack.realtime, "period_frames": jack.period_frames}

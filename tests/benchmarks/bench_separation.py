@@ -80,7 +80,7 @@ def measured(cmd: list[str], env: dict) -> tuple[float, float]:
 def ours(song: Path, model: str, repo: Path, work: Path) -> tuple[float, float, Path]:
     cache = Path(tempfile.mkdtemp(dir=work, prefix="cache-"))
     env = {**os.environ, "WOODSHED_CACHE_DIR": str(cache)}
-    wall, mem = measured([sys.executable, "-m", "player", "separate", str(song), "--model", model,
+    wall, mem = measured([sys.executable, "-m", "woodshed.player", "separate", str(song), "--model", model,
                           "--model-repo", str(repo), "--device", "cpu"], {**env, "PYTHONPATH": str(ROOT)})
     return wall, mem, next(p for p in cache.iterdir() if not p.name.startswith("."))
 

@@ -46,9 +46,9 @@ def percentile(values, q: float) -> float:
 def long_song(minutes: float, folder: Path):
     """A cached-song stand-in with a real manifest (six stems' peaks) and no audio files:
     drawing reads only peaks, so an hour of WAVs on disk would measure nothing more."""
-    from separation import peaks
-    from separation.cache import CachedSong
-    from separation.manifest import Manifest
+    from woodshed.separation import peaks
+    from woodshed.separation.cache import CachedSong
+    from woodshed.separation.manifest import Manifest
 
     rate = 44100
     frames = int(minutes * 60 * rate)
@@ -70,7 +70,7 @@ def long_song(minutes: float, folder: Path):
 def lanes_window(song):
     from PyQt6.QtWidgets import QGridLayout, QWidget
 
-    from player.ui.waveform import Waveforms
+    from woodshed.player.ui.waveform import Waveforms
 
     widget = QWidget()
     grid = QGridLayout(widget)
@@ -269,9 +269,9 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
 
     from audio_devices import JackServer
     from bench_separation import write_song
-    from separation.separate import SeparationSettings
+    from woodshed.separation.separate import SeparationSettings
 
-    from player.ui.main_window import MainWindow
+    from woodshed.player.ui.main_window import MainWindow
 
     os.environ["WOODSHED_CACHE_DIR"] = str(folder / "cache")
     os.environ["WOODSHED_DATA_DIR"] = str(folder / "data")
@@ -371,7 +371,7 @@ def main() -> None:
                         help="control run: play the demo (already separated) under the same script")
     args = parser.parse_args()
 
-    from player.app import make_application
+    from woodshed.player.ui.app import make_application
 
     app = make_application()
     if args.switch_interval_ms is not None:  # compare with the app's own setting

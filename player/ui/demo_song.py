@@ -11,21 +11,16 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from separation import cache
-from separation.cache import CachedSong
-from separation.errors import UserError
+from woodshed.separation import cache
+from woodshed.separation.cache import CachedSong
+from woodshed.separation.errors import UserError
 
 
 def _demo_dir() -> Path:
-    """resources/demo beside the code (a checkout), else the installed woodshed_resources."""
-    checkout = Path(__file__).resolve().parent.parent / "resources" / "demo"
-    if checkout.is_dir():
-        return checkout
-    try:
-        import woodshed_resources
-    except ImportError:
-        return checkout  # demo_files() says what is missing
-    return Path(woodshed_resources.__file__).resolve().parent / "demo"
+    """resources/demo: the package woodshed.resources, in a checkout or installed."""
+    import woodshed.resources
+
+    return Path(woodshed.resources.__file__).resolve().parent / "demo"
 
 
 DEMO_DIR = _demo_dir()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 
-from separation.errors import UserError
+from woodshed.separation.errors import UserError
 
 _TIME = re.compile(r"(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?|\.\d+)")
 

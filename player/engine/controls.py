@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from separation.errors import UserError
+from woodshed.separation.errors import UserError
 
 TEMPO_MIN, TEMPO_MAX = 0.25, 2.0
 PITCH_MIN_ST, PITCH_MAX_ST = -12.0, 12.0

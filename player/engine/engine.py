@@ -18,7 +18,7 @@ from collections import deque
 
 import numpy as np
 
-from separation.errors import UserError
+from woodshed.separation.errors import UserError
 
 from .controls import Controls
 from .output import CallbackOutput, RingOutput, choose_rate, open_output
@@ -33,6 +33,17 @@ PLAIN_CHUNK_BLOCKS = 2
 
 
 class Engine:
+    """Plays a cached song on an output device.
+
+    Threads (the Mixxx habit: each method says who calls it):
+    - the caller's thread (the UI thread, or the terminal's): every public method and property.
+      Setters only write Controls' snapshot and flags; none waits on the producer.
+    - the producer thread (``_produce``): renders into the ring; it alone calls the Renderer.
+    - the manifest watcher (``_watch_manifest``): while separation runs, tells the Renderer
+      which regions are done.
+    - the device's callback (rtmixer, C): copies the ring out; no Python at all.
+    """
+
     def __init__(self, song, device: int | str | None = None, blocksize: int = 256,
                  ring_blocks: int = 8, plain_ring_blocks: int = 5, backend: str = "auto"):
         self.song = song
@@ -59,7 +70,7 @@ class Engine:
         self.realtime = False    # whether the OS gave the producer real-time scheduling
         self.producer_thread_id: int | None = None  # the OS's id of the producer thread
 
-    # --- lifetime -----------------------------------------------------------------
+    # --- lifetime (caller's thread) --------------------------------------------------
     def start(self) -> None:
         """Open the output stream; playback starts paused at the current position."""
         if self._output is not None:
@@ -127,7 +138,7 @@ class Engine:
     def __exit__(self, *exc):
         self.close()
 
-    # --- transport -------------------------------------------------------------------
+    # --- transport and sound (caller's thread) ----------------------------------------
     def play(self) -> None:
         if self._output is None or self._error is not None:
             raise UserError(self._error or "the engine is not started")
@@ -243,6 +254,7 @@ class Engine:
 
     # --- threads ------------------------------------------------------------------------
     def _produce(self) -> None:
+        """Producer thread: keeps the ring filled, fades play/pause, notices the song's end."""
         self.producer_thread_id = threading.get_native_id()
         self.realtime = make_current_thread_realtime()
         output, renderer, block = self._output, self._renderer, self.blocksize
@@ -294,7 +306,7 @@ class Engine:
             self._playing = False
 
     def _watch_manifest(self) -> None:
-        """Off the audio path: pick up regions separation has finished meanwhile."""
+        """Watcher thread, off the audio path: pick up regions separation has finished meanwhile."""
         while not self._stop.wait(MANIFEST_POLL_S):
             try:
                 self.song.reload()

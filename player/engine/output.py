@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 
-from separation.errors import UserError
+from woodshed.separation.errors import UserError
 
 CLOSE_WAIT_S = 2.0
 START_SILENCE_BLOCKS = 2

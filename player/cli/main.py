@@ -9,14 +9,14 @@ import argparse
 import importlib
 import sys
 
-from separation.errors import UserError
+from woodshed.separation.errors import UserError
 
 # Modules that add subcommands, in the order `woodshed --help` lists them.
 COMMAND_MODULES = [
-    "separation.commands",
-    "separation.import_command",
-    "player.commands",
-    "player.app_command",
+    "woodshed.separation.commands",
+    "woodshed.separation.import_command",
+    "woodshed.player.cli.commands",
+    "woodshed.player.cli.app_command",
 ]
 
 

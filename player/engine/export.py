@@ -9,8 +9,8 @@ from typing import Callable, Iterable
 import numpy as np
 import soundfile as sf
 
-from separation.atomic import atomic_path
-from separation.errors import UserError, describe_os_error
+from woodshed.separation.atomic import atomic_path
+from woodshed.separation.errors import UserError, describe_os_error
 
 from .controls import Controls
 from .render import Renderer

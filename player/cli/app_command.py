@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from separation.errors import UserError
+from woodshed.separation.errors import UserError
 
 
 def add_parser(subparsers) -> None:
-    from separation.commands import add_model_arguments
+    from woodshed.separation.commands import add_model_arguments
 
     app = subparsers.add_parser("app", help="open the practice window (the default command)",
                                 description="Open the practice window, optionally on a song file "
@@ -28,9 +28,9 @@ def _add_device_argument(parser) -> None:
 
 
 def _run_app(args) -> int:
-    from separation.separate import SeparationSettings
+    from woodshed.separation.separate import SeparationSettings
 
-    from player.app import run
+    from woodshed.player.ui.app import run
 
     if args.song is not None and not Path(args.song).expanduser().exists():
         raise UserError(f"{args.song} does not exist")  # say so here, before any window opens
@@ -39,7 +39,7 @@ def _run_app(args) -> int:
 
 
 def _run_demo(args) -> int:
-    from player.app import run
+    from woodshed.player.ui.app import run
 
     return run(demo=True, device=_device(args.device))
 

@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from separation.errors import UserError
+from woodshed.separation.errors import UserError
 
 from . import arguments as a
-from .controls import TEMPO_MAX, TEMPO_MIN
+from woodshed.player.engine.controls import TEMPO_MAX, TEMPO_MIN
 
 SEEK_STEP_S = 5.0
 TEMPO_STEP = 0.05
@@ -18,7 +18,7 @@ STATUS_INTERVAL_S = 0.1
 
 
 def add_parser(sub) -> None:
-    from separation.commands import add_model_arguments
+    from woodshed.separation.commands import add_model_arguments
 
     p = sub.add_parser("play", help="play a song in the terminal with live controls",
                        description="Play a song: a song file (separated first if not cached), a "
@@ -95,7 +95,7 @@ def _parsed(parse):
 
 
 def _open_song(args):
-    from .song_source import open_song_argument
+    from woodshed.player.song_source import open_song_argument
 
     return open_song_argument(args.song, args.model, args.model_repo)
 
@@ -117,7 +117,7 @@ def _check_start(start_s: float, duration_s: float) -> None:
 
 # --- export ----------------------------------------------------------------
 def run_export(args) -> int:
-    from .export import check_output_path, clip_warning, export_mix, export_stems
+    from woodshed.player.engine.export import check_output_path, clip_warning, export_mix, export_stems
 
     if args.output is None and args.stems is None:
         raise UserError("name the file to write with -o OUT.wav (or a folder with --stems DIR)")
@@ -175,7 +175,7 @@ class _LazyBar:
 
 # --- devices ---------------------------------------------------------------
 def run_devices(args) -> int:
-    from .output import _sd
+    from woodshed.player.engine.output import _sd
 
     sd = _sd()  # UserError, not a traceback, when PortAudio is missing
     apis = sd.query_hostapis()
@@ -198,7 +198,7 @@ def _device(text: str | None):
 
 
 def run_play(args) -> int:
-    from .engine import Engine
+    from woodshed.player.engine.engine import Engine
 
     song = _open_song(args)
     stems = song.manifest.sources

@@ -56,7 +56,7 @@ def _close_on_ctrl_c(window) -> None:
 def run(song: str | None = None, demo: bool = False, device=None, separation_settings=None) -> int:
     """Open the window (on a song, or the demo) and run until it closes."""
     app = make_application()
-    from player.ui.main_window import MainWindow
+    from .main_window import MainWindow
 
     window = MainWindow(device=device, separation_settings=separation_settings)
     window.show()

@@ -11,7 +11,7 @@ import mmap
 
 import numpy as np
 
-from separation import wavfile
+from woodshed.separation import wavfile
 
 
 RELEASE_EVERY_FRAMES = 20 * 44100
