@@ -1,10 +1,21 @@
-"""Writes that are all-or-nothing: a temporary name in the same folder, then a rename."""
+"""Writes that are all-or-nothing: a temporary name in the same folder, then a rename.
+
+The temporary file is ``.<name>.<pid>.<random>.part``: a run killed half way leaves one behind,
+and the next write of the same file removes it once that process is gone
+(remove_stale_parts), so a killed export leaves nothing in the musician's folder for long.
+"""
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import tempfile
 from pathlib import Path
+
+from .processes import process_alive
+
+_PART = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.part")
 
 
 @contextlib.contextmanager
@@ -15,7 +26,9 @@ def atomic_path(final: Path):
     sees either the old file or the new one, never half of one.
     """
     final = Path(final)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    remove_stale_parts(final.parent, final.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".part",
+                               dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -34,3 +47,22 @@ def write_text_atomic(final: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+
+
+def remove_stale_parts(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporary files of killed writes in folder (of ``name`` only, if given);
+    those of running processes stay. Returns what was removed."""
+    removed = []
+    try:
+        candidates = list(Path(folder).glob(f".{glob.escape(name)}.*.part" if name else ".*.part"))
+    except OSError:
+        return removed
+    for path in candidates:
+        m = _PART.fullmatch(path.name)
+        if m is None or (name is not None and m.group("name") != name):
+            continue
+        if not process_alive(int(m.group("pid"))):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed

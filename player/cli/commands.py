@@ -54,6 +54,9 @@ def add_parser(sub) -> None:
     e.add_argument("--end", type=_parsed(a.parse_time_s), metavar="T", help="end here")
     e.add_argument("--stems", type=Path, metavar="DIR",
                    help="also write each stem as its own file into DIR (for a DAW)")
+    e.add_argument("-f", "--force", action="store_true",
+                   help="replace files that already exist (never the song itself, never the "
+                        "stem cache)")
     add_model_arguments(e)
     e.set_defaults(func=run_export)
 
@@ -117,19 +120,32 @@ def _check_start(start_s: float, duration_s: float) -> None:
 
 # --- export ----------------------------------------------------------------
 def run_export(args) -> int:
-    from woodshed.player.engine.export import check_output_path, clip_warning, export_mix, export_stems
+    from woodshed.player.engine.export import (check_output_path, check_safe_to_write,
+                                               clip_warning, export_mix, export_stems)
 
     if args.output is None and args.stems is None:
         raise UserError("name the file to write with -o OUT.wav (or a folder with --stems DIR)")
+    inputs = [args.song]
+    # Before a long separation, not after: the format, the folder, and what must not be hit.
     if args.output is not None:
-        check_output_path(args.output)  # before a long separation, not after
-    if args.stems is not None and not args.stems.parent.is_dir():
-        raise UserError(f"cannot write stems to {args.stems}: "
-                        f"folder {args.stems.parent} does not exist")
+        check_output_path(args.output)
+        check_safe_to_write([args.output], force=args.force, inputs=inputs)
+    if args.stems is not None:
+        if not args.stems.parent.is_dir():
+            raise UserError(f"cannot write stems to {args.stems}: "
+                            f"folder {args.stems.parent} does not exist")
+        check_safe_to_write([args.stems], force=True, inputs=inputs)  # not in the cache
     song = _open_song(args)
+    if args.stems is not None:  # every file checked before the first is written
+        chosen = [stem for stem in song.manifest.sources if stem not in args.without
+                  and (args.only is None or stem in args.only)]
+        outputs = [args.stems / f"{stem}.wav" for stem in chosen]
+        check_safe_to_write(outputs + ([args.output] if args.output else []), song,
+                            force=args.force, inputs=inputs)
     options = dict(without=args.without, only=args.only, gains_db=dict(args.gain),
                    tempo=args.tempo, pitch_semitones=args.pitch, start_s=args.start,
-                   end_s=args.end, clipped=lambda *told: clipping.append(clip_warning(*told)))
+                   end_s=args.end, clipped=lambda *told: clipping.append(clip_warning(*told)),
+                   force=args.force, inputs=inputs)
     clipping: list[str] = []  # said after the progress bar, not through it
     jobs = []
     if args.output is not None:

@@ -1,5 +1,10 @@
 """Backing tracks to files, through the same Renderer as live playback (what you export is
-what you heard). Files appear whole or not at all (temporary name, then rename)."""
+what you heard). Files appear whole or not at all (temporary name, then rename).
+
+An export never writes into the stem cache (it would damage the stems it reads), never over
+the song it was made from, and never over an existing file unless told to (force): see
+check_safe_to_write.
+"""
 from __future__ import annotations
 
 import os
@@ -42,6 +47,47 @@ def check_output_path(out_path: Path) -> tuple[str, str]:
     if out_path.is_dir():
         raise UserError(f"cannot write {out_path}: it is a folder")
     return fmt
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, RuntimeError):  # a symlink loop: not inside anything we know
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_safe_to_write(paths: Iterable[Path], song=None, *, force: bool = False,
+                        inputs: Iterable[Path] = ()) -> None:
+    """UserError unless every path may be written: not inside the stem cache (or the song's
+    folder), not one of the inputs (the SONG the musician named, or inside the stem folder it
+    came from), and not an existing file unless force. Checked for all paths before any
+    is written."""
+    from woodshed.separation import cache
+
+    protected = [cache.cache_root()] + ([song.dir] if song is not None else [])
+    inputs = [Path(p).expanduser() for p in inputs]
+    seen: set[Path] = set()
+    for path in map(Path, paths):
+        for folder in protected:
+            if _inside(path, folder):
+                raise UserError(f"will not write {path}: it is inside the stem cache ({folder}), "
+                                "whose files Woodshed reads; choose another folder")
+        for source in inputs:
+            if _same_file(path, source) or (source.is_dir() and _inside(path, source)):
+                raise UserError(f"will not write {path}: it is the song you are exporting from "
+                                f"({source}); choose another name")
+        if path.resolve() in seen:
+            raise UserError(f"two exports would go to the same file {path}")
+        seen.add(path.resolve())
+        if not force and (path.exists() or path.is_symlink()):
+            raise UserError(f"{path} already exists (add --force to replace it)")
 
 
 def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, end_s,
@@ -134,14 +180,17 @@ def export_mix(song, out_path, *, without: Iterable[str] = (), only: Iterable[st
                pitch_semitones: float = 0.0, start_s: float | None = None,
                end_s: float | None = None, pans: dict[str, float] | None = None,
                master_db: float = 0.0, progress: Callable[[float], None] | None = None,
-               clipped: ClipReport | None = None) -> Path:
+               clipped: ClipReport | None = None, force: bool = False,
+               inputs: Iterable[Path] = ()) -> Path:
     """Render the song (without some stems, or only some) to out_path (.wav .flac .ogg .mp3).
 
     progress, if given, is called with the fraction done (0..1); clipped, if given, once the
-    file is written, when it had to clip (see ClipReport).
+    file is written, when it had to clip (see ClipReport). An existing out_path is replaced
+    only with force; inputs are the files the song came from (never written over).
     """
     out_path = Path(out_path)
     fmt = check_output_path(out_path)
+    check_safe_to_write([out_path], song, force=force, inputs=inputs)
     controls = _controls(song, tuple(without), None if only is None else tuple(only),
                          dict(gains_db or {}), tempo, pitch_semitones, start_s, end_s,
                          pans, master_db)
@@ -154,10 +203,11 @@ def export_stems(song, out_dir, *, without: Iterable[str] = (), only: Iterable[s
                  gains_db: dict[str, float] | None = None, tempo: float = 1.0,
                  pitch_semitones: float = 0.0, start_s: float | None = None,
                  end_s: float | None = None, progress: Callable[[float], None] | None = None,
-                 extension: str = ".wav", clipped: ClipReport | None = None) -> list[Path]:
+                 extension: str = ".wav", clipped: ClipReport | None = None,
+                 force: bool = False, inputs: Iterable[Path] = ()) -> list[Path]:
     """Each chosen stem (tempo and pitch applied) as its own file <out_dir>/<stem><extension>.
 
-    out_dir is created if its parent exists.
+    out_dir is created if its parent exists. Existing stem files are replaced only with force.
     """
     out_dir = Path(out_dir)
     extension = extension if extension.startswith(".") else f".{extension}"
@@ -171,6 +221,8 @@ def export_stems(song, out_dir, *, without: Iterable[str] = (), only: Iterable[s
     chosen = [s for s in base.stems if not base.muted(s)]
     if not chosen:
         raise UserError("no stems left to export")
+    check_safe_to_write([out_dir / f"{stem}{extension}" for stem in chosen], song, force=force,
+                        inputs=inputs)
     if not out_dir.is_dir():  # only now that the settings are known to be good
         if not out_dir.parent.is_dir():
             raise UserError(f"cannot write stems to {out_dir}: folder {out_dir.parent} does not exist")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout,
-                             QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QRadioButton,
-                             QVBoxLayout, QWidget)
+                             QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton,
+                             QRadioButton, QVBoxLayout, QWidget)
 
 from .tasks import describe_error
 from .timefmt import format_time
@@ -96,8 +96,17 @@ class ExportDialog(QDialog):
         if path:
             self.path.setText(path)
 
+    def confirm_replace(self, path: Path) -> bool:
+        """Ask before an existing file is replaced (a musician's earlier take, or the song)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace file?",
+                          f"{path.name} already exists in {path.parent}.\nReplace it?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
     def start(self) -> None:
-        from woodshed.player.engine.export import clip_warning, export_mix
+        from woodshed.player.engine.export import check_safe_to_write, clip_warning, export_mix
+        from woodshed.separation.errors import UserError
 
         view, session = self.view, self.view.session
         kwargs = dict(without=[n for n, b in self.leave_out.items() if b.isChecked()],
@@ -108,12 +117,20 @@ class ExportDialog(QDialog):
             kwargs.update(start_s=session.loop[0], end_s=session.loop[1])
         out = Path(self.path.text()).expanduser()
         song = view.song
+        try:
+            check_safe_to_write([out], song, force=True)  # never into the stem cache
+        except UserError as exc:
+            self.status.setText(f"Not exported: {exc.message}")
+            return
+        if out.exists() and not self.confirm_replace(out):
+            self.status.setText("Not exported: the file is kept as it was.")
+            return
         self.export.setEnabled(False)
         self.status.setText(f"Exporting to {out}…")
         self._clipping = []  # filled on the export's thread, read in _done once it has ended
         self.tasks.run(lambda: export_mix(song, out, progress=self.progressed.emit,
                                           clipped=lambda *told: self._clipping.append(
-                                              clip_warning(*told)), **kwargs),
+                                              clip_warning(*told)), force=True, **kwargs),
                        self._done, self._failed, "export")
 
     def _done(self, path) -> None:
