@@ -7,29 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SIX_STEMS = ["drums", "bass", "other", "vocals", "guitar", "piano"]
-FOUR_STEMS = ["drums", "bass", "other", "vocals"]
-
-
-def _save(model, path: Path) -> None:
-    import torch
-    from demucs.states import get_state
-
-    args, kwargs = model._init_args_kwargs
-    package = {"klass": model.__class__, "args": args, "kwargs": kwargs,
-               "state": get_state(model, None, half=False)}
-    torch.save(package, path)
-
-
-def tiny_htdemucs(sources, seed: int, segment_s: float = 1.0, channels: int = 8):
-    # No cross-domain transformer layers: attention would cost seconds per segment on CPU.
-
-    import torch
-    from demucs.htdemucs import HTDemucs
-
-    torch.manual_seed(seed)
-    return HTDemucs(sources=list(sources), channels=channels, depth=2, segment=segment_s,
-                    t_layers=0, bottom_channels=0)
+from woodshed.separation.tiny_model import FOUR_STEMS, SIX_STEMS, tiny_htdemucs  # noqa: F401
+from woodshed.separation.tiny_model import save_model as _save
 
 
 def build_repo(root: Path, segment_s: float = 1.0, channels: int = 8) -> Path:
