@@ -80,7 +80,12 @@ def import_song_folders(source: SongSource) -> tuple[list[cache.CachedSong], lis
 # --- the terminal's answer: one cached song, with progress bars -------------------------------
 def open_song_argument(path: Path, model: str | None = None, model_repo: Path | None = None,
                        ) -> cache.CachedSong:
-    """SONG as `play` and `export` take it: found in the cache, imported, or separated first."""
+    """SONG as `play` and `export` take it: found in the cache, imported, or separated first;
+    held in use (never evicted) until the process ends."""
+    return _find_or_make(path, model, model_repo).hold()
+
+
+def _find_or_make(path: Path, model: str | None, model_repo: Path | None) -> cache.CachedSong:
     source = identify(path)
     if source.kind is SongKind.CACHED:
         return cache.open_song(source.path)

@@ -10,21 +10,25 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import wavfile
+from . import song_lock, wavfile
 from .atomic import write_text_atomic
 from .errors import UserError, describe_os_error
 from .manifest import MANIFEST_NAME, MIX_FILE, Manifest
 
+log = logging.getLogger(__name__)
+
 DEFAULT_LIMIT_BYTES = 20 * 10**9
+HOLD_WAIT_S = 10.0  # an evictor holds a song's lock only while it removes it
 _SETTINGS_FILE = "settings.json"
 _TMP_PREFIX = ".tmp-"
 
@@ -69,6 +73,7 @@ def song_key(source_hash: str, model: str, settings: dict) -> str:
 class CachedSong:
     dir: Path
     manifest: Manifest
+    _in_use: song_lock.Lock | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -95,6 +100,32 @@ class CachedSong:
         """Mark as just used, for least-recently-used eviction."""
         with contextlib.suppress(OSError):
             os.utime(self.dir / MANIFEST_NAME)
+
+    def hold(self) -> "CachedSong":
+        """Mark the song in use by this process (playing, exporting, separating) until
+        release() or the process's end: no Woodshed process evicts or removes it meanwhile.
+        Also marks it as just used. A UserError if it was removed before it could be held."""
+        if self._in_use is None:
+            lock = song_lock.use_lock(self.dir.parent, self.key)
+            try:
+                held = lock.acquire(shared=True, timeout_s=HOLD_WAIT_S)
+            except OSError as exc:  # a read-only cache: nobody can remove the song either
+                log.info("cannot lock %s (%s): using it unlocked", self.dir, exc)
+                held = False
+            if held:
+                self._in_use = lock
+            if not (self.dir / MANIFEST_NAME).is_file():
+                self.release()
+                raise UserError(f"{self.manifest.title}: its stems were just removed from the "
+                                "cache (open the song file again to separate it)")
+        self.touch()
+        return self
+
+    def release(self) -> None:
+        """This process no longer uses the song (see hold)."""
+        lock, self._in_use = self._in_use, None
+        if lock is not None:
+            lock.release()
 
 
 def open_song(song_dir: Path) -> CachedSong:
@@ -128,8 +159,26 @@ def list_songs(root: Path | None = None) -> list[CachedSong]:
     return songs
 
 
+def in_use(song: CachedSong) -> bool:
+    """Whether any Woodshed process (this one included) has the song open."""
+    with song_lock.use_lock(song.dir.parent, song.key) as lock:
+        try:
+            return not lock.try_acquire()
+        except OSError:
+            return False
+
+
 def remove(song: CachedSong) -> None:
-    shutil.rmtree(song.dir)
+    """Remove a song's folder; a UserError if a Woodshed process is using it."""
+    with song_lock.use_lock(song.dir.parent, song.key) as lock:
+        try:
+            free = lock.try_acquire()
+        except OSError:  # no lock can be had in a read-only cache; nor can the song be removed
+            free = True
+        if not free:
+            raise UserError(f"{song.manifest.title} is in use (Woodshed is playing, exporting or "
+                            "separating it): close it first")
+        shutil.rmtree(song.dir)
 
 
 def clear(root: Path | None = None) -> int:
@@ -138,6 +187,11 @@ def clear(root: Path | None = None) -> int:
     n = 0
     if root.is_dir():
         for d in root.iterdir():
+            if d.name == song_lock.LOCK_FOLDER:  # held and waited on by other processes
+                continue
+            song = find(d.name, root)
+            if song is not None and in_use(song):
+                continue
             if d.is_dir():
                 shutil.rmtree(d, ignore_errors=True)
                 n += not d.name.startswith(".")
@@ -187,7 +241,10 @@ def evict(keep: set[str] = frozenset(), root: Path | None = None) -> list[Cached
             break
         if song.key in keep:
             continue
-        remove(song)
+        try:
+            remove(song)
+        except UserError:  # in use by some Woodshed process: never evicted
+            continue
         total -= sizes[song.key]
         removed.append(song)
     return removed

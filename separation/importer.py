@@ -15,7 +15,7 @@ from typing import Callable
 
 import soundfile as sf
 
-from . import cache, wavfile
+from . import cache, song_lock, wavfile
 from .audio_file import AudioInfo, is_audio_file, probe, read_blocks, rechunk
 from .cache import CachedSong
 from .errors import UserError
@@ -42,10 +42,21 @@ def import_folder(path, progress: Progress | None = None,
     infos = {p: probe(p) for paths in song.stems.values() for p in paths}
     source_hash = stems_hash(song)
     key = cache.song_key(source_hash, IMPORT_MODEL, {"sample_rate": SAMPLE_RATE})
-    existing = cache.find(key, root)
-    if existing is not None:
-        existing.touch()
-        return existing
+    # One writer per song: the same stems imported twice at once are written once
+    with song_lock.write_lock(root or cache.cache_root(), key) as writer:
+        try:
+            writer.acquire()
+        except OSError:
+            pass  # a cache we cannot lock is one we cannot write either: building says so
+        existing = cache.find(key, root)
+        if existing is not None:
+            existing.touch()
+            return existing
+        return _import_new(song, infos, source_hash, key, progress, root)
+
+
+def _import_new(song: StemFolder, infos: dict[Path, AudioInfo], source_hash: str, key: str,
+                progress: Progress | None, root: Path | None) -> CachedSong:
     frames = max(info.frames_at(SAMPLE_RATE) for info in infos.values())
     manifest = Manifest(
         title=song.title, original_name=song.folder.name, source_hash=source_hash,

@@ -50,6 +50,12 @@ class Ready:
 
 
 @dataclass
+class Waiting:
+    """Another process is separating this song: this job follows it (and takes over if it
+    stops before the end)."""
+
+
+@dataclass
 class Progress:
     done: int
     total: int
@@ -160,6 +166,8 @@ class Separation:
             return Ready(Path(message[1]))
         if kind == "progress":
             return Progress(message[1], message[2])
+        if kind == "waiting":
+            return Waiting()
         self.finished = True
         if kind == "done":
             return Done(cache.open_song(Path(message[1])))

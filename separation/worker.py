@@ -4,7 +4,9 @@ Runs under multiprocessing's spawn start method, so torch never loads into the p
 process. Talks to its parent through a Connection:
   parent → worker: ("prioritise", start_frame, end_frame) | ("cancel",)
   worker → parent: ("ready", song_dir) | ("progress", done, total) | ("done", song_dir)
-                   | ("failed", message) | ("cancelled",)
+                   | ("failed", message) | ("cancelled",) | ("waiting",)
+("waiting",): another process is separating the same song; this one follows it (its
+progress, "ready" when the song folder exists) until it can take over or finds it done.
 Every step leaves the cache consistent: a kill at any moment loses at most the segment in
 flight, and the next run resumes from the manifest and the finished segment files.
 """
@@ -18,13 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cache, wavfile
+from . import cache, song_lock, wavfile
 from .atomic import atomic_path
 from .errors import UserError, describe_os_error
 from .manifest import MIX_FILE, Manifest
 from .segments import SegmentGrid
 
 WORK_DIR = ".work"
+FOLLOW_POLL_S = 0.5  # how often a waiting separation looks at the one it waits for
 
 
 @dataclass
@@ -176,6 +179,48 @@ class SeparationRun:
 
     # --- the work -----------------------------------------------------------
     def run(self) -> None:
+        job = self.job
+        root = Path(job.cache_root)
+        # One writer per song: a second separation of the same song (another terminal, the
+        # window, an export) waits here, following the first, then finds it done or resumes it
+        writer = song_lock.write_lock(root, job.key)
+        if not writer.try_acquire():
+            self.send("waiting")
+            if not self.follow_other_writer(writer, root):
+                self.send("cancelled")
+                return
+        song = cache.find(job.key, root)
+        if song is not None and song.manifest.complete:  # the other writer finished it
+            song.hold()
+            self.send("ready", str(song.dir))
+            total = len(song.manifest.blocks_done)
+            self.send("progress", total, total)
+            self.send("done", str(song.dir))
+            return
+        self.separate_locked(root)
+
+    def follow_other_writer(self, writer, root: Path) -> bool:
+        """Wait for the writer lock, passing on the other writer's progress; False if
+        cancelled meanwhile. The song plays meanwhile: "ready" as soon as its folder exists."""
+        ready_sent, last_done = False, -1
+        while True:
+            self.read_messages()
+            if self.cancelled:
+                return False
+            if writer.try_acquire():
+                return True
+            song = cache.find(self.job.key, root)
+            if song is not None:
+                if not ready_sent:
+                    self.send("ready", str(song.dir))
+                    ready_sent = True
+                done = sum(song.manifest.blocks_done)
+                if done != last_done:
+                    self.send("progress", done, len(song.manifest.blocks_done))
+                    last_done = done
+            time.sleep(FOLLOW_POLL_S)
+
+    def separate_locked(self, root: Path) -> None:
         from . import model as model_mod
 
         job = self.job
@@ -190,7 +235,6 @@ class SeparationRun:
         device = model_mod.pick_device(job.device)
         model = model_mod.load_model(job.model, Path(job.model_repo) if job.model_repo else None)
         segment_s = model_mod.segment_s(model)
-        root = Path(job.cache_root)
         song = cache.find(job.key, root)
         if song is None:
             from .quiet import c_stderr_silenced
@@ -202,6 +246,7 @@ class SeparationRun:
             song = cache.find(job.key, root)
             if song is None:
                 raise UserError(f"the stem cache {root} lost the song while it was written")
+        song.hold()  # no Woodshed process evicts it while it is separated
         self.send("ready", str(song.dir))
         self.separate(song, model, device, segment_s)
 

@@ -39,7 +39,7 @@ def start_engine(song: CachedSong, device=None):
 
 
 def load_cached(song: CachedSong, device=None, with_engine: bool = True) -> LoadedSong:
-    song.touch()
+    song.hold()  # in use until the window closes it: never evicted meanwhile
     session = load_session(song.key)
     engine, error = start_engine(song, device) if with_engine else (None, None)
     return LoadedSong(song, session, engine, error)

@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
         self.save_session_now()
         self.song_view = None
         view.close_engine()
+        view.song.release()  # no longer in use here: it may be evicted again
         self.stack.removeWidget(view)
         view.deleteLater()
 
