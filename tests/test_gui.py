@@ -7,7 +7,7 @@ import soundfile as sf
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLineEdit
 
-from test_gui_helpers import click, data_dir, drag, open_demo  # noqa: F401 (fixture)
+from test_gui_helpers import click, data_dir, drag, focused, open_demo  # noqa: F401 (fixture)
 
 pytest.importorskip("pytestqt")
 
@@ -32,7 +32,7 @@ def test_demo_opens_with_a_lane_and_strip_per_stem_and_plays(qtbot, window):
     assert view.transport.time.text().endswith("/ 0:28.8")
     # The playhead line follows the engine's audible position.
     assert abs(view.waveforms.first.playhead.value() - view.engine.position_s) < 0.5
-    qtbot.keyClick(window, Qt.Key.Key_Space)  # Space pauses
+    qtbot.keyClick(focused(window), Qt.Key.Key_Space)  # Space pauses
     assert not view.engine.playing
 
 
@@ -43,10 +43,10 @@ def test_mute_and_solo_change_the_engines_gains_and_dim_lanes(qtbot, window):
     assert engine.effective_gains()["bass"] == 0.0
     assert engine.effective_gains()["drums"] == pytest.approx(1.0)
     assert view.waveforms.lanes["bass"].dimmed and not view.waveforms.lanes["drums"].dimmed
-    qtbot.keyClick(window, Qt.Key.Key_1)  # key 1 mutes stem 1, the drums
+    qtbot.keyClick(focused(window), Qt.Key.Key_1)  # key 1 mutes stem 1, the drums
     assert engine.effective_gains()["drums"] == 0.0
-    qtbot.keyClick(window, Qt.Key.Key_1)
-    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ShiftModifier)  # Shift+4 solos the lead
+    qtbot.keyClick(focused(window), Qt.Key.Key_1)
+    qtbot.keyClick(focused(window), "$", Qt.KeyboardModifier.ShiftModifier)  # Shift+4 solos the lead
     gains = engine.effective_gains()
     assert gains["lead"] == pytest.approx(1.0)
     assert gains["drums"] == gains["piano"] == gains["bass"] == 0.0
@@ -70,10 +70,10 @@ def test_dragging_across_a_lane_sets_the_engines_loop(qtbot, window):
     drag(qtbot, lane, end_s, 12.0)  # grab the loop's end and move it
     start_s, end_s, enabled = view.engine.loop
     assert start_s == pytest.approx(4.8, abs=0.15) and end_s == pytest.approx(12.0, abs=0.15)
-    qtbot.keyClick(window, Qt.Key.Key_L)  # L turns looping off, keeps the bounds
+    qtbot.keyClick(focused(window), Qt.Key.Key_L)  # L turns looping off, keeps the bounds
     assert view.engine.loop[2] is False
     # Clicking seeks, and playing from inside the loop wraps within it.
-    qtbot.keyClick(window, Qt.Key.Key_L)
+    qtbot.keyClick(focused(window), Qt.Key.Key_L)
     click(qtbot, lane, 8.5)
     assert view.engine.position_s == pytest.approx(8.5, abs=0.15)
     view.transport.play.click()
@@ -85,19 +85,20 @@ def test_tempo_and_pitch_controls_drive_the_engine(qtbot, window):
     view = window.song_view
     engine = view.engine
     box = view.transport.tempo_box
+    box.setFocus()
     box.selectAll()
-    qtbot.keyClicks(box, "75")
-    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.keyClicks(focused(window), "75")
+    qtbot.keyClick(focused(window), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not box.hasFocus(), timeout=1000)
     assert engine.tempo == pytest.approx(0.75)
     assert view.transport.tempo_slider.value() == 75
     qtbot.mouseClick(view.transport.faster, Qt.MouseButton.LeftButton)
     assert engine.tempo == pytest.approx(0.80)
-    window.setFocus()
-    qtbot.keyClick(window, Qt.Key.Key_Minus)
+    qtbot.keyClick(focused(window), "-")  # Enter gave the keys back to the transport
     assert engine.tempo == pytest.approx(0.75)
     view.transport.pitch_box.setValue(-2)
     assert engine.pitch_semitones == -2
-    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(focused(window), Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert engine.tempo == 1.0 and engine.pitch_semitones == 0
 
 
@@ -241,8 +242,7 @@ def test_help_lists_the_shortcuts_and_library_lists_cached_songs(qtbot, window):
 
     dialog = ShortcutsDialog(window)
     qtbot.addWidget(dialog)
-    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
-            for r in range(dialog.table.rowCount())}
+    rows = dialog.rows
     assert rows["Space"] == "Play / pause"
     assert rows["["] == "Loop start at the playhead"
     assert "Mute stem N" in rows.values() and "Solo stem N" in rows.values()

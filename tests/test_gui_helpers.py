@@ -33,6 +33,11 @@ def open_demo(qtbot, device):
     return window
 
 
+def focused(window):
+    """Where a key press goes: the focus widget (the window itself when nothing has it)."""
+    return QApplication.focusWidget() or window
+
+
 def close_window(window) -> None:
     window.close()
 

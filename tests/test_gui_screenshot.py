@@ -10,34 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pytest
+from xvfb_display import xvfb_display  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "resources" / "screenshot.png"
 WINDOW_SIZE = (1400, 800)
-
-
-@pytest.fixture
-def xvfb_display():
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb not installed (Debian/Ubuntu: apt-get install xvfb)")
-    number = 90 + os.getpid() % 500
-    while Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
-        number += 1
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x900x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.skip("Xvfb would not start")
-        time.sleep(0.05)
-    yield f":{number}"
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def test_screenshot_of_the_window_playing_the_demo_with_a_loop(xvfb_display, jack_server, cache_dir,

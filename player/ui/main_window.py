@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from pathlib import Path
 
-from PyQt6.QtCore import QSettings, QTimer
+from PyQt6.QtCore import QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                              QVBoxLayout, QWidget)
@@ -14,7 +15,7 @@ from woodshed.separation import cache
 from woodshed.separation.errors import UserError
 
 from ..song_source import SongKind, identify, import_song_folders, import_stems
-from . import shortcuts
+from . import actions, keyboard, shortcuts
 from .banner import Banner
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
@@ -23,6 +24,8 @@ from .separating import SeparationBar, SeparationMonitor, start_separation
 from .session import data_dir, save_session
 from .song_view import SongView
 from .tasks import Tasks, describe_error
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "Woodshed"
 MAX_RECENT = 10
@@ -48,6 +51,8 @@ def settings() -> QSettings:
 
 
 class MainWindow(QMainWindow):
+    action_triggered = pyqtSignal(str)  # a registry action's id, each time one runs
+
     def __init__(self, device=None, with_engine: bool = True, separation_settings=None):
         super().__init__()
         self.device = device  # output device for the engine (None: the system's default)
@@ -75,7 +80,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self._menus()
-        self.shortcuts = shortcuts.install(self, self.do)
         self.save_timer = QTimer(self)
         self.save_timer.setSingleShot(True)
         self.save_timer.setInterval(SESSION_SAVE_DELAY_MS)
@@ -102,45 +106,45 @@ class MainWindow(QMainWindow):
         return page
 
     def _menus(self) -> None:
+        """The menu bar from the action registry (actions.py); every action's keys work
+        wherever the focus is in this window, menu or not."""
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self._action(file_menu, "&Library…", self.show_library)
-        self._action(file_menu, "Open the &demo song", self.open_demo)
-        file_menu.addSeparator()
-        self.export_action = self._action(file_menu, "&Export backing track…", self.export_dialog,
-                                          "Ctrl+E")
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        audio_menu = bar.addMenu("&Audio")
-        audio_menu.addMenu(DevicesMenu(self))
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Shortcuts", self.show_shortcuts, "F1")
-        self._action(help_menu, "&About Woodshed", self.show_about)
+        menus = {name: bar.addMenu(f"&{name}") for name in actions.MENUS}
+        menus["Audio"].addMenu(DevicesMenu(self))
+        self.qactions: dict[str, QAction] = {}
+        for action in actions.all_actions():
+            if action.by_physical_key:
+                continue  # bound by position on the keyboard (keyboard.KeyFilter)
+            qaction = QAction(action.name, self)
+            qaction.setObjectName(action.id)
+            qt_keys = [k for k in action.keys if not keyboard.is_typed_character(k)]
+            qaction.setShortcuts([QKeySequence(k) for k in qt_keys])
+            if action.keys and not qt_keys:  # matched by keyboard.KeyFilter: shown, not bound
+                qaction.setText(f"{action.name}\t{shortcuts.pretty(action.keys[0])}")
+            qaction.triggered.connect(lambda _=False, a=action: self.trigger(a))
+            self.addAction(qaction)  # its keys work wherever the focus is in this window
+            self.qactions[action.id] = qaction
+            menu = menus.get(action.menu)
+            if menu is None:
+                continue
+            if action.separator_before:
+                menu.addSeparator()
+            menu.addAction(qaction)
+            if action.id == "file.open":
+                self.recent_menu = menu.addMenu("Open &recent")
+        self.export_action = self.qactions["file.export"]
+        self.key_filter = keyboard.KeyFilter(self, actions.all_actions(), self.trigger)
         self._fill_recent()
 
-    def _action(self, menu, text, slot, key=None) -> QAction:
-        action = QAction(text, self)
-        if key is not None:
-            action.setShortcut(QKeySequence(key))
-        action.triggered.connect(lambda _=False: slot())
-        menu.addAction(action)
-        self.addAction(action)  # its key works wherever the focus is in this window
-        return action
-
-    # --- shortcuts ---------------------------------------------------------------
-    def do(self, action: str, arg=None) -> None:
-        """A keyboard action on the open song (see shortcuts.SHORTCUTS)."""
-        view = self.song_view
-        if view is None:
-            return
-        if action == "nudge_tempo":
-            view.transport.nudge_tempo(arg)
-        elif arg is None:
-            getattr(view, action)()
-        else:
-            getattr(view, action)(arg)
+    # --- actions -------------------------------------------------------------------
+    def trigger(self, action: actions.Action) -> None:
+        """Run a registry action: on the open song, or on the window."""
+        log.debug("action %s", action.id)
+        self.action_triggered.emit(action.id)
+        if not action.needs_song:
+            action.run(self)
+        elif self.song_view is not None:
+            action.run(self.song_view)
 
     # --- opening -------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -167,6 +171,14 @@ class MainWindow(QMainWindow):
                 loaded.warning = f"{len(failures)} of {len(source.folders)} songs did not import: {failures[0]}"
             return loaded
         self._load(work, recent=str(path))
+
+    def import_stems_dialog(self) -> None:
+        """A folder of stems (or of song folders, each imported): never File ▸ Open's file
+        picker, which would offer a multitrack's backing track as a song to separate."""
+        path = QFileDialog.getExistingDirectory(self, "Import a stem folder (or a folder of songs)",
+                                                str(Path.home()))
+        if path:
+            self.open_path(path)
 
     def open_song(self, song) -> None:
         self._load(lambda: load_cached(song, self.device, self.with_engine), recent=str(song.dir))
@@ -198,6 +210,7 @@ class MainWindow(QMainWindow):
         self.song_view = view
         self.stack.addWidget(view)
         self.stack.setCurrentWidget(view)
+        view.take_keys()  # not the first box in the tab order: Space plays, − slows down
         self.setWindowTitle(f"{loaded.song.manifest.title} — {APP_NAME}")
         self.banner.hide()
         if loaded.engine_error and self.with_engine:

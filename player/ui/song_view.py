@@ -81,6 +81,8 @@ class SongView(QWidget):
         layout.addWidget(self.transport)
         layout.addWidget(split, 1)
 
+        # Holds the focus when no control does: the window's keys (Space, arrows…) then work.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self._engine_failure = None
         if not song.manifest.ready_ranges():
             for strip in self.strips.values():
@@ -102,6 +104,7 @@ class SongView(QWidget):
         t.loop_toggled.connect(self.set_loop_enabled)
         t.tempo_changed.connect(self.set_tempo)
         t.pitch_changed.connect(self.set_pitch)
+        t.typing_done.connect(self.take_keys)
         for strip in self.strips.values():
             strip.gain_changed.connect(self._gain)
             strip.mute_changed.connect(self._mute)
@@ -214,6 +217,9 @@ class SongView(QWidget):
         self._engine("set_pitch", semitones)
         self._changed()
 
+    def nudge_tempo(self, percent: float) -> None:
+        self.transport.nudge_tempo(percent)
+
     def reset_tempo_and_pitch(self) -> None:
         self.set_tempo(1.0)
         self.set_pitch(0.0)
@@ -265,6 +271,21 @@ class SongView(QWidget):
         if not (x0 <= loop.start_s and loop.end_s <= x1):
             pad = 0.1 * (loop.end_s - loop.start_s)
             self.waveforms.set_view(max(0.0, loop.start_s - pad), min(self.duration_s, loop.end_s + pad))
+
+    def zoom_to_loop(self) -> None:
+        """The lanes show the loop and a little either side (nothing to show without one)."""
+        if self.session.loop is None:
+            return
+        start_s, end_s = self.session.loop
+        pad = 0.05 * (end_s - start_s)
+        self.waveforms.set_view(max(0.0, start_s - pad), min(self.duration_s, end_s + pad))
+
+    def zoom_out_full(self) -> None:
+        self.waveforms.zoom_out_full()
+
+    def take_keys(self) -> None:
+        """The keyboard belongs to the transport again (after typing a tempo or a pitch)."""
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _loops_edited(self) -> None:
         self.session.loops = list(self.loops.loops)

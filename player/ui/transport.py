@@ -1,8 +1,8 @@
 """Transport bar: play/pause, stop, +-5 s, loop on/off, time / length, tempo and pitch."""
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import (QApplication, QDoubleSpinBox, QStyle, QHBoxLayout, QLabel, QSlider, QSpinBox,
+from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (QAbstractSpinBox, QApplication, QDoubleSpinBox, QStyle, QHBoxLayout, QLabel, QSlider, QSpinBox,
                              QToolButton, QWidget)
 
 from .timefmt import format_time
@@ -28,6 +28,27 @@ def _button(text: str, tip: str, name: str, checkable: bool = False, icon=None) 
     return b
 
 
+class TypingDone(QObject):
+    """Enter or Escape in a number box ends typing: Enter applies, Escape puts the value back;
+    either way the box lets go of the keyboard (Space must play, not blank the box)."""
+
+    def __init__(self, box: QAbstractSpinBox, done):
+        super().__init__(box)
+        self.box, self.done = box, done
+        box.installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key == Qt.Key.Key_Escape:
+                self.box.lineEdit().setText(self.box.textFromValue(self.box.value()))
+                self.done()
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                QTimer.singleShot(0, self.done)  # after the box applies the value
+        return False
+
+
 class Transport(QWidget):
     play_toggled = pyqtSignal()
     stop_clicked = pyqtSignal()
@@ -35,6 +56,7 @@ class Transport(QWidget):
     loop_toggled = pyqtSignal(bool)
     tempo_changed = pyqtSignal(float)  # ratio, 1.0 = as recorded
     pitch_changed = pyqtSignal(float)  # semitones
+    typing_done = pyqtSignal()  # Enter or Escape in the tempo or pitch box
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -71,6 +93,7 @@ class Transport(QWidget):
         self.pitch_box.setSuffix(" st")
         self.pitch_box.setToolTip("Transpose in semitones")
         self.pitch_box.setObjectName("pitch")
+        self.pitch_box.setKeyboardTracking(False)  # apply on Enter; Escape drops what was typed
 
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 4, 6, 4)
@@ -98,6 +121,10 @@ class Transport(QWidget):
         self.tempo_reset.clicked.connect(lambda: self.set_tempo(1.0, emit=True))
         self.pitch_box.valueChanged.connect(lambda v: self.pitch_changed.emit(float(v)))
         self._tempo = 1.0
+        for box in (self.tempo_box, self.pitch_box):
+            TypingDone(box, self.typing_done.emit)
+        # A click on a slider must not take the keyboard from the transport's keys.
+        self.tempo_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     @property
     def tempo(self) -> float:

@@ -1,0 +1,104 @@
+"""Keys Qt's shortcuts get wrong, matched here instead: the digit row by position (mute and
+solo stem N), and punctuation ("[", "]", "-", "+", "=") by the character typed.
+
+A shortcut in Qt is a character: Shift+1 arrives as "!" on a US keyboard, '!' on a UK one too,
+but Shift+3 is "£" on a UK and "§" on a German keyboard, and on a French keyboard the digits
+themselves need Shift (the unshifted keys type "&é\"'(-è_ç"). So mute and solo are matched by
+the key's position, which the platform reports as a scan code, and Shift decides which of the
+two it is. Events without a scan code (synthesised ones) fall back to the character a US
+keyboard sends.
+
+Punctuation moves between layouts and needs Shift or AltGr on some ("+" is Shift+= on a US
+keyboard, "[" is AltGr+8 on a German one, Ctrl+Alt+8 on Windows): a Qt shortcut "+" then sees
+"Shift++" and does not fire. The character the key typed is what the musician meant.
+"""
+from __future__ import annotations
+
+import logging
+
+from PyQt6.QtCore import QEvent, QObject, Qt
+from PyQt6.QtGui import QGuiApplication, QKeyEvent
+from PyQt6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
+
+from .actions import US_SHIFTED, Action
+
+log = logging.getLogger(__name__)
+
+# Digit-row scan codes 1…9 per platform: X11 and Wayland report evdev codes + 8, Windows the
+# set-1 scan codes; macOS has no scan code, its virtual key codes name the ANSI positions.
+_X_SCAN = {10 + i: i + 1 for i in range(9)}
+_WINDOWS_SCAN = {2 + i: i + 1 for i in range(9)}
+_MAC_VIRTUAL = {0x12: 1, 0x13: 2, 0x14: 3, 0x15: 4, 0x17: 5, 0x16: 6, 0x1A: 7, 0x1C: 8, 0x19: 9}
+_US_SHIFTED_DIGIT = {ch: int(d) for d, ch in US_SHIFTED.items() if d in "123456789"}
+
+
+def digit_key(event: QKeyEvent) -> tuple[int, bool] | None:
+    """(N, shifted) when the key pressed is the digit row's Nth key (1…9), else None."""
+    mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    if mods & ~Qt.KeyboardModifier.ShiftModifier:
+        return None  # Ctrl+digit, Alt+digit… belong to others
+    shifted = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+    platform = QGuiApplication.platformName()
+    if platform == "cocoa":
+        n = _MAC_VIRTUAL.get(event.nativeVirtualKey())
+        if n:
+            return n, shifted
+    elif event.nativeScanCode():
+        table = _WINDOWS_SCAN if platform == "windows" else _X_SCAN
+        n = table.get(event.nativeScanCode())
+        return (n, shifted) if n else None
+    # No position known (a synthesised event): the character a US keyboard sends.
+    if Qt.Key.Key_1.value <= event.key() <= Qt.Key.Key_9.value:
+        return event.key() - Qt.Key.Key_0.value, shifted
+    text = event.text()
+    if text in _US_SHIFTED_DIGIT:
+        return _US_SHIFTED_DIGIT[text], True
+    return None
+
+
+def is_typed_character(key: str) -> bool:
+    """A binding matched by the character typed: one punctuation character."""
+    return len(key) == 1 and not key.isalnum() and key.isprintable() and key != " "
+
+
+def _types_text(widget: QWidget | None) -> bool:
+    """The focus is somewhere a digit is typed (a tempo box, a loop's name)."""
+    return isinstance(widget, (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)) or (
+        isinstance(widget, QComboBox) and widget.isEditable())
+
+
+class KeyFilter(QObject):
+    """Application event filter for `window`: a digit-row press runs the by-physical-key
+    action bound to that position ("3" or "Shift+3"), a punctuation character the action bound
+    to it; not while the focus is a text field (there the key types)."""
+
+    def __init__(self, window: QWidget, actions: list[Action], trigger):
+        super().__init__(window)
+        self.window = window
+        self.trigger = trigger  # trigger(action)
+        self.by_position: dict[tuple[int, bool], Action] = {}
+        self.by_character: dict[str, Action] = {}
+        for action in actions:
+            for key in action.keys:
+                if action.by_physical_key:
+                    digit = key.removeprefix("Shift+")
+                    self.by_position[(int(digit), key.startswith("Shift+"))] = action
+                elif is_typed_character(key):
+                    self.by_character[key] = action
+        QApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        if event.type() != QEvent.Type.KeyPress or not isinstance(obj, QWidget):
+            return False
+        if obj.window() is not self.window or _types_text(QApplication.focusWidget()):
+            return False
+        # The digit row first: on a French keyboard its sixth key types "-" (tempo down
+        # there is the keypad's minus).
+        pressed = digit_key(event)
+        action = self.by_position.get(pressed) if pressed else None
+        if action is None:
+            action = self.by_character.get(event.text())
+        if action is None:
+            return False
+        self.trigger(action)
+        return True
