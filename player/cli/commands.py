@@ -36,6 +36,9 @@ def add_parser(sub) -> None:
     p.add_argument("--start", type=_parsed(a.parse_time_s), default=0.0, metavar="T",
                    help="start here (seconds or m:ss.s)")
     p.add_argument("--device", help="output device: number or name (see `woodshed devices`)")
+    p.add_argument("--midi", action="store_true",
+                   help="also take commands from MIDI pedals and controllers (every input, "
+                        "bindings as set in the window; see `woodshed midi`)")
     add_model_arguments(p)
     p.set_defaults(func=run_play)
 
@@ -222,6 +225,7 @@ def run_play(args) -> int:
     a.check_stems(args.solo, stems, "--solo")
     _check_start(args.start, song.manifest.duration_s)
     engine = Engine(song, device=_device(args.device))
+    midi = None
     try:
         _apply_sound(engine, args, stems)
         for stem in args.mute:
@@ -236,9 +240,13 @@ def run_play(args) -> int:
         engine.play()
         from .terminal import interactive
 
-        session = TerminalSession(engine, stems, muted=args.mute)
+        session = TerminalSession(engine, stems)
+        if args.midi:
+            midi = session.listen_to_midi(quiet=interactive())
         session.run_keys() if interactive() else session.run_to_end()
     finally:
+        if midi is not None:
+            midi.stop()
         engine.close()
     if engine.error:
         raise UserError(engine.error)
@@ -248,17 +256,36 @@ def run_play(args) -> int:
 class TerminalSession:
     """Keys → engine, and one status line (time, tempo, loop, muted stems, xruns)."""
 
-    def __init__(self, engine, stems: list[str], muted=()):
+    def __init__(self, engine, stems: list[str]):
         self.engine = engine
         self.stems = stems
-        self.muted = {s: s in muted for s in stems}
         self.mark_a_s: float | None = None
         self.message = ""
+        self.midi = None
+
+    def listen_to_midi(self, quiet: bool):
+        """Pedals and controllers act on the engine from the MIDI thread; what they do shows
+        in the status line (``quiet``), or one line each on stdout without a terminal."""
+        from woodshed.player.midi.actions import ACTIONS
+        from woodshed.player.midi.controller import MidiController
+
+        def tell(line: str) -> None:
+            if quiet:
+                self.message = line
+            else:
+                print(line, flush=True)
+
+        self.midi = MidiController(self.engine, on_status=tell,
+                                   on_action=lambda action, value: tell(f"MIDI: {ACTIONS[action].name}"))
+        if self.midi.warning:
+            tell(self.midi.warning)
+        return self.midi.listen()
 
     def run_to_end(self) -> None:
-        """No terminal: play to the end (or forever round a loop) until Ctrl-C."""
+        """No terminal: play to the end (or forever round a loop) until Ctrl-C; with MIDI
+        listening, a pause is the pedal's, not the end."""
         e = self.engine
-        while e.error is None and e.playing and e.position_s < e.duration_s - 0.02:
+        while e.error is None and (e.playing or self.midi) and e.position_s < e.duration_s - 0.02:
             time.sleep(STATUS_INTERVAL_S)
 
     def run_keys(self) -> None:
@@ -303,8 +330,7 @@ class TerminalSession:
             e.set_tempo(round(min(max(e.tempo + step, TEMPO_MIN), TEMPO_MAX), 2))
         elif key.isdigit() and key != "0" and int(key) <= len(self.stems):
             stem = self.stems[int(key) - 1]
-            self.muted[stem] = not self.muted[stem]
-            e.set_mute(stem, self.muted[stem])
+            e.set_mute(stem, not e.controls.muted(stem))  # a MIDI pedal may have muted it
 
     def status_line(self) -> str:
         e = self.engine
@@ -312,7 +338,7 @@ class TerminalSession:
         loop = e.loop
         loop_text = (f"loop {a.format_time(loop[0])}-{a.format_time(loop[1])} "
                      f"{'on' if loop[2] else 'off'}") if loop else "no loop"
-        muted = ",".join(s for s, m in self.muted.items() if m) or "none"
+        muted = ",".join(s for s in self.stems if e.controls.muted(s)) or "none"
         pitch = f"  pitch {e.pitch_semitones:+g}" if e.pitch_semitones else ""
         line = (f"{state} {a.format_time(e.position_s)} / {a.format_time(e.duration_s)}  "
                 f"tempo {e.tempo:.2f}x{pitch}  {loop_text}  muted: {muted}  xruns {e.xruns}")
