@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from . import cache
@@ -70,7 +71,7 @@ def run_separate(args) -> int:
         if song is None:
             job.start()
             try:
-                song = job.wait(_progress_bar(job.song_path.name))
+                song = job.wait(_progress_bar(job.song_path.name), _download_bar())
             except KeyboardInterrupt:
                 job.cancel()
                 raise
@@ -97,6 +98,29 @@ def _progress_bar(name: str):
             bar.close()
 
     return on_progress
+
+
+def _download_bar():
+    """on_download(Downloading): the model's first download as a bar of MB, speed and time
+    left on stderr; what went wrong on the way (a broken connection, a damaged file) as a line."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def on_download(event) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=event.total_bytes, initial=event.done_bytes, unit="B", unit_scale=True,
+                       unit_divisor=1000, dynamic_ncols=True,
+                       desc=f"Downloading model {event.model} (first use only)")
+        if event.note:
+            bar.write(f"woodshed: {event.note}", file=sys.stderr)
+        bar.n = event.done_bytes
+        bar.refresh()
+        if event.total_bytes and event.done_bytes >= event.total_bytes:
+            bar.close()
+
+    return on_download
 
 
 def _describe(song: cache.CachedSong) -> str:

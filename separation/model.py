@@ -35,11 +35,20 @@ def _local_names(repo: Path) -> list[str]:
                    for p in repo.iterdir() if p.suffix in (".th", ".yaml")})
 
 
-def load_model(name: str, repo: Path | None = None):
-    """The model (or bag of models) ``name``, through demucs.pretrained.get_model."""
+def load_model(name: str, repo: Path | None = None, download_progress=None,
+               cancelled=lambda: False):
+    """The model (or bag of models) ``name``, through demucs.pretrained.get_model.
+
+    A named model of demucs' catalogue is downloaded on first use into our models folder
+    (model_download: progress, resume, checksum) and loaded from there as a local repository.
+    """
     from demucs.pretrained import ModelLoadingError, get_model
 
-    if repo is not None:
+    from . import model_download
+
+    if repo is None and model_download.downloadable(name):
+        repo = model_download.ensure_model(name, download_progress, cancelled)
+    elif repo is not None:
         if not repo.is_dir():
             raise UserError(f"model folder {repo} does not exist or is not a folder")
         if name not in _local_names(repo):

@@ -56,6 +56,15 @@ class Waiting:
 
 
 @dataclass
+class Downloading:
+    """The model's weights are downloading (first use): bytes so far of total (None: unknown)."""
+    model: str
+    done_bytes: int
+    total_bytes: int | None
+    note: str = ""
+
+
+@dataclass
 class Progress:
     done: int
     total: int
@@ -168,6 +177,8 @@ class Separation:
             return Progress(message[1], message[2])
         if kind == "waiting":
             return Waiting()
+        if kind == "download":
+            return Downloading(*message[1:])
         self.finished = True
         if kind == "done":
             return Done(cache.open_song(Path(message[1])))
@@ -189,12 +200,15 @@ class Separation:
             self._process.join()
         self.finished = True
 
-    def wait(self, on_progress=None) -> cache.CachedSong:
-        """Block until done; on_progress(done, total) per segment. Raises UserError on failure."""
+    def wait(self, on_progress=None, on_download=None) -> cache.CachedSong:
+        """Block until done; on_progress(done, total) per segment, on_download(Downloading)
+        while the model's weights download. Raises UserError on failure."""
         try:
             while True:
                 for event in self.poll(0.5):
-                    if isinstance(event, Progress) and on_progress:
+                    if isinstance(event, Downloading) and on_download:
+                        on_download(event)
+                    elif isinstance(event, Progress) and on_progress:
                         on_progress(event.done, event.total)
                     elif isinstance(event, Done):
                         return event.song

@@ -3,7 +3,8 @@
 Runs under multiprocessing's spawn start method, so torch never loads into the player's
 process. Talks to its parent through a Connection:
   parent → worker: ("prioritise", start_frame, end_frame) | ("cancel",)
-  worker → parent: ("ready", song_dir) | ("progress", done, total) | ("done", song_dir)
+  worker → parent: ("download", model, done_bytes, total_bytes, note) while weights download
+                   | ("ready", song_dir) | ("progress", done, total) | ("done", song_dir)
                    | ("failed", message) | ("cancelled",) | ("waiting",)
 ("waiting",): another process is separating the same song; this one follows it (its
 progress, "ready" when the song folder exists) until it can take over or finds it done.
@@ -177,6 +178,13 @@ class SeparationRun:
         except (OSError, EOFError):
             self.cancelled = True
 
+    def send_download_progress(self, p) -> None:
+        self.send("download", p.model, p.done_bytes, p.total_bytes, p.note)
+
+    def cancel_asked(self) -> bool:
+        self.read_messages()
+        return self.cancelled
+
     # --- the work -----------------------------------------------------------
     def run(self) -> None:
         job = self.job
@@ -233,7 +241,9 @@ class SeparationRun:
         if job.threads:
             torch.set_num_threads(job.threads)
         device = model_mod.pick_device(job.device)
-        model = model_mod.load_model(job.model, Path(job.model_repo) if job.model_repo else None)
+        model = model_mod.load_model(job.model, Path(job.model_repo) if job.model_repo else None,
+                                     download_progress=self.send_download_progress,
+                                     cancelled=self.cancel_asked)
         segment_s = model_mod.segment_s(model)
         song = cache.find(job.key, root)
         if song is None:
@@ -385,9 +395,13 @@ def why_write_failed(where: Path, exc: Exception) -> str:
 def main(job: Job, conn) -> None:
     """Child-process entry point."""
     be_kind_to_the_audio_path()
+    from .model_download import DownloadCancelled
+
     run = SeparationRun(job, conn)
     try:
         run.run()
+    except DownloadCancelled:  # the partial download stays: the next run resumes it
+        run.send("cancelled")
     except UserError as exc:
         run.send("failed", exc.message)
     except MemoryError:

@@ -101,6 +101,8 @@ def _defaults() -> None:
                     needs_song=False, menu="File"))
     register(Action("file.demo", "Open the demo song", "File", _window("open_demo"),
                     needs_song=False, menu="File"))
+    register(Action("file.model_folder", "Use a folder of model weights…", "File",
+                    _window("choose_model_folder"), needs_song=False, menu="File"))
     register(Action("file.export", "Export a backing track…", "File", _window("export_dialog"),
                     ("Ctrl+E",), needs_song=False, menu="File", separator_before=True))
     register(Action("file.quit", "Quit", "File", _window("close"), ("Ctrl+Q",),

@@ -20,6 +20,7 @@ from .banner import Banner
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
 from .loading import LoadedSong, load_cached, start_engine
+from .model_download import DownloadRelay, choose_model_folder, saved_model_folder
 from .separating import SeparationBar, SeparationMonitor, start_separation
 from .session import data_dir, save_session
 from .song_view import SongView
@@ -69,6 +70,9 @@ class MainWindow(QMainWindow):
         self.banner.action_clicked.connect(self._banner_action)
         self.separation_bar = SeparationBar()
         self.separation_bar.cancel_clicked.connect(self.cancel_separation)
+        self.download_relay = DownloadRelay(self.separation_bar, self.tasks, self)
+        if self.separation_settings is None and saved_model_folder(settings()) is not None:
+            self.use_model_folder(saved_model_folder(settings()))
         self.welcome = self._welcome_page()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -158,7 +162,7 @@ class MainWindow(QMainWindow):
             source = identify(path)
             if source.kind is SongKind.FILE:
                 return start_separation(source.path, self.device, self.with_engine,
-                                        self.separation_settings)
+                                        self.separation_settings, self.download_relay.on_download)
             if source.kind is SongKind.CACHED:
                 return load_cached(cache.open_song(source.path), self.device, self.with_engine)
             if source.kind is SongKind.STEMS:
@@ -180,6 +184,18 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
+    def choose_model_folder(self) -> None:
+        folder = choose_model_folder(self, settings())
+        if folder is not None:
+            self.use_model_folder(folder)
+
+    def use_model_folder(self, folder) -> None:
+        """Separate with the weights in this folder (offline) instead of downloading them."""
+        from woodshed.separation.separate import SeparationSettings
+
+        current = self.separation_settings or SeparationSettings()
+        self.separation_settings = SeparationSettings(model=current.model, model_repo=folder)
+
     def open_song(self, song) -> None:
         self._load(lambda: load_cached(song, self.device, self.with_engine), recent=str(song.dir))
 
@@ -196,11 +212,14 @@ class MainWindow(QMainWindow):
 
     def _load_failed(self, exc: BaseException) -> None:
         self.loading = False
+        self.download_relay.done()
+        self.separation_bar.hide()
         self.statusBar().clearMessage()
         self.show_error(describe_error(exc))
 
     def _show(self, loaded: LoadedSong, recent: str | None) -> None:
         self.loading = False
+        self.download_relay.done()
         self.statusBar().showMessage(MOUSE_HINT)
         self.close_song()
         view = SongView(loaded.song, loaded.engine, loaded.session)

@@ -24,10 +24,13 @@ FIRST_SPAN_S = (0.0, 30.0)
 AHEAD_S = 30.0  # after a seek, separate this much from the playhead on first
 
 
-def start_separation(path: Path, device=None, with_engine: bool = True, settings=None) -> LoadedSong:
+def start_separation(path: Path, device=None, with_engine: bool = True, settings=None,
+                     on_download=None) -> LoadedSong:
     """Runs on a background thread: find the stems, or start separating and return as soon
-    as the song folder exists (its mix plays at once)."""
-    from woodshed.separation.separate import Cancelled, Failed, Ready, Separation, SeparationSettings
+    as the song folder exists (its mix plays at once). While the model's weights download
+    (first use), on_download(job, Downloading) is called on this thread."""
+    from woodshed.separation.separate import (Cancelled, Downloading, Failed, Ready, Separation,
+                                              SeparationSettings)
 
     settings = settings or SeparationSettings()
     if settings.threads is None:  # the song plays meanwhile: leave the audio path a core
@@ -43,10 +46,16 @@ def start_separation(path: Path, device=None, with_engine: bool = True, settings
         for event in job.poll(0.5):
             if isinstance(event, Ready):
                 song = cache.open_song(event.song_dir)
+            elif isinstance(event, Downloading):
+                deadline = time.monotonic() + READY_TIMEOUT_S  # the wait is the download's
+                if on_download is not None:
+                    on_download(job, event)
             elif isinstance(event, Failed):
                 raise UserError(event.message)
             elif isinstance(event, Cancelled):
                 raise UserError("separation cancelled")
+        if job.finished and song is None:
+            raise UserError("the separation process ended before the song was ready")
         if time.monotonic() > deadline:
             job.close()
             raise UserError(f"{Path(path).name}: separation did not start within "
@@ -76,6 +85,13 @@ class SeparationBar(QWidget):
         row.addWidget(self.bar)
         row.addWidget(self.cancel)
         self.hide()
+
+    def show_download(self, text: str, fraction: float) -> None:
+        """The model's weights downloading (before the song can be separated)."""
+        self.label.setText(text)
+        self.bar.setValue(round(1000 * fraction))
+        self.cancel.setEnabled(True)
+        self.show()
 
 
 class SeparationMonitor(QObject):
