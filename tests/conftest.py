@@ -1,4 +1,6 @@
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,3 +28,25 @@ def cache_dir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("WOODSHED_CACHE_DIR", str(d))
     monkeypatch.delenv("WOODSHED_CACHE_LIMIT", raising=False)
     return d
+
+
+# Real music: Debian's fretsonfire-songs-sectoid, fetched at test time, never committed.
+@pytest.fixture(scope="session")
+def sectoid_songs(tmp_path_factory) -> Path:
+    """Debian's fretsonfire-songs-sectoid (four CC BY-SA songs as real multitracks)."""
+    if not (shutil.which("apt-get") and shutil.which("dpkg")):
+        pytest.skip("fretsonfire-songs-sectoid cannot be had: no apt-get/dpkg on this machine")
+    where = tmp_path_factory.mktemp("sectoid")
+    try:
+        fetched = subprocess.run(["apt-get", "download", "fretsonfire-songs-sectoid"], cwd=where,
+                                 capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        pytest.skip("fretsonfire-songs-sectoid cannot be had: apt-get download timed out")
+    debs = list(where.glob("fretsonfire-songs-sectoid_*.deb"))
+    if fetched.returncode != 0 or not debs:
+        reason = (fetched.stderr.strip().splitlines() or ["no .deb"])[-1]
+        pytest.skip(f"fretsonfire-songs-sectoid cannot be had (apt-get download: {reason})")
+    subprocess.run(["dpkg", "-x", str(debs[0]), str(where / "root")], check=True, timeout=300)
+    songs = where / "root/usr/share/games/fretsonfire/data/songs/sectoid"
+    assert (songs / "Metal madness" / "song.ini").is_file()
+    return songs

@@ -1,6 +1,5 @@
 """`woodshed import`: stems a musician already has go into the cache, aligned, with no separation."""
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -291,27 +290,6 @@ def test_import_memory_does_not_grow_with_song_length(cache_dir, tmp_path):
 
 
 # --- a real multitrack ----------------------------------------------------------------
-@pytest.fixture(scope="session")
-def sectoid_songs(tmp_path_factory) -> Path:
-    """Debian's fretsonfire-songs-sectoid (four CC BY-SA songs as real multitracks)."""
-    if not (shutil.which("apt-get") and shutil.which("dpkg")):
-        pytest.skip("fretsonfire-songs-sectoid cannot be had: no apt-get/dpkg on this machine")
-    where = tmp_path_factory.mktemp("sectoid")
-    try:
-        fetched = subprocess.run(["apt-get", "download", "fretsonfire-songs-sectoid"], cwd=where,
-                                 capture_output=True, text=True, timeout=600)
-    except subprocess.TimeoutExpired:
-        pytest.skip("fretsonfire-songs-sectoid cannot be had: apt-get download timed out")
-    debs = list(where.glob("fretsonfire-songs-sectoid_*.deb"))
-    if fetched.returncode != 0 or not debs:
-        reason = (fetched.stderr.strip().splitlines() or ["no .deb"])[-1]
-        pytest.skip(f"fretsonfire-songs-sectoid cannot be had (apt-get download: {reason})")
-    subprocess.run(["dpkg", "-x", str(debs[0]), str(where / "root")], check=True, timeout=300)
-    songs = where / "root/usr/share/games/fretsonfire/data/songs/sectoid"
-    assert (songs / "Metal madness" / "song.ini").is_file()
-    return songs
-
-
 def test_real_frets_on_fire_song(cache_dir, sectoid_songs, capsys):
     folder = sectoid_songs / "Metal madness"
     status, out, err = run_import(capsys, folder)

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FOLDERS = {"player": "woodshed.player", "separation": "woodshed.separation",
-                   "resources": "woodshed.resources"}
+                   "resources": "woodshed.resources", "beats": "woodshed.beats"}
 
 
 def _setuptools_config() -> dict:

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "woodshed.separation.import_command",
     "woodshed.player.cli.commands",
     "woodshed.player.cli.midi_command",
+    "woodshed.player.cli.beats_command",
     "woodshed.player.cli.app_command",
     "woodshed.player.cli.selftest",
 ]

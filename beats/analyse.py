@@ -1,0 +1,119 @@
+"""Finding a song's grid, once, off the UI thread and off the audio path.
+
+`analyse_song` does the work (features, tracker, bars) and writes beats.json; `GridJob` runs
+it in a process of its own (it holds the GIL for seconds: never in the player's process),
+and `grid_for` is what the terminal and the window ask: the grid now if it is known, else
+None (and why).
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from dataclasses import dataclass
+from pathlib import Path
+
+from woodshed.separation.errors import UserError
+
+from . import grid as grid_file
+from .grid import Analysis, Grid, GridUnreadable
+
+log = logging.getLogger(__name__)
+
+
+def analyse_file(audio_path: Path) -> Analysis:
+    """The model-free tracker's grid of a song file (any format Woodshed reads)."""
+    from . import downbeats, features, tracker
+
+    feats = features.features_of_file(audio_path)
+    common = dict(tracker=tracker.NAME, tracker_version=tracker.VERSION, duration_s=feats.duration_s)
+    try:
+        beats = tracker.track(feats)
+    except tracker.NoBeats as why:
+        return Analysis(**common, no_beats=str(why))
+    if len(beats.times_s) < 2:
+        return Analysis(**common, no_beats="fewer than two beats found")
+    bpb, first = downbeats.find_bars(feats, beats.times_s)
+    return Analysis(**common, beats_s=tuple(float(t) for t in beats.times_s), beats_per_bar=bpb,
+                    first_downbeat=first)
+
+
+def analyse_song(song_dir: Path) -> Analysis:
+    """Analyse a cached song's mix and keep the answer in its folder (atomically)."""
+    from woodshed.separation.manifest import MIX_FILE
+
+    analysis = analyse_file(Path(song_dir) / MIX_FILE)
+    grid_file.save_analysis(song_dir, analysis)
+    log.info("beat grid of %s: %s", song_dir, "no beats: " + analysis.no_beats if analysis.no_beats
+             else f"{len(analysis.beats_s)} beats")
+    return analysis
+
+
+@dataclass
+class GridState:
+    """What the player knows about a song's grid right now."""
+    grid: Grid | None
+    message: str | None = None       # for the musician when there is no grid (or a problem)
+
+
+def known_grid(song_dir: Path) -> tuple[GridState, bool]:
+    """(the grid as the files have it, whether an analysis still has to run)."""
+    fixes = grid_file.load_fixes(song_dir)
+    try:
+        analysis = grid_file.load_analysis(song_dir)
+    except GridUnreadable as exc:
+        log.warning("beat grid of %s unreadable, analysing again: %s", song_dir, exc)
+        return GridState(None, "the beat grid file was damaged: finding the beats again"), True
+    if analysis is None:
+        return GridState(None, "finding the beats…"), True
+    grid = grid_file.apply_fixes(analysis, fixes)
+    if grid is None:
+        return GridState(None, f"no beat grid: {analysis.no_beats or 'no beats found'}; tap the tempo"), False
+    return GridState(grid), False
+
+
+def grid_for(song_dir: Path) -> GridState:
+    """The song's grid, analysing it first (in a process of its own) when it is not known.
+    For the terminal, which has no audio running while it waits."""
+    state, needed = known_grid(song_dir)
+    if needed:
+        job = GridJob(song_dir)
+        job.wait()
+        state, _ = known_grid(song_dir)
+    return state
+
+
+def _run(song_dir: str) -> None:
+    from woodshed.separation.worker import be_kind_to_the_audio_path
+
+    be_kind_to_the_audio_path()
+    try:
+        analyse_song(Path(song_dir))
+    except UserError as exc:
+        log.warning("beat grid of %s not made: %s", song_dir, exc.message)
+        raise SystemExit(2)
+
+
+class GridJob:
+    """analyse_song in a process of its own (spawned: no copy of the caller's threads or Qt)."""
+
+    def __init__(self, song_dir: Path):
+        ctx = multiprocessing.get_context("spawn")
+        self.process = ctx.Process(target=_run, args=(str(song_dir),), daemon=True,
+                                   name="woodshed-beats")
+        self.process.start()
+
+    @property
+    def done(self) -> bool:
+        return not self.process.is_alive()
+
+    @property
+    def failed(self) -> bool:
+        return self.done and self.process.exitcode != 0
+
+    def wait(self, timeout_s: float | None = None) -> None:
+        self.process.join(timeout_s)
+
+    def cancel(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(5)

@@ -1,0 +1,190 @@
+"""The beat grid: found once per song in a process of its own, kept in the song's cache
+folder, the musician's fixes kept apart and applied on top; `woodshed beats`."""
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import beat_songs
+from songs import write
+from woodshed.beats import analyse, grid as grid_mod
+from woodshed.beats.analyse import grid_for, known_grid
+from woodshed.beats.grid import Analysis, Fixes, GridUnreadable, apply_fixes
+from woodshed.player.cli.main import main
+from woodshed.separation.importer import import_folder
+
+
+def _stem_song(tmp_path: Path, mono: np.ndarray, name: str = "song") -> Path:
+    """A one-stem song in the cache (import makes mix.wav): its folder."""
+    folder = tmp_path / name
+    write(folder / "drums.wav", np.stack([mono, mono]), beat_songs.RATE)
+    return import_folder(folder).dir
+
+
+@pytest.fixture
+def demo_song(cache_dir) -> Path:
+    return import_folder(Path(str(files("woodshed.resources") / "demo"))).dir
+
+
+# --- the demo song: synthesised on an exact grid (resources/make_demo.py) --------------
+def test_demo_song_grid_is_exact_and_kept_in_its_folder(demo_song):
+    from woodshed.resources.make_demo import BARS, BEAT_S, BPM
+
+    state = grid_for(demo_song)                       # analysed in a process of its own
+    grid = state.grid
+    assert grid is not None, state.message
+    truth = np.arange(BARS * 4) * BEAT_S
+    found = grid.beats_s[:len(truth)]
+    assert len(grid.beats_s) >= len(truth)
+    assert np.abs(found - truth).max() < 0.010       # every beat within 10 ms
+    assert grid.beats_per_bar == 4
+    assert [i for i in range(len(truth)) if grid.is_downbeat(i)] == list(range(0, len(truth), 4))
+    assert abs(grid.bpm - BPM) / BPM < 0.005
+    kept = json.loads((demo_song / grid_mod.GRID_FILE).read_text())
+    assert kept["tracker"] == {"name": "woodshed-flux", "version": 1}
+    assert kept["beats_per_bar"] == 4 and len(kept["beats_s"]) == len(grid.beats_s)
+
+
+def test_reopening_reads_the_kept_grid_without_analysing(demo_song, monkeypatch):
+    grid_for(demo_song)
+    monkeypatch.setattr(analyse, "GridJob", lambda *a: pytest.fail("analysed again"))
+    state, needed = known_grid(demo_song)
+    assert not needed and state.grid is not None
+
+
+# --- synthetic songs: a tempo change, 3/4, a pickup -------------------------------------
+@pytest.mark.parametrize("bpm_by_bar, beats_per_bar, pickup", [
+    ([100] * 8 + [125] * 8, 4, 0),     # the tempo changes part-way
+    ([120] * 12, 3, 0),                # a waltz
+    ([110] * 10, 4, 1),                # one beat of pickup before bar 1
+], ids=["tempo-change", "three-four", "pickup"])
+def test_grid_follows_the_music(tmp_path, bpm_by_bar, beats_per_bar, pickup):
+    from woodshed.beats.analyse import analyse_file
+
+    beats = beat_songs.beat_times(bpm_by_bar, beats_per_bar, start_s=0.5)
+    if pickup:
+        beats = np.concatenate([beats[:1] - 60 / bpm_by_bar[0], beats]) + 60 / bpm_by_bar[0]
+    audio = beat_songs.song_on_grid(beats, beats_per_bar, first_downbeat=pickup)
+    path = write(tmp_path / "s.wav", audio[None], beat_songs.RATE)
+    analysis = analyse_file(path)
+    grid = apply_fixes(analysis, Fixes())
+    found = grid.beats_s
+    # each true beat has a found beat within 10 ms, and no beat is found between them
+    nearest = np.abs(found[:, None] - beats[None, :]).min(axis=0)
+    assert nearest.max() < 0.010
+    inside = found[(found > beats[0] - 0.05) & (found < beats[-1] + 0.05)]
+    assert len(inside) == len(beats)
+    assert grid.beats_per_bar == beats_per_bar
+    first = int(np.argmin(abs(found - beats[0])))
+    downbeats = [i - first for i in range(first, first + len(beats)) if grid.is_downbeat(i)]
+    assert downbeats == list(range(pickup, len(beats), beats_per_bar))
+
+
+# --- what cannot be analysed: a clear message, and the song still opens -----------------
+def test_too_short_and_silent_songs_have_no_grid_and_say_why(cache_dir, tmp_path, capsys):
+    short = _stem_song(tmp_path, beat_songs.song_on_grid(np.arange(4) * 0.5, 4)[:int(2 * beat_songs.RATE)], "short")
+    quiet = _stem_song(tmp_path, np.zeros(10 * beat_songs.RATE, np.float32), "quiet")
+    for song, why in ((short, "too short"), (quiet, "silent")):
+        state = grid_for(song)
+        assert state.grid is None and why in state.message and "tap the tempo" in state.message
+        assert main(["beats", str(song)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("woodshed: error:") and why in err[0]
+        # the song itself is untouched and still opens
+        from woodshed.separation import cache
+        assert cache.open_song(song).manifest.frames > 0
+
+
+def test_a_damaged_grid_file_is_found_again(demo_song):
+    (demo_song / grid_mod.GRID_FILE).write_text('{"format": 1, "tracker": {"name"')
+    state, needed = known_grid(demo_song)
+    assert state.grid is None and needed and "damaged" in state.message
+    assert grid_for(demo_song).grid is not None      # analysed again, replaced whole
+    assert grid_mod.load_analysis(demo_song) is not None
+    for bad in ('{"format": 99}', '[]', '{"format": 1, "tracker": {"name": "x", "version": 1}, '
+                '"duration_s": 9, "beats_s": [2, 1], "beats_per_bar": 4, "first_downbeat": 0}'):
+        with pytest.raises(GridUnreadable):
+            Analysis.from_json(bad)
+
+
+# --- the musician's fixes: kept apart, applied on top, surviving re-analysis -------------
+def _analysis(beats, bpb=4, first=0, duration_s=20.0):
+    return Analysis("test", 1, duration_s, tuple(beats), bpb, first)
+
+
+def test_fixes_halve_double_shift_meter_and_downbeat():
+    beats = np.arange(16) * 0.5 + 0.25
+    base = _analysis(beats, first=1)
+    doubled = apply_fixes(base, Fixes(tempo="double"))
+    assert len(doubled.beats_s) == 31 and doubled.beats_s[1] == pytest.approx(0.5)
+    assert doubled.first_downbeat == 2 and abs(doubled.bpm - 240) < 1e-6
+    halved = apply_fixes(base, Fixes(tempo="half"))
+    assert halved.beats_s[0] == pytest.approx(0.75) and halved.first_downbeat == 0 and abs(halved.bpm - 60) < 1e-6
+    shifted = apply_fixes(base, Fixes(shift_ms=-20))
+    assert shifted.beats_s[0] == pytest.approx(0.23)
+    waltz = apply_fixes(base, Fixes(beats_per_bar=3, downbeat_s=2.3))
+    assert waltz.beats_per_bar == 3 and waltz.beats_s[waltz.first_downbeat] == pytest.approx(0.75)
+    assert waltz.is_downbeat(4) and waltz.bar_and_beat(4) == (2, 1) and waltz.bar_and_beat(0) == (0, 3)
+    tapped = apply_fixes(_analysis([], duration_s=10.0), Fixes(tapped_bpm=90, tap_anchor_s=1.0))
+    assert tapped is not None and abs(tapped.bpm - 90) < 1e-6
+    assert np.min(np.abs(tapped.beats_s - 1.0)) < 1e-9
+    assert apply_fixes(Analysis("test", 1, 3.0, no_beats="too short"), Fixes()) is None
+
+
+def test_fixes_survive_reanalysis(demo_song):
+    grid_for(demo_song)
+    grid_mod.save_fixes(demo_song, Fixes(tempo="double", shift_ms=15))
+    analyse.analyse_song(demo_song)                                    # re-analysis
+    grid = grid_for(demo_song).grid
+    assert abs(grid.bpm - 200) < 1 and abs(grid.beats_s[0] - 0.015) < 0.010
+    (demo_song / grid_mod.FIXES_FILE).write_text("not json")          # damaged fixes: ignored
+    assert abs(grid_for(demo_song).grid.bpm - 100) < 0.5
+
+
+def test_bars_and_positions():
+    g = apply_fixes(_analysis(np.arange(20) * 0.5 + 0.5, first=2), Fixes())
+    assert g.bar_at(0.6) == 0 and g.bar_at(1.5) == 1 and g.bar_at(3.49) == 1 and g.bar_at(3.51) == 2
+    assert g.bar_start_s(1) == pytest.approx(1.5) and g.bar_start_s(3) == pytest.approx(5.5)
+    assert g.bar_start_s(0) == pytest.approx(-0.5)                  # before the song: extrapolated
+    assert g.time_of_beat(g.beat_position(3.3)) == pytest.approx(3.3)
+
+
+# --- the terminal ------------------------------------------------------------------------
+def test_woodshed_beats_prints_tempo_bars_and_every_beat(demo_song, capsys):
+    assert main(["beats", str(demo_song)]) == 0
+    out = capsys.readouterr().out
+    assert "tempo: 100.0 BPM" in out and "beats per bar: 4" in out and "first downbeat: 0.000 s" in out
+    assert main(["beats", str(demo_song), "--csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "time_s,bar,beat"
+    rows = [line.split(",") for line in lines[1:]]
+    assert all(len(t.split(".")[1]) == 3 for t, _, _ in rows)      # millisecond precision
+    assert [(b, n) for _, b, n in rows[:6]] == [("1", "1"), ("1", "2"), ("1", "3"), ("1", "4"), ("2", "1"), ("2", "2")]
+    assert abs(float(rows[47][0]) - 47 * 0.6) < 0.010 and rows[47][1:] == ["12", "4"]
+
+
+def test_woodshed_beats_numbers_a_pickup_bar_zero(cache_dir, tmp_path, capsys):
+    beats = beat_songs.beat_times([110] * 9, 4, start_s=0.5)
+    beats = np.concatenate([beats[:1] - 60 / 110, beats]) + 60 / 110
+    song = _stem_song(tmp_path, beat_songs.song_on_grid(beats, 4, first_downbeat=1))
+    assert main(["beats", str(song), "--csv"]) == 0
+    rows = [line.split(",") for line in capsys.readouterr().out.strip().splitlines()[1:]]
+    first = min(range(len(rows)), key=lambda i: abs(float(rows[i][0]) - beats[0]))
+    assert rows[first][1:] == ["0", "4"] and rows[first + 1][1:] == ["1", "1"]
+
+
+# --- real music: Debian's fretsonfire-songs-sectoid, tempo from each chart ----------------
+def test_real_songs_tempo_within_two_percent(sectoid_songs):
+    from chart_truth import chart_beats, chart_mix
+    from woodshed.beats import features, tracker
+
+    for folder in sorted(p for p in sectoid_songs.iterdir() if p.is_dir()):
+        mono, rate = chart_mix(folder)
+        found = tracker.track(features.features_of_audio(mono, rate))
+        truth = chart_beats(folder, len(mono) / rate)
+        true_bpm = 60 / np.median(np.diff(truth))
+        assert abs(found.bpm - true_bpm) / true_bpm < 0.02, (folder.name, found.bpm, true_bpm)
