@@ -83,14 +83,24 @@ def grid_for(song_dir: Path) -> GridState:
 
 
 def _run(song_dir: str) -> None:
+    from woodshed.separation.song_lock import use_lock
     from woodshed.separation.worker import be_kind_to_the_audio_path
 
     be_kind_to_the_audio_path()
-    try:
-        analyse_song(Path(song_dir))
-    except UserError as exc:
-        log.warning("beat grid of %s not made: %s", song_dir, exc.message)
+    folder = Path(song_dir)
+    # The song is in use while its mix is read: eviction and `cache remove` leave it alone.
+    # Not the writer's lock: a song still separating gets its grid meanwhile.
+    in_use = use_lock(folder.parent, folder.name)
+    if not in_use.try_acquire(shared=True):
+        log.warning("beat grid of %s not made: the song is being removed", song_dir)
         raise SystemExit(2)
+    try:
+        analyse_song(folder)
+    except (UserError, OSError) as exc:
+        log.warning("beat grid of %s not made: %s", song_dir, getattr(exc, "message", exc))
+        raise SystemExit(2)
+    finally:
+        in_use.release()
 
 
 class GridJob:

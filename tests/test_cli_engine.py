@@ -220,7 +220,6 @@ def test_play_on_a_missing_device_is_one_line(song):
 
 
 # --- a real multitrack, straight from its folder -----------------------------------------
-from test_import import sectoid_songs  # noqa: E402,F401  (fixture: Debian's fretsonfire songs)
 
 
 def test_export_of_a_stem_folder_without_guitar_is_the_band(cache_dir, sectoid_songs, tmp_path,

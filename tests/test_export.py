@@ -9,7 +9,6 @@ from woodshed.separation.errors import UserError
 from woodshed.player.engine.controls import Controls
 from woodshed.player.engine.export import export_mix, export_stems
 from woodshed.player.engine.render import Renderer
-from test_import import sectoid_songs  # noqa: F401  (fixture: the real multitrack)
 from test_render import RATE, make_song, noise, tone
 
 
