@@ -18,6 +18,8 @@ from .errors import UserError
 from .model import DEFAULT_MODEL, model_repo_from_env
 from .worker import Job, main as worker_main
 
+DEFAULT_SAMPLE_RATE = 44100  # demucs models' rate, until the song's own is known
+
 
 @dataclass
 class SeparationSettings:
@@ -104,6 +106,7 @@ class Separation:
                                   self.settings.key_settings())
         self._process = None
         self._conn = None
+        self._sample_rate: int | None = None  # the song's, once it is known
         self.finished = False
 
     @property
@@ -120,7 +123,10 @@ class Separation:
 
     def partial(self) -> cache.CachedSong | None:
         """The song as far as it is separated (plays the original mix elsewhere)."""
-        return cache.find(self.key, self.cache_root)
+        song = cache.find(self.key, self.cache_root)
+        if song is not None:
+            self._sample_rate = song.manifest.sample_rate
+        return song
 
     def start(self, first_s: tuple[float, float] | None = None) -> None:
         s = self.settings
@@ -138,10 +144,17 @@ class Separation:
         child.close()
 
     def _frames(self, span_s: tuple[float, float]) -> tuple[int, int]:
-        rate = 44100
-        song = cache.find(self.key, self.cache_root)
-        if song is not None:
-            rate = song.manifest.sample_rate
+        # The song's rate, read once: prioritise() is called on every seek, from the UI
+        # thread, and a manifest (peaks included) is megabytes for an hour-long song.
+        if self._sample_rate is None:
+            song = cache.find(self.key, self.cache_root)
+            if song is None:
+                return self._frames_at(span_s, DEFAULT_SAMPLE_RATE)  # not decoded yet
+            self._sample_rate = song.manifest.sample_rate
+        return self._frames_at(span_s, self._sample_rate)
+
+    @staticmethod
+    def _frames_at(span_s: tuple[float, float], rate: int) -> tuple[int, int]:
         return int(span_s[0] * rate), int(span_s[1] * rate)
 
     def prioritise(self, start_s: float, end_s: float) -> None:

@@ -298,3 +298,41 @@ def test_the_producer_runs_real_time_where_allowed_and_its_ring_follows_the_stre
         assert _wait_until(lambda: output.fill_frames == engine.plain_ring_blocks * block, 2.0)
         assert engine.plain_ring_blocks < engine.ring_blocks
         assert engine.error is None
+
+
+def _portaudio_ports(server) -> list[str]:
+    import subprocess
+
+    listed = subprocess.run(["jack_lsp", "-s", server.name], capture_output=True, text=True)
+    return [port for port in listed.stdout.split() if port.startswith("PortAudio")]
+
+
+def test_a_song_that_cannot_be_read_leaves_no_device_open(jack_server, cache_dir):
+    song = stem_songs.tone_song(seconds=2.0, key="unreadable")
+    (song.dir / "bass.wav").unlink()  # the renderer cannot map it
+    engine = Engine(song, device=jack_server.portaudio_device)
+    with pytest.raises(Exception):
+        engine.start()
+    assert _portaudio_ports(jack_server) == []  # no stream left open on the device
+    assert engine._output is None
+
+
+def test_the_manifest_is_read_again_only_when_separation_replaced_it(jack_server, cache_dir,
+                                                                    monkeypatch):
+    from woodshed.separation.manifest import Manifest
+
+    song = stem_songs.tone_song(seconds=3.0, key="separating")
+    manifest = song.manifest
+    manifest.block_starts, manifest.blocks_done = [0, RATE], [True, False]
+    manifest.save(song.dir)
+    song.reload()
+    loads = []
+    real_load = Manifest.load.__func__
+    monkeypatch.setattr(Manifest, "load", classmethod(
+        lambda cls, song_dir: loads.append(song_dir) or real_load(cls, song_dir)))
+    with Engine(song, device=jack_server.portaudio_device) as engine:
+        time.sleep(2.2)  # four of the watcher's looks, the manifest unchanged
+        assert len(loads) <= 1
+        manifest.blocks_done = [True, True]
+        manifest.save(song.dir)
+        assert _wait_until(lambda: engine.ready_ranges_s() == [(0.0, 3.0)], 2.0)

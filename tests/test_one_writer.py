@@ -16,6 +16,7 @@ import stem_songs
 from test_separate_cli import assert_one_line_error, woodshed
 from test_separation import reference_stems, sdr_db, stems_of
 from woodshed.separation import cache, song_lock
+from woodshed.separation.manifest import Manifest
 from woodshed.separation.separate import Done, Progress, Ready, Separation, SeparationSettings, Waiting
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +92,7 @@ def follow(job, until, timeout_s=180):
 
 
 def test_a_second_separation_of_the_same_song_follows_the_first_and_takes_over(
-        model_repo, cache_dir, tmp_path):
+        model_repo, cache_dir, tmp_path, monkeypatch):
     """Two separations at once (two terminals, the window and the terminal, an export while
     the window separates): the second waits, follows, and carries on when the first is killed;
     the stems equal an uninterrupted run."""
@@ -105,6 +106,16 @@ def test_a_second_separation_of_the_same_song_follows_the_first_and_takes_over(
     second.start()
     seen = follow(second, lambda ev: any(isinstance(e, Ready) for e in ev))
     assert any(isinstance(e, Waiting) for e in seen)  # it did not start a writer of its own
+    # The window steers with every seek, on its UI thread: that never reads the manifest
+    # (peaks included, megabytes for an hour-long song): the song is found once, off it
+    assert second.partial() is not None
+    loads = []
+    real_load = Manifest.load.__func__
+    monkeypatch.setattr(Manifest, "load", classmethod(
+        lambda cls, song_dir: loads.append(song_dir) or real_load(cls, song_dir)))
+    for k in range(20):
+        second.prioritise(k * 0.5, k * 0.5 + 2.0)
+    assert loads == []
     os.kill(first._process.pid, signal.SIGKILL)  # the first writer dies mid-song
     first._process.join()
     seen += follow(second, lambda ev: any(isinstance(e, Done) for e in ev))

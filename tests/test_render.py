@@ -222,8 +222,8 @@ def test_unready_regions_play_the_original_mix(cache_dir):
     renderer.set_ready_ranges([(0, 2 * RATE)])
     renderer.controls.seek(1.5)
     out = renderer.render(RATE // 4)
-    at = round(1.5 * RATE)
-    np.testing.assert_allclose(out[:, 256:], bass[:, at + 256:at + RATE // 4], atol=1e-6)
+    at = round(1.5 * RATE)  # (after the seek's splice and the stems' hand-over: both fades)
+    np.testing.assert_allclose(out[:, fade:], bass[:, at + fade:at + RATE // 4], atol=1e-6)
 
 
 def test_resampled_output_keeps_pitch_and_length(cache_dir):
@@ -390,3 +390,26 @@ def test_leaving_the_stretcher_inside_a_loop_stays_in_the_loop(cache_dir):
     left_at, _ = leave(1.9)  # where it leaves, the loop being far away
     for after in range(0, 300, 25):  # then B just after that place
         assert leave((left_at + after) / RATE)[1], after
+
+
+def test_stems_arriving_under_the_playhead_crossfade_from_the_mix(cache_dir):
+    """Looping a passage still separating: its stems arrive while it plays. A muted stem
+    must fade out over the hand-over, not vanish from one sample to the next (a click)."""
+    from woodshed.player.engine.mixer import HANDOVER_FRAMES as fade
+
+    bass, guitar = tone(110, 2.0), tone(440, 2.0, 0.5)
+    song = make_song({"bass": bass, "guitar": guitar}, ready_until_frame=RATE // 2)
+    renderer = Renderer(song)
+    renderer.controls.set_mute("guitar", True)
+    renderer.controls.seek(1.0)     # not separated yet: the mix plays, guitar and all
+    n = 256 * 40                    # whole blocks: nothing is mixed ahead of what is returned
+    before = renderer.render(n)
+    renderer.set_ready_ranges([(0, 2 * RATE)])  # separation finished it meanwhile
+    after = renderer.render(n)
+    out = np.concatenate([before, after], axis=1)[0]
+    at = RATE
+    np.testing.assert_allclose(before[0, 512:], (bass + guitar)[0, at + 512:at + n], atol=1e-6)
+    np.testing.assert_allclose(after[0, fade:], bass[0, at + n + fade:at + 2 * n], atol=1e-6)
+    # no step larger than the two tones' own: the guitar faded out over the hand-over
+    own = 2 * np.pi * (0.3 * 110 + 0.5 * 440) / RATE
+    assert max_step(out[n - 256:n + 2 * fade]) <= 1.05 * own

@@ -19,6 +19,7 @@ from collections import deque
 import numpy as np
 
 from woodshed.separation.errors import UserError
+from woodshed.separation.manifest import MANIFEST_NAME
 
 from .controls import Controls
 from .output import CallbackOutput, RingOutput, choose_rate, open_output
@@ -80,10 +81,12 @@ class Engine:
     def _open(self, device) -> None:
         channels = self.song.manifest.channels
         rate = choose_rate(device, channels, self.sample_rate)
+        # The renderer first: if the song cannot be read, no device has been opened to leak
+        renderer = Renderer(self.song, self.controls, out_rate=rate, meter=True)
+        renderer.set_ready_ranges(self.song.manifest.ready_ranges())
         output = open_output(device, channels, rate, self.blocksize, self.ring_blocks,
                              self.backend)
-        self._renderer = Renderer(self.song, self.controls, out_rate=rate, meter=True)
-        self._renderer.set_ready_ranges(self.song.manifest.ready_ranges())
+        self._renderer = renderer
         self._history.clear()
         self._history.append((0, 0, False))
         try:
@@ -306,10 +309,18 @@ class Engine:
             self._playing = False
 
     def _watch_manifest(self) -> None:
-        """Watcher thread, off the audio path: pick up regions separation has finished meanwhile."""
+        """Watcher thread, off the audio path: pick up regions separation has finished meanwhile.
+
+        The manifest is re-read only when it was replaced (it carries the waveform peaks:
+        megabytes for an hour-long song), which separation does every few segments."""
+        seen = None
         while not self._stop.wait(MANIFEST_POLL_S):
             try:
+                stat = (self.song.dir / MANIFEST_NAME).stat()
+                if (stat.st_mtime_ns, stat.st_size, stat.st_ino) == seen:
+                    continue
                 self.song.reload()
+                seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             except (OSError, ValueError):
                 continue  # being replaced right now: next time
             renderer = self._renderer

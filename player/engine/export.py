@@ -7,6 +7,7 @@ check_safe_to_write.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Callable, Iterable
@@ -92,6 +93,11 @@ def check_safe_to_write(paths: Iterable[Path], song=None, *, force: bool = False
 
 def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, end_s,
               pans=None, master_db=0.0) -> Controls:
+    if not song.manifest.complete:
+        # Separation may have finished since the song was opened (only a playing engine
+        # follows the manifest): look again before refusing
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            song.reload()
     if not song.manifest.complete:
         # Unseparated regions play the original mix: a backing track would have the very
         # instrument left out there.

@@ -30,6 +30,13 @@ class StemMixer:
         # Never read past a file, whatever the manifest says (a file cut short plays silence).
         self.frames = min([self.frames] + [len(source) for source in self.sources])
         self.ready_ranges: tuple[tuple[int, int], ...] = tuple(m.ready_ranges())
+        # The ranges the played stream last used, and while a change of them fades in, the
+        # ranges it fades from and how far the fade has gone (see read_stream)
+        self._stream_ranges = self.ready_ranges
+        self._switch_from: tuple[tuple[int, int], ...] | None = None
+        self._switch_done = 0
+        self._switch_stack = np.zeros((len(self.sources), HANDOVER_FRAMES, self.channels),
+                                      np.float32)
         self._gains = None  # gains applied at the end of the last block: ramps start there
         self._frames_since_release = 0
         self.peaks = np.zeros(len(self.stems), np.float32)  # post-fader, for meters
@@ -38,12 +45,38 @@ class StemMixer:
     def source_count(self) -> int:
         return len(self.sources)
 
-    def read(self, stack: np.ndarray, at: int, start_frame: int, length: int) -> None:
+    def read_stream(self, stack: np.ndarray, at: int, start_frame: int, length: int) -> None:
+        """read() for the frames played one after another. When separation has finished
+        more of the song since the last call (ready_ranges changed, maybe right under the
+        playhead), the change fades in over HANDOVER_FRAMES instead of in one sample: a muted
+        stem fades out where the stems take over from the mix, without a click."""
+        ranges = self.ready_ranges  # one read: the manifest watcher may replace it meanwhile
+        if ranges != self._stream_ranges:
+            self._switch_from, self._switch_done = self._stream_ranges, 0
+            self._stream_ranges = ranges
+        self.read(stack, at, start_frame, length, ranges)
+        if self._switch_from is None:
+            return
+        n = min(length, HANDOVER_FRAMES - self._switch_done)
+        was = self._switch_stack[:, :n]
+        self.read(was, 0, start_frame, n, self._switch_from)
+        new_weight = (np.arange(self._switch_done + 1, self._switch_done + n + 1,
+                                dtype=np.float32) / (HANDOVER_FRAMES + 1))[None, :, None]
+        now = stack[:, at:at + n]
+        now *= new_weight
+        now += was * (1.0 - new_weight)
+        self._switch_done += n
+        if self._switch_done >= HANDOVER_FRAMES:
+            self._switch_from = None
+
+    def read(self, stack: np.ndarray, at: int, start_frame: int, length: int,
+             ready_ranges=None) -> None:
         """Copy source frames [start_frame, start_frame+length) into stack[:, at:at+length].
 
-        stack is (sources, frames, channels). Stems only where ready, the mix elsewhere;
-        zeros beyond the song's end.
+        stack is (sources, frames, channels). Stems only where ready (ready_ranges, by
+        default the latest), the mix elsewhere; zeros beyond the song's end.
         """
+        ranges = self.ready_ranges if ready_ranges is None else ready_ranges
         stack[:, at:at + length] = 0.0
         self._frames_since_release += length
         if self._frames_since_release > RELEASE_EVERY_FRAMES:
@@ -53,7 +86,7 @@ class StemMixer:
             return
         stems_end = len(self.stems)
         cursor = start_frame
-        for ready_start, ready_end in self.ready_ranges:
+        for ready_start, ready_end in ranges:
             if ready_end <= cursor:
                 continue
             if ready_start >= end_frame:
@@ -65,15 +98,16 @@ class StemMixer:
             cursor = hi
         if cursor < end_frame:
             self._copy(stack, stems_end, stems_end + 1, at, cursor, start_frame, end_frame)
-        self._hand_over(stack, at, start_frame, end_frame)
+        self._hand_over(stack, at, start_frame, end_frame, ranges)
 
-    def _hand_over(self, stack: np.ndarray, at: int, start_frame: int, end_frame: int) -> None:
+    def _hand_over(self, stack: np.ndarray, at: int, start_frame: int, end_frame: int,
+                   ranges) -> None:
         """Crossfade between the mix and the stems just inside each separated region's edges:
         a muted stem fades out where its region begins instead of vanishing in one step.
         Inside the region both are final, so the fade never plays unfinished stems."""
         fade = HANDOVER_FRAMES
         stems_end = len(self.stems)
-        for ready_start, ready_end in self.ready_ranges:
+        for ready_start, ready_end in ranges:
             if ready_end - ready_start < 2 * fade:
                 continue
             edges = []

@@ -181,7 +181,7 @@ class Renderer:
         pieces, fades = self.playhead.advance(n, snap.loop_frames)
         stack = self._stack[:, :n]
         for piece in pieces:
-            self.mixer.read(stack, piece.at, piece.start_frame, piece.length)
+            self.mixer.read_stream(stack, piece.at, piece.start_frame, piece.length)
             self._mix_anchors.append((self._mix_index + piece.at, piece.start_frame, 1.0))
         for fade in fades:
             old = self._fade_stack[:, :fade.length]

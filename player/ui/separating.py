@@ -12,7 +12,6 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from woodshed.separation import cache
 from woodshed.separation.errors import UserError
 
 from .loading import LoadedSong, load_cached
@@ -45,7 +44,7 @@ def start_separation(path: Path, device=None, with_engine: bool = True, settings
     while song is None or not song.mix_path.is_file():
         for event in job.poll(0.5):
             if isinstance(event, Ready):
-                song = cache.open_song(event.song_dir)
+                song = job.partial()
             elif isinstance(event, Downloading):
                 deadline = time.monotonic() + READY_TIMEOUT_S  # the wait is the download's
                 if on_download is not None:
