@@ -209,7 +209,7 @@ def test_the_f1_list_is_grouped_in_two_columns_and_fits_on_the_screen(qtbot, win
     assert len(dialogs) == 1
     dialog = dialogs[0]
     qtbot.waitExposed(dialog)
-    assert dialog.rows["Space"] == "Play / pause"
+    assert dialog.rows["Space or PgDown or Media Play or Toggle Media Play/Pause"] == "Play / pause"
     assert dialog.rows["Shift+1 … 9"] == "Solo stem N"
     assert dialog.rows["Z"] == "Zoom to the loop"
     hint = dialog.sizeHint()

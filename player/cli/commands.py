@@ -266,7 +266,7 @@ class TerminalSession:
     def listen_to_midi(self, quiet: bool):
         """Pedals and controllers act on the engine from the MIDI thread; what they do shows
         in the status line (``quiet``), or one line each on stdout without a terminal."""
-        from woodshed.player.midi.actions import ACTIONS
+        from woodshed.player.midi.actions import name_of
         from woodshed.player.midi.controller import MidiController
 
         def tell(line: str) -> None:
@@ -276,7 +276,7 @@ class TerminalSession:
                 print(line, flush=True)
 
         self.midi = MidiController(self.engine, on_status=tell,
-                                   on_action=lambda action, value: tell(f"MIDI: {ACTIONS[action].name}"))
+                                   on_action=lambda action, value: tell(f"MIDI: {name_of(action)}"))
         if self.midi.warning:
             tell(self.midi.warning)
         return self.midi.listen()

@@ -29,29 +29,43 @@ class Action:
 
 
 def _build() -> list[Action]:
+    # The ids are the window's (player/ui/actions.py registry): one action, one id, whether
+    # a key, a menu or a pedal runs it.
     actions = [
-        Action("play_pause", "Play / pause"),
-        Action("restart_loop", "Restart loop (go to loop start and play)"),
-        Action("loop_toggle", "Loop on / off"),
-        Action("loop_start_here", "Loop start at the playhead"),
-        Action("loop_end_here", "Loop end at the playhead"),
-        Action("speed_down", "Speed −5 %"),
-        Action("speed_up", "Speed +5 %"),
-        Action("speed_reset", "Speed back to 100 %"),
-        Action("next_loop", "Next saved loop"),
-        Action("previous_loop", "Previous saved loop"),
+        Action("play.toggle", "Play / pause"),
+        Action("play.restart_loop", "Restart the loop (or the song) and play"),
+        Action("loop.toggle", "Loop on / off"),
+        Action("loop.start_here", "Loop start at the playhead"),
+        Action("loop.end_here", "Loop end at the playhead"),
+        Action("play.slower", "Tempo −5 %"),
+        Action("play.faster", "Tempo +5 %"),
+        Action("play.reset", "Tempo 100 %, pitch as recorded"),
+        Action("loop.next_saved", "Next saved loop"),
+        Action("loop.previous_saved", "Previous saved loop"),
     ]
-    actions += [Action(f"mute_stem_{n}", f"Mute stem {n}") for n in range(1, MAX_STEMS + 1)]
-    actions += [Action(f"solo_stem_{n}", f"Solo stem {n}") for n in range(1, MAX_STEMS + 1)]
-    actions += [Action("speed", "Speed (expression pedal)", continuous=True),
-                Action("master_volume", "Master volume (expression pedal)", continuous=True)]
-    actions += [Action(f"volume_stem_{n}", f"Volume of stem {n} (expression pedal)",
+    actions += [Action(f"mix.mute_{n}", f"Mute stem {n}") for n in range(1, MAX_STEMS + 1)]
+    actions += [Action(f"mix.solo_{n}", f"Solo stem {n}") for n in range(1, MAX_STEMS + 1)]
+    actions += [Action("midi.speed", "Speed (expression pedal)", continuous=True),
+                Action("midi.master_volume", "Master volume (expression pedal)", continuous=True)]
+    actions += [Action(f"midi.volume_{n}", f"Volume of stem {n} (expression pedal)",
                        continuous=True) for n in range(1, MAX_STEMS + 1)]
     return actions
 
 
 ACTIONS: dict[str, Action] = {a.id: a for a in _build()}
-WINDOW_ACTIONS = frozenset({"next_loop", "previous_loop"})  # saved loops live in the window
+WINDOW_ACTIONS = frozenset({"loop.next_saved", "loop.previous_saved"})  # saved loops: the window's
+DEFAULT_LOOP_S = 4.0    # a loop edge set with no other edge yet: this long (as in the window)
+MIN_LOOP_S = 0.1
+
+
+def is_continuous(action_id: str) -> bool:
+    action = ACTIONS.get(action_id)
+    return action is not None and action.continuous
+
+
+def name_of(action_id: str) -> str:
+    action = ACTIONS.get(action_id)
+    return action.name if action is not None else action_id
 
 
 def cc_to_speed(value: int) -> float:
@@ -65,52 +79,52 @@ def cc_to_db(value: int) -> float:
 
 
 class EngineActions:
-    """Carries out actions on one engine. Any thread; state (loop A mark) is this object's."""
+    """Carries out actions on one engine, from any thread."""
 
     def __init__(self, engine):
         self.engine = engine
-        self.mark_a_s: float | None = None
 
     def run(self, action_id: str, value: int | None = None) -> bool:
         """Do it; False if the engine has no part in it (a window action, stem N missing).
         A refused setting (no loop yet) raises UserError with one line."""
         e = self.engine
-        if action_id in WINDOW_ACTIONS:
+        if action_id not in ACTIONS or action_id in WINDOW_ACTIONS:
             return False
-        if action_id == "play_pause":
+        if action_id == "play.toggle":
             e.pause() if e.playing else e.play()
-        elif action_id == "restart_loop":
+        elif action_id == "play.restart_loop":
             loop = e.loop
             e.seek(loop[0] if loop is not None and loop[2] else 0.0)
             if not e.playing:
                 e.play()
-        elif action_id == "loop_toggle":
+        elif action_id == "loop.toggle":
             if e.loop is None:
                 raise UserError("no loop yet: set its start and end first")
             e.set_loop_enabled(not e.loop[2])
-        elif action_id == "loop_start_here":
+        elif action_id == "loop.start_here":
             self._loop_edge(start=True)
-        elif action_id == "loop_end_here":
+        elif action_id == "loop.end_here":
             self._loop_edge(start=False)
-        elif action_id in ("speed_down", "speed_up"):
-            step = SPEED_STEP if action_id == "speed_up" else -SPEED_STEP
+        elif action_id in ("play.slower", "play.faster"):
+            step = SPEED_STEP if action_id == "play.faster" else -SPEED_STEP
             e.set_tempo(round(min(max(e.tempo + step, TEMPO_MIN), TEMPO_MAX), 2))
-        elif action_id == "speed_reset":
+        elif action_id == "play.reset":
             e.set_tempo(1.0)
-        elif action_id == "speed":
+            e.set_pitch(0.0)
+        elif action_id == "midi.speed":
             e.set_tempo(cc_to_speed(value or 0))
-        elif action_id == "master_volume":
+        elif action_id == "midi.master_volume":
             e.set_master_db(cc_to_db(value or 0))
         else:
             kind, _, number = action_id.rpartition("_")
             stem = self._stem(number)
             if stem is None:
                 return False
-            if kind == "mute_stem":
+            if kind == "mix.mute":
                 e.set_mute(stem, not e.controls.muted(stem))
-            elif kind == "solo_stem":
+            elif kind == "mix.solo":
                 e.set_solo(stem, not e.controls.soloed(stem))
-            elif kind == "volume_stem":
+            elif kind == "midi.volume":
                 e.set_gain_db(stem, cc_to_db(value or 0))
             else:
                 raise KeyError(action_id)
@@ -123,20 +137,18 @@ class EngineActions:
         return stems[int(number) - 1]
 
     def _loop_edge(self, start: bool) -> None:
-        """Set one edge at the playhead; the other is the current loop's, or the last mark."""
+        """One edge at the playhead; the other is the loop's own, or DEFAULT_LOOP_S away
+        (what the window's [ and ] do)."""
         e = self.engine
-        here_s = e.position_s
+        here_s = min(max(0.0, e.position_s), e.duration_s)
         loop = e.loop
         if start:
-            self.mark_a_s = here_s
-            if loop is None or loop[1] - here_s < 0.1:
-                return  # no end yet: the loop is made when its end is set
-            e.set_loop(here_s, loop[1])
+            end_s = loop[1] if loop and loop[1] - here_s >= MIN_LOOP_S else here_s + DEFAULT_LOOP_S
+            start_s, end_s = here_s, min(end_s, e.duration_s)
         else:
-            start_s = self.mark_a_s if self.mark_a_s is not None else (loop[0] if loop else None)
-            if start_s is None:
-                raise UserError("set the loop start first")
-            start_s, end_s = sorted((start_s, here_s))
-            e.set_loop(start_s, end_s)
-            self.mark_a_s = None
+            start_s = loop[0] if loop and here_s - loop[0] >= MIN_LOOP_S else here_s - DEFAULT_LOOP_S
+            start_s, end_s = max(0.0, start_s), here_s
+        if end_s - start_s < MIN_LOOP_S:
+            raise UserError("too close to the song's edge for a loop")
+        e.set_loop(start_s, end_s)
         e.set_loop_enabled(True)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from woodshed.separation.atomic import write_text_atomic
 
-from .actions import ACTIONS
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,9 @@ ANY_DEVICE = "*"
 KINDS = ("note", "cc", "program")
 GESTURES = ("tap", "double_tap")
 PEDALS = ("momentary", "toggle", "continuous")
+# Any action id of the window's registry can be bound ("loop.zoom"): the engine's own are
+# done on the MIDI thread, the others passed on to whoever listens (the window).
+ACTION_ID = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class Binding:
         binding = cls(control, str(data["action"]), str(data.get("gesture", "tap")),
                       str(data.get("pedal", "momentary")))
         if (control.kind not in KINDS or not 0 <= control.channel <= 15
-                or not 0 <= control.number <= 127 or binding.action not in ACTIONS
+                or not 0 <= control.number <= 127 or not ACTION_ID.fullmatch(binding.action)
                 or binding.gesture not in GESTURES or binding.pedal not in PEDALS):
             raise ValueError(f"not a binding: {data}")
         return binding
@@ -81,9 +84,9 @@ class Binding:
 def default_bindings() -> dict[str, list[Binding]]:
     """For any device without bindings of its own: a keyboard's three pedals."""
     return {ANY_DEVICE: [
-        Binding(Control("cc", 0, 64), "play_pause"),      # sustain
-        Binding(Control("cc", 0, 66), "loop_toggle"),     # sostenuto
-        Binding(Control("cc", 0, 67), "restart_loop"),    # soft
+        Binding(Control("cc", 0, 64), "play.toggle"),        # sustain
+        Binding(Control("cc", 0, 66), "loop.toggle"),        # sostenuto
+        Binding(Control("cc", 0, 67), "play.restart_loop"),  # soft
     ]}
 
 

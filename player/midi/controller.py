@@ -20,7 +20,7 @@ from typing import Callable
 from woodshed.separation.errors import UserError
 
 from . import bindings as b
-from .actions import ACTIONS, WINDOW_ACTIONS, EngineActions
+from .actions import ACTIONS, EngineActions, is_continuous, name_of
 from .gestures import TapDetector
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class MidiController:
         self.table, warning = b.load_bindings(bindings_path)
         self.warning = warning          # one line for the window/terminal, or None
         self._lock = threading.Lock()
-        self._actions = EngineActions(engine) if engine is not None else None
+        self._engine = engine   # an Engine, None, or a function that returns the current one
         self._taps = TapDetector()
         self._cc_down: dict[tuple, bool] = {}     # (device, control) -> pedal down?
         self._learning: tuple[str, str] | None = None   # (action id, gesture)
@@ -51,11 +51,11 @@ class MidiController:
     # --- caller's thread -----------------------------------------------------------------
     def set_engine(self, engine) -> None:
         with self._lock:
-            self._actions = EngineActions(engine) if engine is not None else None
+            self._engine = engine   # an Engine, None, or a function that returns the current one
 
     def learn(self, action_id: str, gesture: str = "tap") -> None:
         """The next control pressed on any device is bound to ``action_id``."""
-        if action_id not in ACTIONS or gesture not in b.GESTURES:
+        if not b.ACTION_ID.fullmatch(action_id) or gesture not in b.GESTURES:
             raise ValueError(f"cannot learn {action_id!r} ({gesture})")
         with self._lock:
             self._learning = (action_id, gesture)
@@ -185,13 +185,13 @@ class MidiController:
         if learning is None:
             return
         action_id, gesture = learning
-        if control.kind == "cc" and value < PRESS_THRESHOLD and not ACTIONS[action_id].continuous:
+        if control.kind == "cc" and value < PRESS_THRESHOLD and not is_continuous(action_id):
             with self._lock:
                 self._learning = learning  # a pedal's release: wait for its press
             return
-        pedal = "continuous" if ACTIONS[action_id].continuous else "momentary"
+        pedal = "continuous" if is_continuous(action_id) else "momentary"
         if pedal == "continuous" and control.kind != "cc":
-            self.on_status(f"{ACTIONS[action_id].name} needs a CC (an expression pedal), "
+            self.on_status(f"{name_of(action_id)} needs a CC (an expression pedal), "
                            f"not {control}")
             return
         binding = b.Binding(control, action_id, gesture, pedal)
@@ -204,17 +204,17 @@ class MidiController:
         self.on_learned(device, binding)
 
     def _run(self, action_id: str, value: int | None) -> None:
-        with self._lock:
-            actions = self._actions
+        engine = self._engine() if callable(self._engine) else self._engine
         try:
-            if (actions is not None and not actions.run(action_id, value)
-                    and action_id not in WINDOW_ACTIONS):
+            if (engine is not None and action_id in ACTIONS
+                    and not EngineActions(engine).run(action_id, value)
+                    and action_id.startswith(("mix.", "midi."))):
                 return  # stem N of a song with fewer stems
         except UserError as exc:
             self.on_status(exc.message)
             return
         except Exception as exc:
             log.exception("MIDI action %s failed", action_id)
-            self.on_status(f"{ACTIONS[action_id].name} failed: {exc}")
+            self.on_status(f"{name_of(action_id)} failed: {exc}")
             return
         self.on_action(action_id, value)

@@ -108,8 +108,9 @@ def _defaults() -> None:
     register(Action("file.quit", "Quit", "File", _window("close"), ("Ctrl+Q",),
                     needs_song=False, menu="File", separator_before=True))
     # Play
-    register(Action("play.toggle", "Play / pause", "Play", _song("toggle_play"), ("Space",),
-                    menu="Play"))
+    # Page Down: a page-turner pedal's right foot; media keys where the OS gives them to us
+    register(Action("play.toggle", "Play / pause", "Play", _song("toggle_play"),
+                    ("Space", "PgDown", "Media Play", "Toggle Media Play/Pause"), menu="Play"))
     register(Action("play.back_5s", "Back 5 s", "Play", _song("skip", -5.0), ("Left",),
                     menu="Play", separator_before=True))
     register(Action("play.forward_5s", "Forward 5 s", "Play", _song("skip", 5.0), ("Right",),

@@ -58,7 +58,7 @@ def run(song: str | None = None, demo: bool = False, device=None, separation_set
     app = make_application()
     from .main_window import MainWindow
 
-    window = MainWindow(device=device, separation_settings=separation_settings)
+    window = MainWindow(device=device, separation_settings=separation_settings, midi=True)
     window.show()
     _close_on_ctrl_c(window)
     if demo:

@@ -15,7 +15,7 @@ from woodshed.separation import cache
 from woodshed.separation.errors import UserError
 
 from ..song_source import SongKind, identify, import_song_folders, import_stems
-from . import actions, keyboard, shortcuts
+from . import actions, keyboard, pedals, shortcuts
 from .banner import Banner
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
@@ -54,7 +54,8 @@ def settings() -> QSettings:
 class MainWindow(QMainWindow):
     action_triggered = pyqtSignal(str)  # a registry action's id, each time one runs
 
-    def __init__(self, device=None, with_engine: bool = True, separation_settings=None):
+    def __init__(self, device=None, with_engine: bool = True, separation_settings=None,
+                 midi: bool = False):
         super().__init__()
         self.device = device  # output device for the engine (None: the system's default)
         self.with_engine = with_engine
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 720)
         self.refresh_library()
+        # pedals and controllers (pedals.py); off in tests that do not ask for it
+        self.midi = pedals.MidiBridge(self).start() if midi else None
 
     # --- building --------------------------------------------------------------
     def _welcome_page(self) -> QWidget:
@@ -422,6 +425,8 @@ class MainWindow(QMainWindow):
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, ev):
         settings().setValue("geometry", self.saveGeometry())
+        if self.midi is not None:
+            self.midi.stop()
         self.close_song(wait=True)
         gc.unfreeze()  # let what the song held be freed (native libraries check at exit)
         super().closeEvent(ev)

@@ -1,0 +1,146 @@
+"""The window driven hands-free: real MIDI through a virtual port on the JACK dummy server
+(the engine plays on the same server), page-turner keys and media keys sent to the focus."""
+from __future__ import annotations
+
+import pytest
+from PyQt6.QtCore import Qt
+
+from test_gui_helpers import OPEN_TIMEOUT_MS, data_dir, focused  # noqa: F401 (fixture)
+from test_midi_ports import Pedal
+from woodshed.player.midi import bindings as b
+from woodshed.player.ui.session import SavedLoop
+
+pytest.importorskip("pytestqt")
+CONNECT_TIMEOUT_MS = 5000
+
+
+def open_window(qtbot, device, midi: bool):
+    from woodshed.player.ui.main_window import MainWindow
+
+    window = MainWindow(device=device, midi=midi)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    window.open_demo()
+    qtbot.waitUntil(lambda: window.song_view is not None, timeout=OPEN_TIMEOUT_MS)
+    return window
+
+
+@pytest.fixture
+def pedal(jack_server):
+    pedal = Pedal()
+    yield pedal
+    pedal.unplug()
+
+
+@pytest.fixture
+def window(qtbot, cache_dir, data_dir, jack_server, pedal):
+    w = open_window(qtbot, jack_server.portaudio_device, midi=True)
+    qtbot.waitUntil(lambda: bool(w.midi.controller.inputs.open_ports()), timeout=CONNECT_TIMEOUT_MS)
+    yield w
+    w.close()
+
+
+def test_a_pedal_plays_mutes_and_drives_speed_and_the_window_follows(qtbot, window, pedal):
+    view = window.song_view
+    engine = view.engine
+    controller = window.midi.controller
+    controller.bind(pedal.device, b.Binding(b.Control("note", 0, 60), "mix.mute_2"))
+    controller.bind(pedal.device, b.Binding(b.Control("cc", 0, 11), "midi.speed",
+                                            pedal="continuous"))
+    assert not engine.playing
+    pedal.send(0xB0, 64, 127)                    # sustain pedal: play / pause (default)
+    qtbot.waitUntil(lambda: engine.playing, timeout=2000)
+    qtbot.waitUntil(lambda: view.transport._shown_playing, timeout=2000)
+    pedal.send(0x90, 60, 100)                    # mute stem 2 (the bass)
+    qtbot.waitUntil(lambda: engine.controls.muted("bass"), timeout=2000)
+    qtbot.waitUntil(lambda: view.strips["bass"].mute.isChecked(), timeout=2000)
+    assert "bass" in view.session.muted and view.waveforms.lanes["bass"].dimmed
+    pedal.send(0xB0, 11, 64)                     # expression pedal half way: 75 %
+    qtbot.waitUntil(lambda: engine.tempo == pytest.approx(0.75, abs=0.01), timeout=2000)
+    qtbot.waitUntil(lambda: view.transport.tempo == pytest.approx(0.75, abs=0.01), timeout=2000)
+    assert view.session.tempo == pytest.approx(0.75, abs=0.01)
+    assert window.banner.message == ""
+
+
+def test_a_pedal_steps_through_saved_loops_in_the_window(qtbot, window, pedal):
+    view = window.song_view
+    window.midi.controller.bind(pedal.device, b.Binding(b.Control("cc", 0, 64), "loop.next_saved"))
+    window.midi.controller.bind(pedal.device, b.Binding(b.Control("cc", 0, 64), "loop.previous_saved",
+                                                       gesture="double_tap"))
+    view.loops.set_loops([SavedLoop("verse", 4.8, 9.6), SavedLoop("chorus", 14.4, 19.2)])
+    pedal.send(0xB0, 64, 127)
+    pedal.send(0xB0, 64, 0)                      # one tap: next saved loop
+    qtbot.waitUntil(lambda: view.session.loop == (4.8, 9.6), timeout=3000)
+    pedal.send(0xB0, 64, 127)
+    pedal.send(0xB0, 64, 0)
+    qtbot.waitUntil(lambda: view.session.loop == (14.4, 19.2), timeout=3000)
+    assert view.engine.loop == (14.4, 19.2, True)
+    for value in (127, 0, 127, 0):               # a double tap: the previous one
+        pedal.send(0xB0, 64, value)
+    qtbot.waitUntil(lambda: view.session.loop == (4.8, 9.6), timeout=3000)
+
+
+def test_a_pedal_unplugged_mid_song_is_one_line_and_playback_goes_on(qtbot, window, pedal):
+    view = window.song_view
+    view.play()
+    pedal.unplug()
+    qtbot.waitUntil(lambda: "disconnected" in window.statusBar().currentMessage(), timeout=3000)
+    position_s = view.engine.position_s
+    qtbot.waitUntil(lambda: view.engine.position_s > position_s + 0.3, timeout=3000)
+    assert view.engine.error is None and window.banner.message == ""
+
+
+def test_a_damaged_bindings_file_says_so_in_one_line(qtbot, cache_dir, data_dir):
+    from woodshed.player.ui.main_window import MainWindow
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / b.BINDINGS_FILE).write_text("{ this is not json")
+    w = MainWindow(with_engine=False, midi=True)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        assert "damaged" in w.banner.message and "\n" not in w.banner.message
+        assert w.midi.controller.table == b.default_bindings()
+    finally:
+        w.close()
+
+
+# --- keys that page-turner pedals and keyboards' media keys send -----------------------------
+@pytest.fixture
+def plain_window(qtbot, cache_dir, data_dir, jack_server):
+    w = open_window(qtbot, jack_server.portaudio_device, midi=False)
+    yield w
+    w.close()
+
+
+def test_page_down_plays_and_page_up_restarts_the_loop(qtbot, plain_window):
+    view = plain_window.song_view
+    view.set_loop(4.8, 9.6)
+    view.seek(8.0)
+    qtbot.keyClick(focused(plain_window), Qt.Key.Key_PageDown)
+    assert view.engine.playing
+    qtbot.keyClick(focused(plain_window), Qt.Key.Key_PageDown)
+    assert not view.engine.playing
+    qtbot.keyClick(focused(plain_window), Qt.Key.Key_PageUp)   # back to the loop's start, playing
+    assert view.engine.playing
+    qtbot.waitUntil(lambda: 4.8 <= view.engine.position_s < 6.0, timeout=2000)
+
+
+def test_media_keys_play_and_step_through_saved_loops(qtbot, plain_window):
+    view = plain_window.song_view
+    view.loops.set_loops([SavedLoop("a", 2.0, 4.0), SavedLoop("b", 10.0, 12.0)])
+    qtbot.keyClick(focused(plain_window), Qt.Key.Key_MediaTogglePlayPause)
+    assert view.engine.playing
+    qtbot.keyClick(focused(plain_window), Qt.Key.Key_MediaPlay)
+    assert not view.engine.playing
+    qtbot.keyClick(focused(plain_window), Qt.Key.Key_MediaNext)
+    assert view.session.loop == (2.0, 4.0)
+    qtbot.keyClick(focused(plain_window), Qt.Key.Key_MediaNext)
+    assert view.session.loop == (10.0, 12.0)
+    qtbot.keyClick(focused(plain_window), Qt.Key.Key_MediaPrevious)
+    assert view.session.loop == (2.0, 4.0)
