@@ -1,0 +1,148 @@
+"""The downloadable app's build (build/): its workflow for Windows and macOS, parsed and
+checked (it cannot run here); the licence notices it generates; its one-line refusals.
+The real Linux build is tests/test_bundle_linux.py (slow)."""
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+yaml = pytest.importorskip("yaml")
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build"
+WORKFLOW = ROOT / ".github" / "workflows" / "bundle.yml"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"build_{name}", BUILD / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def licences():
+    return load("licences")
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load("bundle")
+
+
+# --- the workflow ---------------------------------------------------------------------
+def test_workflow_builds_and_selftests_the_bundle_on_windows_and_macos():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert {"push", "pull_request"} <= set(triggers)
+    job = workflow["jobs"]["bundle"]
+    oses = [entry["os"] for entry in job["strategy"]["matrix"]["include"]]
+    assert any(o.startswith("windows") for o in oses) and any(o.startswith("macos") for o in oses)
+    steps = job["steps"]
+    runs = [step.get("run", "") for step in steps]
+    uses = [step.get("uses", "") for step in steps]
+    python = next(step for step in steps if step.get("uses", "").startswith("actions/setup-python"))
+    assert python["with"]["python-version"] in ("3.10", "3.11", "3.12")
+    install = next(i for i, r in enumerate(runs) if "pip install" in r)
+    tests = next(i for i, r in enumerate(runs) if "pytest" in r)
+    build = next(i for i, r in enumerate(runs) if "python build/bundle.py" in r)
+    selftest = next(i for i, r in enumerate(runs) if "selftest" in r and i > build)
+    upload = next(i for i, u in enumerate(uses) if u.startswith("actions/upload-artifact"))
+    assert install < tests < build < selftest < upload
+    assert "JACK" not in runs[tests]  # the tests it names need no audio server
+    for name in runs[tests].split():
+        if name.startswith("tests/"):
+            assert (ROOT / name).is_file(), name
+    assert steps[upload]["with"]["path"].startswith("dist")
+
+
+def test_workflow_signs_only_with_secrets():
+    job = yaml.safe_load(WORKFLOW.read_text())["jobs"]["bundle"]
+    signing = [s for s in job["steps"] if "sign" in s.get("name", "").lower()]
+    assert signing and all("!= ''" in s["if"] for s in signing)
+
+
+# --- licences ---------------------------------------------------------------------------
+def test_every_bundled_distribution_has_its_full_licence_text(licences):
+    dists = licences.requirement_closure("woodshed")
+    names = {licences._norm(d.metadata["Name"]) for d in dists}
+    assert {"torch", "demucs", "pyqt6", "pyqt6-qt6", "av", "soundfile", "sounddevice"} <= names
+    without = [d.metadata["Name"] for d in dists if not licences.licence_files(d)]
+    assert without == []
+    unknown = [u for d in dists for u in licences.embedded_notices(d)[1]]
+    assert unknown == []  # every library a wheel carries inside it is credited
+
+
+def test_the_notices_carry_the_texts_the_issue_names(licences, tmp_path):
+    dists = licences.requirement_closure("woodshed")
+    missing = licences.write_notices(tmp_path, dists, [], ROOT / "LICENSE", "offer")
+    assert missing == []
+    text = (tmp_path / "THIRD-PARTY-LICENSES.txt").read_text()
+    assert (tmp_path / "LICENSE").read_text() == (ROOT / "LICENSE").read_text()
+    for name in ("PyQt6 ", "PyQt6-Qt6 ", "torch ", "demucs ", "av ", "soundfile ", "sounddevice "):
+        assert f"\n{name}" in text, name
+    assert "GNU LESSER GENERAL PUBLIC LICENSE" in text          # Qt, FFmpeg's LGPL parts
+    assert "FFmpeg" in text and "x264" in text                   # inside PyAV's wheel
+    assert "libsndfile" in text.lower() or "sndfile" in text     # soundfile's COPYING
+    assert text.count("GNU GENERAL PUBLIC LICENSE") >= 2          # PyQt6 (GPLv3), x264 (GPLv2)
+
+
+def test_system_libraries_are_credited_from_their_debian_package(licences):
+    import ctypes.util
+
+    name = ctypes.util.find_library("portaudio")
+    path = next((p for p in Path("/usr/lib").rglob(name or "-") if p.exists()), None) if name else None
+    if path is None:
+        pytest.skip("no system PortAudio here")
+    notices = licences.system_library_notices([str(path)])
+    package, text = notices[str(path)]
+    assert package.startswith("libportaudio") and "PortAudio" in text
+
+
+def test_the_source_offer_names_the_commit_and_the_source_archive(bundle):
+    offer = bundle.source_offer()
+    assert "GNU General Public License" in offer and "Written offer" in offer
+    assert f"woodshed-{bundle.project_version()}-source.tar.gz" in offer
+
+
+# --- naming and refusals -------------------------------------------------------------------
+def test_a_bundle_with_pylibrb_is_named_not_for_distribution_and_says_why(bundle):
+    name, reasons = bundle.archive_name({"pylibrb": "0.1.2", "torch": "2.13.0"})
+    assert name.endswith("-not-for-distribution") and "GPL-2.0-only" in reasons[0]
+    name, reasons = bundle.archive_name({"torch": "2.13.0"})
+    assert "not-for-distribution" not in name and reasons == []
+
+
+def test_a_cuda_torch_is_refused_in_one_line(bundle, monkeypatch):
+    monkeypatch.setattr(bundle, "installed", lambda python: {"torch": "2.13.0", "nvidia-cublas-cu12": "1"})
+    with pytest.raises(bundle.BuildError, match="CUDA stack"):
+        bundle.check_environment(Path("python"))
+
+
+def test_an_unsupported_python_is_one_line(bundle, monkeypatch):
+    monkeypatch.setattr(bundle.sys, "version_info", (3, 13, 0))
+    with pytest.raises(bundle.BuildError, match="python-rtmidi has none for 3.13"):
+        bundle.check_host()
+
+
+def test_bundle_py_refuses_without_a_build_tool_in_one_line(tmp_path):
+    # PATH without objdump (binutils): one line, exit 2, nothing built.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("ldd", "dpkg", "git"):
+        real = subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip()
+        if real:
+            (bin_dir / tool).symlink_to(real)
+    done = subprocess.run([sys.executable, str(BUILD / "bundle.py"), "--work", str(tmp_path / "w")],
+                          env={"PATH": str(bin_dir), "HOME": str(tmp_path)}, capture_output=True,
+                          text=True, timeout=60)
+    if sys.platform != "linux":
+        pytest.skip("the Linux build tools")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "bundle: error: missing build tool objdump (Debian/Ubuntu: apt-get install binutils)"
+    assert not (tmp_path / "w").exists()
