@@ -12,6 +12,8 @@ import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from woodshed.separation.errors import UserError
 
 from . import grid as grid_file
@@ -20,8 +22,42 @@ from .grid import Analysis, Grid, GridUnreadable
 log = logging.getLogger(__name__)
 
 
-def analyse_file(audio_path: Path) -> Analysis:
-    """The model-free tracker's grid of a song file (any format Woodshed reads)."""
+def analyse_file(audio_path: Path, beat_model: str | None = None) -> Analysis:
+    """The grid of a song file (any format Woodshed reads): by Beat This! when a checkpoint is
+    configured (WOODSHED_BEAT_MODEL) and loads, else by the model-free tracker."""
+    from . import beat_this
+
+    beat_model = beat_model or beat_this.configured_model()
+    if beat_model:
+        try:
+            return analyse_with_beat_this(audio_path, beat_model)
+        except beat_this.ModelUnavailable as exc:
+            log.warning("%s; using the model-free tracker", exc)
+    return analyse_model_free(audio_path)
+
+
+def analyse_with_beat_this(audio_path: Path, checkpoint: str) -> Analysis:
+    from woodshed.separation.audio_file import probe, read_blocks
+
+    from . import beat_this
+
+    model = beat_this.load_model(checkpoint)
+    info = probe(audio_path)
+    mono = np.concatenate([b[0] for b in read_blocks(audio_path, beat_this.SAMPLE_RATE, 1, info=info)]
+                          or [np.zeros(0, np.float32)])
+    duration_s = len(mono) / beat_this.SAMPLE_RATE
+    name = f"{beat_this.NAME}:{Path(checkpoint).stem}"
+    common = dict(tracker=name, tracker_version=beat_this.MODEL_CODE_VERSION, duration_s=duration_s)
+    beats, downbeats = beat_this.track(mono, beat_this.SAMPLE_RATE, model)
+    if len(beats) < 2:
+        return Analysis(**common, no_beats="the beat model found fewer than two beats")
+    per_bar, first = beat_this.bars_from_downbeats(beats, downbeats)
+    return Analysis(**common, beats_s=tuple(float(t) for t in beats), beats_per_bar=per_bar,
+                    first_downbeat=first)
+
+
+def analyse_model_free(audio_path: Path) -> Analysis:
+    """The model-free tracker's grid of a song file."""
     from . import downbeats, features, tracker
 
     feats = features.features_of_file(audio_path)

@@ -42,7 +42,7 @@ class GridUnreadable(Exception):
 class Analysis:
     """What a tracker found in a song (or why it found nothing)."""
     tracker: str
-    tracker_version: int
+    tracker_version: str
     duration_s: float
     beats_s: tuple[float, ...] = ()
     beats_per_bar: int = 4
@@ -68,7 +68,7 @@ class Analysis:
             if doc.get("format") != FORMAT_VERSION:
                 raise GridUnreadable(f"format {doc.get('format')!r}, this Woodshed reads {FORMAT_VERSION}")
             tracker = doc["tracker"]
-            common = dict(tracker=str(tracker["name"]), tracker_version=int(tracker["version"]),
+            common = dict(tracker=str(tracker["name"]), tracker_version=str(tracker["version"]),
                           duration_s=float(doc["duration_s"]))
             if doc.get("no_beats"):
                 return cls(**common, no_beats=str(doc["no_beats"]))

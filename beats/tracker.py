@@ -20,7 +20,7 @@ import numpy as np
 from .features import FRAMES_PER_S, START_S, Features
 
 NAME = "woodshed-flux"
-VERSION = 1
+VERSION = "1"
 
 MIN_BPM, MAX_BPM = 50.0, 220.0
 _PRIOR_BPM, _PRIOR_OCTAVES = 120.0, 0.9

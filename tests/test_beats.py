@@ -45,7 +45,7 @@ def test_demo_song_grid_is_exact_and_kept_in_its_folder(demo_song):
     assert [i for i in range(len(truth)) if grid.is_downbeat(i)] == list(range(0, len(truth), 4))
     assert abs(grid.bpm - BPM) / BPM < 0.005
     kept = json.loads((demo_song / grid_mod.GRID_FILE).read_text())
-    assert kept["tracker"] == {"name": "woodshed-flux", "version": 1}
+    assert kept["tracker"] == {"name": "woodshed-flux", "version": "1"}
     assert kept["beats_per_bar"] == 4 and len(kept["beats_s"]) == len(grid.beats_s)
 
 
@@ -113,7 +113,7 @@ def test_a_damaged_grid_file_is_found_again(demo_song):
 
 # --- the musician's fixes: kept apart, applied on top, surviving re-analysis -------------
 def _analysis(beats, bpb=4, first=0, duration_s=20.0):
-    return Analysis("test", 1, duration_s, tuple(beats), bpb, first)
+    return Analysis("test", "1", duration_s, tuple(beats), bpb, first)
 
 
 def test_fixes_halve_double_shift_meter_and_downbeat():
@@ -132,7 +132,7 @@ def test_fixes_halve_double_shift_meter_and_downbeat():
     tapped = apply_fixes(_analysis([], duration_s=10.0), Fixes(tapped_bpm=90, tap_anchor_s=1.0))
     assert tapped is not None and abs(tapped.bpm - 90) < 1e-6
     assert np.min(np.abs(tapped.beats_s - 1.0)) < 1e-9
-    assert apply_fixes(Analysis("test", 1, 3.0, no_beats="too short"), Fixes()) is None
+    assert apply_fixes(Analysis("test", "1", 3.0, no_beats="too short"), Fixes()) is None
 
 
 def test_fixes_survive_reanalysis(demo_song):
