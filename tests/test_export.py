@@ -9,6 +9,7 @@ from woodshed.separation.errors import UserError
 from woodshed.player.engine.controls import Controls
 from woodshed.player.engine.export import export_mix, export_stems
 from woodshed.player.engine.render import Renderer
+from stem_songs import level_db
 from test_render import RATE, make_song, noise, tone
 
 
@@ -184,11 +185,18 @@ def test_bad_stem_exports_create_no_folder(band, out_dir, kwargs, message):
         export_stems(song, out_dir / "missing" / "stems")
 
 
-def test_a_song_still_separating_is_not_exported(cache_dir, out_dir):
+def test_a_song_still_separating_exports_only_its_separated_parts(cache_dir, out_dir):
     song = make_song({"bass": tone(110, 2.0), "guitar": tone(330, 2.0)},
                      ready_until_frame=RATE)
-    with pytest.raises(UserError, match="still being separated"):
+    with pytest.raises(UserError, match="whole song is not separated yet"):
         export_mix(song, out_dir / "backing.wav", without=["guitar"])
-    with pytest.raises(UserError, match="still being separated"):
+    with pytest.raises(UserError, match="this part is not separated yet"):
+        export_mix(song, out_dir / "loop.wav", without=["guitar"], start_s=0.5, end_s=1.5)
+    with pytest.raises(UserError, match="not separated yet"):
         export_stems(song, out_dir / "stems")
     assert list(out_dir.iterdir()) == []
+    # A loop inside the separated first second exports: the bass alone, no guitar.
+    out = export_mix(song, out_dir / "loop.wav", without=["guitar"], start_s=0.25, end_s=0.75)
+    audio, rate = sf.read(out, always_2d=True)
+    assert len(audio) == pytest.approx(0.5 * rate, abs=2)
+    assert level_db(audio.T, 110, rate) - level_db(audio.T, 330, rate) > 40

@@ -249,7 +249,7 @@ def test_help_lists_the_shortcuts_and_library_lists_cached_songs(qtbot, window):
     window.refresh_library()
     qtbot.waitUntil(lambda: window.library.rowCount() == 1, timeout=5000)
     assert window.library.item(0, 0).text() == "Woodshed Groove (demo)"
-    assert window.library.item(0, 3).text() == "drums, bass, piano, lead"
+    assert window.library.item(0, 4).text() == "drums, bass, piano, lead"
 
 
 def test_unreadable_file_is_an_error_in_the_window(qtbot, window, tmp_path):

@@ -57,7 +57,7 @@ def test_dropping_a_song_folder_opens_it_and_remembers_it_as_recent(qtbot, data_
 def test_library_double_click_opens_a_cached_song(qtbot, data_dir, demo_song):
     window = quiet_window(qtbot)
     qtbot.waitUntil(lambda: window.library.rowCount() == 1, timeout=5000)
-    assert window.library.item(0, 1).text() == "0:29"
+    assert window.library.item(0, 2).text() == "0:29"
     rect = window.library.visualItemRect(window.library.item(0, 0))
     qtbot.mouseClick(window.library.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(window.library.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

@@ -73,9 +73,17 @@ def test_cancel_stops_separating_and_the_song_keeps_playing(qtbot, cache_dir, da
     view.play()
     job = window.monitor.job
     qtbot.mouseClick(window.separation_bar.cancel, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: job.finished and not window.separation_bar.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: job.finished and window.separation_bar.resume.isVisible(), timeout=20000)
     assert window.monitor is None
     assert view.engine.playing and window.banner.message == ""
     ready = sum(b - a for a, b in view.engine.ready_ranges_s())
     assert ready < 60.0  # stopped part-way: the rest plays as the original mix
+    # The window offers to carry on, and does, from where it stopped.
+    resume = window.separation_bar.resume
+    assert resume.isVisible() and "paused" in window.separation_bar.label.text()
+    qtbot.mouseClick(resume, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.monitor is not None, timeout=30000)
+    assert window.separation_bar.cancel.isVisible() and not resume.isVisible()
+    qtbot.waitUntil(lambda: window.separation_bar.bar.value() == 1000, timeout=240000)
+    qtbot.waitUntil(lambda: view.engine.ready_ranges_s() == [(0.0, pytest.approx(60.0))], timeout=5000)
     window.close()

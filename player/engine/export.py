@@ -93,17 +93,8 @@ def check_safe_to_write(paths: Iterable[Path], song=None, *, force: bool = False
 
 def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, end_s,
               pans=None, master_db=0.0) -> Controls:
-    if not song.manifest.complete:
-        # Separation may have finished since the song was opened (only a playing engine
-        # follows the manifest): look again before refusing
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            song.reload()
-    if not song.manifest.complete:
-        # Unseparated regions play the original mix: a backing track would have the very
-        # instrument left out there.
-        raise UserError(f"{song.manifest.title} is still being separated "
-                        f"({song.manifest.ready_fraction():.0%} done): export once it is finished")
     controls = Controls.for_song(song)
+    _check_separated(song, *_span(controls, start_s, end_s))
     stems = controls.stems
     pans = dict(pans or {})
     for name in [*without, *(only or ()), *gains_db, *pans]:
@@ -123,6 +114,30 @@ def _controls(song, without, only, gains_db, tempo, pitch_semitones, start_s, en
     start_s, end_s = _span(controls, start_s, end_s)
     controls.seek(start_s)
     return controls
+
+
+def _separated(manifest, start_s: float, end_s: float) -> bool:
+    start_frame = int(start_s * manifest.sample_rate)
+    end_frame = min(manifest.frames, int(round(end_s * manifest.sample_rate)))
+    return any(a <= start_frame and end_frame <= b for a, b in manifest.ready_ranges())
+
+
+def _check_separated(song, start_s: float, end_s: float) -> None:
+    """UserError unless the stems of [start_s, end_s) are final. Unseparated regions play the
+    original mix: a backing track would have the very instrument left out there. A loop that
+    is separated exports while the rest of the song is still separating."""
+    if not _separated(song.manifest, start_s, end_s):
+        # Separation may have finished since the song was opened (only a playing engine
+        # follows the manifest): look again before refusing
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            song.reload()
+    m = song.manifest
+    if _separated(m, start_s, end_s):
+        return
+    whole = start_s <= 0 and end_s >= m.duration_s
+    what = "the whole song" if whole else "this part"
+    raise UserError(f"{m.title}: {what} is not separated yet ({m.ready_fraction():.0%} of the "
+                    "song done): export once it is, or choose a part that is")
 
 
 def _span(controls: Controls, start_s, end_s) -> tuple[float, float]:

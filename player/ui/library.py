@@ -4,6 +4,7 @@ from __future__ import annotations
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QDialog, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from .song_names import song_details, song_label, told_apart
 from .timefmt import format_time
 
 
@@ -11,9 +12,9 @@ class LibraryTable(QTableWidget):
     song_chosen = pyqtSignal(object)  # CachedSong
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(0, 4, parent)
+        super().__init__(0, 5, parent)
         self.setObjectName("library")
-        self.setHorizontalHeaderLabels(["Title", "Length", "Model", "Stems"])
+        self.setHorizontalHeaderLabels(["Title", "Artist", "Length", "Model", "Stems"])
         self.verticalHeader().hide()
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -23,13 +24,17 @@ class LibraryTable(QTableWidget):
         self.cellDoubleClicked.connect(lambda row, _: self.song_chosen.emit(self.songs[row]))
 
     def set_songs(self, songs) -> None:
-        self.songs = sorted(songs, key=lambda s: s.manifest.title.lower())
+        self.songs = sorted(songs, key=lambda s: (s.manifest.title.lower(), s.manifest.artist or ""))
         self.setRowCount(len(self.songs))
-        for row, song in enumerate(self.songs):
+        # Two songs of one name (two takes, two models) are told apart by their file.
+        labels = told_apart([song_label(s.manifest) for s in self.songs],
+                            [song_details(s.manifest, s.key) for s in self.songs])
+        for row, (song, label) in enumerate(zip(self.songs, labels)):
             m = song.manifest
+            title = m.title + label[len(song_label(m)):]  # the title, and "(file)" if needed
             ready = "" if m.complete else f" ({m.ready_fraction():.0%} separated)"
-            for col, text in enumerate((m.title + ready, format_time(m.duration_s, 0), m.model,
-                                        ", ".join(m.sources))):
+            for col, text in enumerate((title + ready, m.artist or "", format_time(m.duration_s, 0),
+                                        m.model, ", ".join(m.sources))):
                 self.setItem(row, col, QTableWidgetItem(text))
         self.resizeColumnsToContents()
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import threading
 from pathlib import Path
 
-from PyQt6.QtCore import QSettings, QTimer, pyqtSignal
+from PyQt6.QtCore import QPoint, QSettings, QSize, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget,
+from PyQt6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QPushButton, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                              QVBoxLayout, QWidget)
 
 from woodshed.separation import cache
@@ -21,8 +22,9 @@ from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
 from .loading import LoadedSong, load_cached, start_engine
 from .model_download import DownloadRelay, choose_model_folder, saved_model_folder
-from .separating import SeparationBar, SeparationMonitor, start_separation
+from .separating import SeparationBar, SeparationMonitor, resume_separation, start_separation
 from .session import data_dir, save_session
+from .song_names import song_details, song_label, told_apart
 from .song_view import SongView
 from .tasks import Tasks, describe_error
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "Woodshed"
 MAX_RECENT = 10
+FIRST_START_FRACTION = 0.85  # of the screen, on the first start
 SESSION_SAVE_DELAY_MS = 1000  # write the session a moment after the last change, not per tick
 MOUSE_HINT = ("Drag across the waveform: loop · click: seek · wheel: zoom · right-drag: scroll · "
               "F1: keys")
@@ -44,6 +47,20 @@ def settle_memory() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def job_done(job) -> bool:
+    """The cancelled job's song is fully separated after all (it finished as Cancel came)."""
+    song = job.partial()
+    return song is None or song.manifest.complete
+
+
+def _fraction_done(view) -> float:
+    engine = view.engine
+    ranges = engine.ready_ranges_s() if engine is not None else [
+        (a / view.song.manifest.sample_rate, b / view.song.manifest.sample_rate)
+        for a, b in view.song.manifest.ready_ranges()]
+    return sum(b - a for a, b in ranges) / max(1e-9, view.duration_s)
 
 
 def settings() -> QSettings:
@@ -74,6 +91,8 @@ class MainWindow(QMainWindow):
         self.download_relay = DownloadRelay(self.separation_bar, self.tasks, self)
         if self.separation_settings is None and saved_model_folder(settings()) is not None:
             self.use_model_folder(saved_model_folder(settings()))
+        self.separation_bar.resume_clicked.connect(self.resume_separation)
+        self.paused_separation = None  # a cancelled job of the open song, to resume
         self.welcome = self._welcome_page()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -94,21 +113,45 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 720)
+            self.first_start_size()
         self.refresh_library()
         # pedals and controllers (pedals.py); off in tests that do not ask for it
         self.midi = pedals.MidiBridge(self).start() if midi else None
 
+    def first_start_size(self) -> None:
+        """Most of the screen (lanes want width), centred; remembered from then on."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1280, 720)
+            return
+        area = screen.availableGeometry()
+        size = QSize(round(area.width() * FIRST_START_FRACTION),
+                     round(area.height() * FIRST_START_FRACTION))
+        self.resize(size)
+        self.move(area.center() - QPoint(size.width() // 2, size.height() // 2))
+
     # --- building --------------------------------------------------------------
     def _welcome_page(self) -> QWidget:
         page = QWidget()
-        hint = QLabel("<h2>Woodshed</h2><p>Open a song (Ctrl+O), drop a file on this window, "
-                      "or double-click a song you have already separated:</p>")
+        hint = QLabel("<h2>Woodshed</h2><p>Open a song to separate (Ctrl+O), import a folder "
+                      "of stems you already have (a multitrack, or a folder of song folders: "
+                      "Ctrl+I), drop either on this window, or double-click a song you have "
+                      "already separated:</p>")
         hint.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for text, slot, name in (("Open a song…", self.open_dialog, "welcome_open"),
+                                 ("Import a stem folder…", self.import_stems_dialog, "welcome_import"),
+                                 ("Open the demo song", self.open_demo, "welcome_demo")):
+            button = QPushButton(text)
+            button.setObjectName(name)
+            button.clicked.connect(lambda _=False, f=slot: f())
+            buttons.addWidget(button)
+        buttons.addStretch(1)
         self.library = LibraryTable()
         self.library.song_chosen.connect(self.open_song)
         layout = QVBoxLayout(page)
         layout.addWidget(hint)
+        layout.addLayout(buttons)
         layout.addWidget(self.library, 1)
         return page
 
@@ -240,19 +283,45 @@ class MainWindow(QMainWindow):
         if loaded.warning:
             self.show_error(loaded.warning)
         if recent:
-            self.add_recent(recent)
+            self.add_recent(recent, loaded.song.manifest, loaded.song.key)
         self.on_song_shown(loaded)
         settle_memory()
 
     def on_song_shown(self, loaded: LoadedSong) -> None:
-        if loaded.separation is None:
-            return
+        if loaded.separation is not None:
+            self._follow(loaded.separation)
+
+    def _follow(self, job) -> None:
+        """Show a separation's progress, fill the lanes as stems arrive, steer it."""
         view = self.song_view
-        monitor = SeparationMonitor(loaded.separation, self.separation_bar, self)
+        monitor = SeparationMonitor(job, self.separation_bar, self)
         monitor.stems_arrived.connect(self._reload_peaks)
         monitor.finished.connect(self._separation_finished)
         view.position_moved.connect(monitor.prioritise)
         self.monitor = monitor
+
+    def resume_separation(self) -> None:
+        """Carry on a cancelled separation from where it stopped, the playhead's region first."""
+        job, view = self.paused_separation, self.song_view
+        if job is None or view is None or self.monitor is not None:
+            return
+        self.paused_separation = None
+        self.separation_bar.resume.setEnabled(False)
+        here = view.position_s
+        self.separation_bar.label.setText("Resuming separation…")
+
+        def started(again):
+            if self.song_view is not view:  # another song opened meanwhile
+                again.cancel()
+                return
+            self._follow(again)
+
+        def failed(exc):
+            self.paused_separation = job
+            self.separation_bar.resume.setEnabled(True)
+            self.show_error(f"could not resume the separation: {describe_error(exc)}")
+        self.tasks.run(lambda: resume_separation(job, (here, here + 30.0)), started, failed,
+                       "resume")
 
     def _reload_peaks(self) -> None:
         view = self.song_view
@@ -276,13 +345,26 @@ class MainWindow(QMainWindow):
         monitor.stop()
         self.separation_bar.cancel.setEnabled(False)
         self.separation_bar.label.setText("Cancelling… (what is separated stays in the cache)")
-        job = monitor.job
-        return self.tasks.run(job.cancel, lambda _: self.separation_bar.hide(), None, "cancel")
+        job, view = monitor.job, self.song_view
+
+        def cancel():
+            job.cancel()
+            return job_done(job)
+
+        def cancelled(done: bool):
+            if self.song_view is view and view is not None and not done:
+                self.paused_separation = job
+                self.separation_bar.show_paused(_fraction_done(view))
+            else:
+                self.separation_bar.hide()
+        return self.tasks.run(cancel, cancelled, None, "cancel")
 
     def close_song(self, wait: bool = False) -> None:
         cancelling = self.cancel_separation()
         if cancelling is not None and wait:
             cancelling.join(timeout=6.0)  # quitting: let the worker stop between segments
+        self.paused_separation = None
+        self.separation_bar.hide()
         view = self.song_view
         if view is None:
             return
@@ -318,18 +400,48 @@ class MainWindow(QMainWindow):
         value = settings().value("recent", [])
         return [value] if isinstance(value, str) else list(value or [])
 
-    def add_recent(self, path: str) -> None:
-        items = [path, *[p for p in self.recent() if p != path]][:MAX_RECENT]
-        settings().setValue("recent", items)
+    def recent_titles(self) -> dict[str, dict]:
+        """path -> {"label": title — artist, "details": what tells it apart}, for Open recent."""
+        try:
+            value = json.loads(settings().value("recent_titles", "{}") or "{}")
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def add_recent(self, path: str, manifest=None, key: str | None = None) -> None:
+        """path first in Open recent. One entry a song: opened again from the Library (its
+        cache folder), it keeps the path the musician opened it from."""
+        titles = self.recent_titles()
+        if key is not None:
+            same = [p for p in self.recent()
+                    if p != path and isinstance(titles.get(p), dict) and titles[p].get("key") == key]
+            if same and Path(path).parent == cache.cache_root():
+                path = same[0]
+        else:
+            same = []
+        items = [path, *[p for p in self.recent() if p != path and p not in same]][:MAX_RECENT]
+        titles = {p: t for p, t in titles.items() if p in items}
+        if manifest is not None:
+            where = ({"folder": Path(path).parent.name, "path": str(Path(path).parent)}
+                     if Path(path).parent != cache.cache_root() else {})
+            titles[path] = {"label": song_label(manifest), "key": key,
+                            "details": {**where, **song_details(manifest, key or "")}}
+        store = settings()
+        store.setValue("recent", items)
+        store.setValue("recent_titles", json.dumps(titles))
         self._fill_recent()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for path in self.recent():
-            action = self.recent_menu.addAction(Path(path).name or path)
+        paths, titles = self.recent(), self.recent_titles()
+        known = [titles.get(p) if isinstance(titles.get(p), dict) else {} for p in paths]
+        labels = told_apart([k.get("label") or Path(p).name or p for k, p in zip(known, paths)],
+                            [k.get("details") or {"file": Path(p).name} for k, p in zip(known, paths)])
+        for path, label in zip(paths, labels):
+            action = self.recent_menu.addAction(label)
             action.setToolTip(path)
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
-        self.recent_menu.setEnabled(bool(self.recent()))
+        self.recent_menu.setEnabled(bool(paths))
 
     def refresh_library(self, then=None) -> None:
         def done(songs):

@@ -64,10 +64,22 @@ def start_separation(path: Path, device=None, with_engine: bool = True, settings
     return loaded
 
 
+def resume_separation(job, first_s: tuple[float, float]):
+    """Runs on a background thread: a new separation of a cancelled job's song, carrying on
+    from the segments already in the cache (the region around first_s first)."""
+    from woodshed.separation.separate import Separation
+
+    again = Separation(job.song_path, job.settings, job.cache_root)
+    again.start(first_s=first_s)
+    return again
+
+
 class SeparationBar(QWidget):
-    """Progress bar, ETA and Cancel, shown while the open song separates."""
+    """Progress bar, ETA and Cancel, shown while the open song separates; after a Cancel,
+    Resume carries on where it stopped."""
 
     cancel_clicked = pyqtSignal()
+    resume_clicked = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -78,17 +90,36 @@ class SeparationBar(QWidget):
         self.bar.setFixedWidth(260)
         self.cancel = QPushButton("Cancel")
         self.cancel.clicked.connect(self.cancel_clicked)
+        self.resume = QPushButton("Resume separation")
+        self.resume.setObjectName("resume_separation")
+        self.resume.clicked.connect(self.resume_clicked)
+        self.resume.hide()
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 2, 8, 2)
         row.addWidget(self.label, 1)
         row.addWidget(self.bar)
         row.addWidget(self.cancel)
+        row.addWidget(self.resume)
         self.hide()
 
     def show_download(self, text: str, fraction: float) -> None:
         """The model's weights downloading (before the song can be separated)."""
         self.label.setText(text)
         self.bar.setValue(round(1000 * fraction))
+        self.show_running()
+
+    def show_paused(self, fraction_done: float) -> None:
+        self.label.setText(f"Separation paused at {fraction_done:.0%}: the original mix plays "
+                           "where stems are missing.")
+        self.bar.setValue(round(1000 * fraction_done))
+        self.cancel.hide()
+        self.resume.show()
+        self.resume.setEnabled(True)
+        self.show()
+
+    def show_running(self) -> None:
+        self.resume.hide()
+        self.cancel.show()
         self.cancel.setEnabled(True)
         self.show()
 
@@ -112,8 +143,7 @@ class SeparationMonitor(QObject):
         self.timer.start()
         bar.label.setText("Separating stems: starting… (the original mix plays meanwhile)")
         bar.bar.setValue(0)
-        bar.cancel.setEnabled(True)
-        bar.show()
+        bar.show_running()
 
     def poll(self) -> None:
         from woodshed.separation.separate import Cancelled, Done, Failed, Progress
@@ -126,7 +156,7 @@ class SeparationMonitor(QObject):
             elif isinstance(event, Failed):
                 self._finish(event.message, "Separation failed.")
             elif isinstance(event, Cancelled):
-                self._finish("cancelled", "Separation paused: open the song again to carry on.")
+                self._finish("cancelled", "Separation paused.")
 
     def _progress(self, done: int, total: int) -> None:
         now = time.monotonic()

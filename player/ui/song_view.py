@@ -20,6 +20,7 @@ from .waveform import Waveforms
 UI_REFRESH_MS = 33  # playhead, time and meters at ~30 frames a second
 MIN_LOOP_S = 0.1
 DEFAULT_LOOP_S = 4.0
+OPENING_VIEW_S = 30.0  # the lanes' width in time when a song opens (wider if the loop is)
 
 
 class SongView(QWidget):
@@ -309,6 +310,17 @@ class SongView(QWidget):
             self.set_loop(*s.loop, enable=s.loop_enabled)
         self.seek(s.position_s)
         self.push_to_engine()
+        self.show_where_it_was(s)
+
+    def show_where_it_was(self, s: Session) -> None:
+        """The lanes show the playhead and the loop as they were left (not 0:00–0:30)."""
+        first_s, last_s = s.position_s, s.position_s
+        if s.loop:
+            first_s, last_s = min(first_s, s.loop[0]), max(last_s, s.loop[1])
+        span_s = last_s - first_s
+        width_s = min(self.duration_s, max(1.2 * span_s, OPENING_VIEW_S))
+        start_s = min(max(0.0, (first_s + last_s - width_s) / 2), self.duration_s - width_s)
+        self.waveforms.show_span(start_s, start_s + width_s)
 
     def push_to_engine(self) -> None:
         """Tell the engine every setting (a fresh engine, or controls that did not change and

@@ -184,6 +184,12 @@ class Waveforms(QObject):
     def set_view(self, start_s: float, end_s: float) -> None:
         self.first.view.setXRange(start_s, end_s, padding=0)
 
+    def show_span(self, start_s: float, end_s: float) -> None:
+        """Show [start_s, end_s] as the window's own move (not the musician scrolling away)."""
+        self._paging = True
+        self.set_view(start_s, end_s)
+        self._paging = False
+
     def zoom_out_full(self) -> None:
         self.set_view(0.0, self.duration_s)
 
