@@ -24,7 +24,12 @@ LAYOUTS = ("us", "gb", "de", "fr")
 THIRD_DIGIT_KEYCODE = 12  # X keycode of the digit row's third key, whatever it types
 # Registry keys as X keysyms (xdotool adds Shift or AltGr as the layout needs).
 KEYSYMS = {"Space": "space", "-": "minus", "+": "plus", "=": "equal", "[": "bracketleft",
-           "]": "bracketright", ",": "comma"}
+           "]": "bracketright", ",": "comma", "PgDown": "Next", "PgUp": "Prior",
+           "Media Play": "XF86AudioPlay", "Media Pause": "XF86AudioPause",
+           "Media Stop": "XF86AudioStop", "Media Next": "XF86AudioNext",
+           "Media Previous": "XF86AudioPrev"}
+# Qt keys X has no keysym of its own for (X sends XF86AudioPlay, tested as "Media Play").
+NO_X_KEYSYM = {"Toggle Media Play/Pause"}
 
 # On a French keyboard "-" is the digit row's sixth key, which mutes stem 6 there (position
 # wins): tempo down is the keypad's minus.
@@ -34,6 +39,8 @@ LAYOUT_KEYSYMS = {"fr": {"-": "KP_Subtract"}}
 def keysym(key: str, layout: str = "us") -> str:
     if key in LAYOUT_KEYSYMS.get(layout, {}):
         return LAYOUT_KEYSYMS[layout][key]
+    if key in KEYSYMS:
+        return KEYSYMS[key]
     *mods, last = key.split("+") if key != "+" else ["+"]
     last = KEYSYMS.get(last, last.lower() if len(last) == 1 else last)
     return "+".join([*(m.lower() for m in mods), last])
@@ -150,6 +157,8 @@ def _child() -> None:
         every = {}
         for action in actions.all_actions():
             for k in action.keys:
+                if k in NO_X_KEYSYM:
+                    continue
                 if action.by_physical_key:
                     code = THIRD_DIGIT_KEYCODE - 3 + int(k.removeprefix("Shift+"))
                     sym = f"shift+{code}" if k.startswith("Shift+") else str(code)
