@@ -1,70 +1,100 @@
 """Tempo without pitch change and pitch without tempo change: Rubber Band in real-time mode.
 
-The only module that touches pylibrb (GPLv2 metadata, see DESIGN.md "Licence"): keep it so.
-R3 (ENGINE_FINER) because R2 lands 16 cents sharp at half speed (measured, DESIGN.md).
+The renderer's one stretcher, behind the small interface it uses (set, restart, feed, take,
+frames_wanted, delay_frames). Rubber Band comes through our own binding of its C API
+(rubberband.py; DESIGN.md "Licence": the pylibrb binding it replaced is GPLv2-only).
+R3 (the finer engine) with its standard window: R2 lands 16 cents sharp at half speed, and
+R3's short window puts 41-110 Hz bass notes 30-50 cents off (measured, README "Stretcher").
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
-import pylibrb
-from pylibrb import Option, RubberBandStretcher
+
+from .rubberband import (CHANNELS_TOGETHER, ENGINE_FINER, PITCH_HIGH_CONSISTENCY,
+                         PROCESS_REALTIME, RubberBand)
 
 MAX_FEED_FRAMES = 1024  # input per process() call; also bounds one mixing block
+# Output one take() can give: a feed of MAX_FEED_FRAMES at the slowest tempo the binding
+# accepts (1/16), with room for what a restart's padding leaves behind.
+MAX_TAKE_FRAMES = 20 * MAX_FEED_FRAMES
 
-pylibrb.set_default_logging_level(0)
+MAX_SEMITONES = 48.0     # beyond the binding's clamp anyway; keeps 2 ** x from overflowing
+# PitchHighConsistency: pitch changes crossing 1.0 otherwise jump (measured: a 0.5 step)
+OPTIONS = PROCESS_REALTIME | ENGINE_FINER | CHANNELS_TOGETHER | PITCH_HIGH_CONSISTENCY
+
+
+# Makes spare stretchers and frees used ones, off the producer thread (a new R3 stretcher
+# takes 3-11 ms and ~3 MB here).
+_maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="woodshed-stretcher")
+
+
+def _release(_used: RubberBand) -> None:
+    """Runs on the maker thread, which then drops the last reference (and the memory)."""
 
 
 class Stretcher:
     """One stretcher for the whole mix. Audio in and out is (channels, frames) float32."""
 
     def __init__(self, sample_rate: int, channels: int):
-        # PitchHighConsistency: pitch changes crossing 1.0 otherwise jump (measured: a 0.5 step)
-        options = (Option.PROCESS_REALTIME | Option.ENGINE_FINER | Option.CHANNELS_TOGETHER
-                   | Option.PitchHighConsistency)
-        self._rb = RubberBandStretcher(sample_rate, channels, options, 1.0, 1.0)
-        self._rb.set_max_process_size(MAX_FEED_FRAMES)
+        self.sample_rate = sample_rate
         self.channels = channels
+        self._rb = self._make()
+        self._spare = _maker.submit(self._make)
         self._to_drop = 0
 
+    def _make(self) -> RubberBand:
+        return RubberBand(self.sample_rate, self.channels, OPTIONS, MAX_FEED_FRAMES,
+                          MAX_TAKE_FRAMES)
+
     def set(self, tempo: float, pitch_semitones: float) -> None:
-        """Change from the thread that calls feed(): Rubber Band smooths the change."""
-        time_ratio = 1.0 / tempo
-        pitch_scale = 2.0 ** (pitch_semitones / 12.0)
-        if self._rb.time_ratio != time_ratio:
-            self._rb.time_ratio = time_ratio
-        if self._rb.pitch_scale != pitch_scale:
-            self._rb.pitch_scale = pitch_scale
+        """Change from the thread that calls feed(): Rubber Band smooths the change.
+        A tempo of 0 or a NaN is ignored (the last good value stays); the binding clamps the rest."""
+        if tempo > 0.0:  # False for NaN too
+            self._rb.set_time_ratio(1.0 / tempo)
+        if -MAX_SEMITONES <= pitch_semitones <= MAX_SEMITONES:
+            self._rb.set_pitch_scale(2.0 ** (pitch_semitones / 12.0))
 
     def restart(self) -> None:
-        """Forget all audio; the next output frame aligns with the next input frame."""
-        self._rb.reset()
-        pad = self._rb.get_preferred_start_pad()
+        """Forget all audio; the next output frame aligns with the next input frame.
+
+        A fresh stretcher made beforehand takes over: Rubber Band before 3.2 (Debian 12 has
+        3.1.2) does not forget everything on reset(), so once the pitch has been shifted its
+        output after a reset lags the input by up to a few ms (measured: a crossfade at the
+        bypass then lost a third of a steady tone). Only if two restarts come faster than a
+        stretcher is made does reset() stand in.
+        """
+        spare = self._spare
+        if spare.done() and spare.exception() is None:
+            used, self._rb = self._rb, spare.result()
+            _maker.submit(_release, used)
+            self._spare = _maker.submit(self._make)
+        else:
+            self._rb.reset()
+        pad = self._rb.preferred_start_pad
         if pad:
             self._rb.process(np.zeros((self.channels, pad), np.float32))
-        self._to_drop = self._rb.get_start_delay()
+        self._to_drop = self._rb.start_delay
 
     @property
     def delay_frames(self) -> int:
         """Output frames between a change reaching the stretcher and reaching its output."""
-        return self._rb.get_start_delay()
+        return self._rb.start_delay
 
     def frames_wanted(self) -> int:
         """Input frames Rubber Band needs before it can give more output (0..MAX_FEED_FRAMES)."""
-        return min(MAX_FEED_FRAMES, max(0, self._rb.get_samples_required()))
+        return min(MAX_FEED_FRAMES, max(0, self._rb.samples_required))
 
     def feed(self, audio: np.ndarray) -> None:
-        self._rb.process(np.ascontiguousarray(audio, dtype=np.float32))
+        self._rb.process(audio)
 
     def take(self) -> np.ndarray | None:
-        """All output available now, start delay already dropped; None if nothing yet."""
-        available = self._rb.available()
-        if available <= 0:
+        """All output available now (up to MAX_TAKE_FRAMES), start delay already dropped;
+        None if nothing yet. A new array: the renderer keeps what it is given."""
+        n = self._rb.retrieve_into_buffer()
+        drop = min(self._to_drop, n)
+        self._to_drop -= drop
+        if n - drop <= 0:
             return None
-        out = self._rb.retrieve(available)
-        if self._to_drop:
-            drop = min(self._to_drop, out.shape[1])
-            self._to_drop -= drop
-            out = out[:, drop:]
-            if out.shape[1] == 0:
-                return None
-        return out
+        return self._rb.buffer[:, drop:n].copy()
