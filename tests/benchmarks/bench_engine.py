@@ -5,6 +5,8 @@
                                             [--workdir DIR] [--skip-long] [--soak-only]
                                             [--hog-nice N] [--no-hog]
 
+0. the stretcher's own latency at 0.5x, 0.75x and 1.25x (a sound entering it -> leaving it;
+   bench_stretchers.py compares the candidates);
 1. audio-path CPU per second of audio, 6 stems, at 1.0x and at 0.5x + 3 semitones:
    offline (Renderer alone, process CPU time) and live (a fresh process while the engine
    plays on JACK: producer, C callback, JACK client thread);
@@ -40,7 +42,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path[:0] = [str(HERE.parent), str(ROOT)]
+sys.path[:0] = [str(HERE), str(HERE.parent), str(ROOT)]
 
 import stem_songs  # noqa: E402
 from audio_devices import AlsaCapture, JackServer, find_output_device  # noqa: E402
@@ -127,6 +129,16 @@ def cpu_live(song, tempo: float, pitch: float, seconds: float, device) -> tuple[
     xruns = engine.xruns
     engine.close()
     return cpu, xruns
+
+
+def stretcher_latency() -> dict:
+    """The stretcher alone: a sound starting at its input -> first output sample with it
+    (bench_stretchers.py's measure, on the stretcher the engine uses)."""
+    import bench_stretchers
+
+    candidate = bench_stretchers.RubberBandCandidate()
+    return {label: bench_stretchers.latency_ms(candidate, tempo, 0.0)
+            for label, tempo in (("0.5x", 0.5), ("0.75x", 0.75), ("1.25x", 1.25))}
 
 
 # --- 2. control latency -----------------------------------------------------------------
@@ -379,6 +391,12 @@ def main() -> None:
     for option in ("ring_blocks", "plain_ring_blocks"):
         results[option] = ENGINE_OPTIONS.get(option, defaults[option].default)
     rows = []
+    if not args.soak_only:  # the stretcher's own share of the latency while stretching
+        own = stretcher_latency()
+        results["stretcher_latency_ms"] = own
+        rows.append(("stretcher's own latency (sound in -> out) at 0.5x / 0.75x / 1.25x",
+                     " / ".join(f"{own[k]:.0f}" for k in ("0.5x", "0.75x", "1.25x")) + " ms",
+                     "", True))
     try:
         device = jack_device()
         song10 = songs[10]

@@ -1,0 +1,287 @@
+"""Stretcher candidates side by side, streamed as the engine streams them (README, "Stretcher").
+
+    python tests/benchmarks/bench_stretchers.py [--signalsmith DIR] [--seconds 10]
+
+For each candidate: pitch error on steady tones (41-440 Hz) at 0.5x and at +3 semitones,
+tone-to-noise (how much of the output is the note), CPU per second of audio at 0.5x + 3 st,
+and its own latency at 0.5x, 0.75x, 1.25x and 0.5x + 3 st: from the block in which a sound
+starts at its input (a gain change, as the engine applies one) to the first output sample
+that has it, in output frames the engine has already produced meanwhile. The engine's ring
+(8 blocks of 256 = 46 ms while stretching) and the device (6 ms) come on top: the figure
+"gain change heard" adds those 52 ms to compare with the goal of 100 ms.
+
+Candidates:
+- rubberband-r3: Woodshed's stretcher (our ctypes binding of Rubber Band's C API, R3).
+- rubberband-r3-short: the same with R3's short window (OptionWindowShort).
+- pylibrb-r3: the stretcher before (pylibrb), if pylibrb is installed.
+- signalsmith-*: Signalsmith Stretch (MIT) through our own C shim (signalsmith_shim.cpp),
+  compiled here with the C++ compiler from headers the caller fetched into DIR
+  (signalsmith-stretch.h and signalsmith-linear/): the default preset (120 ms blocks) and
+  shorter blocks. Streamed in 256-frame output blocks, each given exactly its input.
+- python-stretch: Signalsmith through the python-stretch wrapper, fed 256-frame input
+  blocks as a player would, if python_stretch is importable.
+The machine is shared and noisy: CPU is the median of 3 runs. Prints a table, then JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RATE = 44100
+BLOCK = 256
+TONES_HZ = (41.2, 55.0, 82.41, 110.0, 440.0)
+RING_AND_DEVICE_MS = 1000 * (8 * BLOCK + BLOCK) / RATE
+_FP = ctypes.POINTER(ctypes.c_float)
+
+
+# --- candidates: start(tempo, semitones), then step(source) -> output block or None ------
+class RubberBandCandidate:
+    def __init__(self, short_window: bool = False):
+        from woodshed.player.engine import rubberband, stretch
+
+        self.name = "rubberband-r3-short" if short_window else "rubberband-r3"
+        self._options = stretch.OPTIONS | (rubberband.WINDOW_SHORT if short_window else 0)
+        self._stretch = stretch
+
+    def start(self, tempo: float, semitones: float) -> None:
+        stretch = self._stretch
+        old, stretch.OPTIONS = stretch.OPTIONS, self._options
+        try:
+            self._st = stretch.Stretcher(RATE, 2)
+        finally:
+            stretch.OPTIONS = old
+        self._st.restart()
+        self._st.set(tempo, semitones)
+
+    def step(self, source) -> np.ndarray | None:
+        self._st.feed(source(max(self._st.frames_wanted(), 128)))  # as the renderer feeds
+        return self._st.take()
+
+
+class PylibrbCandidate(RubberBandCandidate):
+    """The stretcher before this change: its module as it was, on pylibrb."""
+    name = "pylibrb-r3"
+    OLD_COMMIT = "e9d500d"
+
+    def __init__(self):
+        code = subprocess.run(["git", "show", f"{self.OLD_COMMIT}:player/engine/stretch.py"],
+                              cwd=HERE, capture_output=True, text=True, check=True).stdout
+        module = type(sys)("pylibrb_stretch")
+        exec(compile(code, "pylibrb_stretch.py", "exec"), module.__dict__)
+        self._module = module
+
+    def start(self, tempo: float, semitones: float) -> None:
+        self._st = self._module.Stretcher(RATE, 2)
+        self._st.restart()
+        self._st.set(tempo, semitones)
+
+
+class SignalsmithCandidate:
+    """Our shim: each call gives 256 output frames and exactly the input that belongs to them."""
+
+    def __init__(self, lib: ctypes.CDLL, block_ms: float | None, interval_ms: float | None):
+        self._lib = lib
+        self._block = 0 if block_ms is None else int(block_ms * RATE / 1000)
+        self._interval = 0 if interval_ms is None else int(interval_ms * RATE / 1000)
+        self.name = ("signalsmith-default (120/30 ms)" if block_ms is None
+                     else f"signalsmith {block_ms:g}/{interval_ms:g} ms")
+        self._out = np.zeros((2, BLOCK), np.float32)
+        self._out_rows = (_FP * 2)(*(self._out[c].ctypes.data_as(_FP) for c in range(2)))
+        self._in = np.zeros((2, 4 * BLOCK + 2), np.float32)
+        self._in_rows = (_FP * 2)(*(self._in[c].ctypes.data_as(_FP) for c in range(2)))
+        self._state = None
+
+    def start(self, tempo: float, semitones: float) -> None:
+        if self._state:
+            self._lib.ss_delete(self._state)
+        self._state = self._lib.ss_new(2, float(RATE), self._block, self._interval)
+        self._lib.ss_set_transpose(self._state, 2 ** (semitones / 12))
+        self._tempo, self._owed = tempo, 0.0
+        # what the library holds back: its input latency is input the caller supplies ahead
+        self.latency_frames = (self._lib.ss_input_latency(self._state) / tempo
+                               + self._lib.ss_output_latency(self._state))
+
+    def step(self, source) -> np.ndarray:
+        self._owed += BLOCK * self._tempo
+        n = int(self._owed)
+        self._owed -= n
+        self._in[:, :n] = source(n)
+        self._lib.ss_process(self._state, self._in_rows, n, self._out_rows, BLOCK)
+        return self._out.copy()
+
+
+class PythonStretchCandidate:
+    """python-stretch as a player would use it: 256-frame input blocks, its own time factor."""
+    name = "python-stretch 0.3.1 (256-frame input blocks)"
+
+    def __init__(self):
+        import python_stretch
+
+        self._module = python_stretch
+
+    def start(self, tempo: float, semitones: float) -> None:
+        self._st = self._module.Signalsmith.Stretch()
+        self._st.preset(2, RATE)
+        self._st.setTimeFactor(tempo)
+        self._st.setTransposeSemitones(semitones)
+
+    def step(self, source) -> np.ndarray:
+        return self._st.process(np.ascontiguousarray(source(BLOCK)))
+
+
+def build_signalsmith(include_dir: Path, work: Path) -> ctypes.CDLL:
+    lib_path = work / "libsignalsmith_shim.so"
+    subprocess.run(["c++", "-O3", "-std=c++17", "-shared", "-fPIC", f"-I{include_dir}",
+                    f"-I{include_dir / 'signalsmith-linear' / 'include'}",
+                    f"-I{include_dir / 'signalsmith-linear'}",
+                    str(HERE / "signalsmith_shim.cpp"), "-o", str(lib_path)], check=True)
+    lib = ctypes.CDLL(str(lib_path))
+    lib.ss_new.restype, lib.ss_new.argtypes = ctypes.c_void_p, [ctypes.c_int, ctypes.c_float,
+                                                                 ctypes.c_int, ctypes.c_int]
+    for name in ("ss_delete", "ss_reset"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p]
+    lib.ss_set_transpose.argtypes = [ctypes.c_void_p, ctypes.c_float]
+    lib.ss_input_latency.argtypes = lib.ss_output_latency.argtypes = [ctypes.c_void_p]
+    lib.ss_process.argtypes = [ctypes.c_void_p, ctypes.POINTER(_FP), ctypes.c_int,
+                               ctypes.POINTER(_FP), ctypes.c_int]
+    return lib
+
+
+# --- measures -----------------------------------------------------------------------------
+class Source:
+    """The mix stream: ``audio``, then silence; ``gain`` applies from the next call on."""
+
+    def __init__(self, audio: np.ndarray, gain: float = 1.0):
+        self.audio, self.pos, self.gain = audio, 0, gain
+
+    def __call__(self, n: int) -> np.ndarray:
+        block = np.zeros((2, n), np.float32)
+        part = self.audio[:, self.pos:self.pos + n]
+        block[:, :part.shape[1]] = part * self.gain
+        self.pos += n
+        return block
+
+
+def tone(freq_hz: float, seconds: float, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return np.repeat((amp * np.sin(2 * np.pi * freq_hz * t))[None], 2, 0).astype(np.float32)
+
+
+def run(candidate, source: Source, out_frames: int) -> np.ndarray:
+    out, got = [], 0
+    while got < out_frames:
+        block = candidate.step(source)
+        if block is not None and block.shape[1]:
+            out.append(block)
+            got += block.shape[1]
+    return np.concatenate(out, axis=1)[:, :out_frames]
+
+
+def pitch_and_purity(candidate, freq_hz: float, tempo: float, semitones: float):
+    """Cents off the expected note, and the note's energy over everything else (dB)."""
+    seconds = 3.0
+    candidate.start(tempo, semitones)
+    out = run(candidate, Source(tone(freq_hz, seconds)), int(seconds * RATE / tempo))[0]
+    steady = out[len(out) // 4: 3 * len(out) // 4]
+    x = steady * np.hanning(len(steady))
+    spectrum = np.abs(np.fft.rfft(x, 16 * len(x)))
+    k = int(np.argmax(spectrum))
+    a, b, c = np.log(spectrum[k - 1:k + 2] + 1e-30)
+    found = (k + 0.5 * (a - c) / (a - 2 * b + c)) * RATE / (16 * len(x))
+    wanted = freq_hz * 2 ** (semitones / 12)
+    freqs = np.arange(len(spectrum)) * RATE / (16 * len(x))
+    power = spectrum ** 2
+    near = (freqs > wanted * 0.97) & (freqs < wanted * 1.03)
+    purity = 10 * np.log10(power[near].sum() / max(power[~near].sum(), 1e-30))
+    return 1200 * np.log2(found / wanted), purity
+
+
+def cpu_percent(candidate, seconds: float) -> float:
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal((2, int(seconds * RATE)))).astype(np.float32)
+    audio += tone(110.0, seconds)
+    candidate.start(0.5, 3.0)
+    source = Source(audio)
+    run(candidate, source, RATE)  # warm up
+    out_frames = int(seconds * RATE)
+    t0 = time.process_time()
+    run(candidate, source, out_frames)
+    return 100 * (time.process_time() - t0) / seconds
+
+
+def latency_ms(candidate, tempo: float, semitones: float) -> float:
+    """A sound starting at the input (a gain change) -> first output sample that has it,
+    counted from the output the candidate had given when the sound went in."""
+    candidate.start(tempo, semitones)
+    source = Source(tone(440.0, 4.0), gain=0.0)
+    produced = 0
+    while produced < RATE // 2:  # settle on silence
+        block = candidate.step(source)
+        produced += 0 if block is None else block.shape[1]
+    source.gain, changed_at, out = 1.0, produced, []
+    while produced < changed_at + RATE:
+        block = candidate.step(source)
+        if block is not None and block.shape[1]:
+            out.append(block)
+            produced += block.shape[1]
+    heard = np.flatnonzero(np.abs(np.concatenate(out, axis=1)[0]) > 0.03)  # -20 dB
+    return 1000 * heard[0] / RATE if len(heard) else float("nan")
+
+
+def measure(candidate, cpu_seconds: float) -> dict:
+    row = {"name": candidate.name}
+    for label, (tempo, semis) in {"0.5x": (0.5, 0.0), "+3st": (1.0, 3.0)}.items():
+        results = {f: pitch_and_purity(candidate, f, tempo, semis) for f in TONES_HZ}
+        row[f"bass_cents_{label}"] = max(abs(results[f][0]) for f in TONES_HZ if f <= 110)
+        row[f"cents_440_{label}"] = abs(results[440.0][0])
+        row[f"bass_purity_db_{label}"] = min(results[f][1] for f in TONES_HZ if f <= 110)
+    row["cpu_pct"] = statistics.median(cpu_percent(candidate, cpu_seconds) for _ in range(3))
+    for label, (tempo, semis) in {"0.5x": (0.5, 0.0), "0.75x": (0.75, 0.0),
+                                  "1.25x": (1.25, 0.0), "0.5x+3st": (0.5, 3.0)}.items():
+        row[f"latency_ms_{label}"] = latency_ms(candidate, tempo, semis)
+    row["gain_change_heard_ms_0.5x+3st"] = row["latency_ms_0.5x+3st"] + RING_AND_DEVICE_MS
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--signalsmith", type=Path,
+                        help="folder with signalsmith-stretch.h and signalsmith-linear/")
+    parser.add_argument("--seconds", type=float, default=10.0, help="audio per CPU run")
+    args = parser.parse_args()
+    candidates = [RubberBandCandidate(), RubberBandCandidate(short_window=True)]
+    if importlib.util.find_spec("pylibrb"):
+        candidates.append(PylibrbCandidate())
+    work = Path(tempfile.mkdtemp(prefix="bench-stretchers-"))
+    if args.signalsmith:
+        lib = build_signalsmith(args.signalsmith, work)
+        candidates += [SignalsmithCandidate(lib, None, None),
+                       SignalsmithCandidate(lib, 60, 15), SignalsmithCandidate(lib, 40, 10)]
+    if importlib.util.find_spec("python_stretch"):
+        candidates.append(PythonStretchCandidate())
+    rows = [measure(c, args.seconds) for c in candidates]
+    print(f"{'candidate':<46} {'bass cents 0.5x/+3st':>21} {'440 Hz':>13} {'bass purity dB':>15}"
+          f" {'CPU %':>6} {'latency ms 0.5/0.75/1.25/0.5+3st':>34} {'heard ms':>9}")
+    for r in rows:
+        print(f"{r['name']:<46} {r['bass_cents_0.5x']:>10.1f}/{r['bass_cents_+3st']:<10.1f}"
+              f" {r['cents_440_0.5x']:>6.1f}/{r['cents_440_+3st']:<6.1f}"
+              f" {r['bass_purity_db_0.5x']:>7.0f}/{r['bass_purity_db_+3st']:<7.0f}"
+              f" {r['cpu_pct']:>6.1f} {r['latency_ms_0.5x']:>10.0f}/{r['latency_ms_0.75x']:.0f}/"
+              f"{r['latency_ms_1.25x']:.0f}/{r['latency_ms_0.5x+3st']:<10.0f}"
+              f" {r['gain_change_heard_ms_0.5x+3st']:>9.0f}")
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()
