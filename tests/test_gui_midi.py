@@ -144,3 +144,94 @@ def test_media_keys_play_and_step_through_saved_loops(qtbot, plain_window):
     assert view.session.loop == (10.0, 12.0)
     qtbot.keyClick(focused(plain_window), Qt.Key.Key_MediaPrevious)
     assert view.session.loop == (2.0, 4.0)
+
+
+# --- Pedals, MIDI and keys: MIDI learn and any key --------------------------------------------
+def open_controls(qtbot, window):
+    from woodshed.player.ui.controls_dialog import ControlsDialog
+
+    window.trigger(__import__("woodshed.player.ui.actions", fromlist=["get"]).get("play.controls"))
+    dialogs = [d for d in window.findChildren(ControlsDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    qtbot.waitExposed(dialogs[0])
+    return dialogs[0]
+
+
+def test_midi_learn_click_an_action_press_the_pedal(qtbot, window, pedal):
+    view = window.song_view
+    dialog = open_controls(qtbot, window)
+    dialog.select("play.restart_loop")
+    qtbot.mouseClick(dialog.learn_tap, Qt.MouseButton.LeftButton)
+    assert "Learning" in dialog.message.text()
+    pedal.send(0xB0, 20, 127)                    # the pedal the musician pressed
+    qtbot.waitUntil(lambda: "CC 20" in dialog.message.text(), timeout=3000)
+    row = [r for r, (i, _, _) in enumerate(dialog.rows) if i == "play.restart_loop"][0]
+    assert dialog.table.item(row, 2).text() == "CC 20 (channel 1)"
+    assert dialog.current_device() == pedal.device
+    assert not view.engine.playing               # learning did not also restart
+    view.set_loop(4.8, 9.6)
+    view.seek(8.0)
+    pedal.send(0xB0, 20, 0)
+    pedal.send(0xB0, 20, 127)                    # now it restarts the loop
+    qtbot.waitUntil(lambda: view.engine.playing, timeout=2000)
+    qtbot.waitUntil(lambda: 4.8 <= view.engine.position_s < 6.5, timeout=2000)
+    # kept for that device, in the data folder
+    saved = b.load_bindings(window.midi.controller.bindings_path)[0]
+    assert b.Binding(b.Control("cc", 0, 20), "play.restart_loop") in saved[pedal.device]
+    qtbot.mouseClick(dialog.clear_midi, Qt.MouseButton.LeftButton)
+    assert dialog.table.item(row, 2).text() == ""
+    dialog.close()
+
+
+@pytest.fixture
+def shipped_keys():
+    """The registry belongs to the process: leave it as shipped for the tests after."""
+    from woodshed.player.ui import keymap
+
+    yield
+    keymap.restore_defaults()
+
+
+def test_any_action_takes_any_key_and_keeps_it(qtbot, cache_dir, data_dir, jack_server,
+                                               shipped_keys):
+    w = open_window(qtbot, jack_server.portaudio_device, midi=False)
+    try:
+        view = w.song_view
+        view.set_loop(4.8, 9.6)
+        dialog = open_controls(qtbot, w)
+        dialog.select("loop.toggle")
+        dialog.key_edit.setFocus()
+        qtbot.keyClick(dialog.key_edit, Qt.Key.Key_F5)
+        qtbot.mouseClick(dialog.set_key, Qt.MouseButton.LeftButton)
+        assert "F5" in dialog.message.text()
+        dialog.select("play.toggle")             # Page Down taken from play/pause: said so
+        dialog.key_edit.setFocus()
+        qtbot.keyClick(dialog.key_edit, Qt.Key.Key_PageDown)
+        dialog.select("loop.zoom")
+        qtbot.mouseClick(dialog.set_key, Qt.MouseButton.LeftButton)
+        assert "taken from “Play / pause”" in dialog.message.text()
+        dialog.close()
+        qtbot.keyClick(focused(w), Qt.Key.Key_F5)
+        assert view.engine.loop[2] is False      # F5: loop off
+        qtbot.keyClick(focused(w), Qt.Key.Key_L)
+        assert view.engine.loop[2] is True       # L still does it too
+        qtbot.keyClick(focused(w), Qt.Key.Key_PageDown)
+        assert not view.engine.playing           # Page Down is the zoom's now
+    finally:
+        w.close()
+    again = open_window(qtbot, jack_server.portaudio_device, midi=False)   # kept
+    try:
+        from woodshed.player.ui import actions
+
+        assert "F5" in actions.get("loop.toggle").keys
+        assert "PgDown" not in actions.get("play.toggle").keys
+        again.song_view.set_loop(4.8, 9.6)
+        qtbot.keyClick(focused(again), Qt.Key.Key_F5)
+        assert again.song_view.engine.loop[2] is False
+        dialog = open_controls(qtbot, again)
+        dialog.select("play.toggle")
+        qtbot.mouseClick(dialog.default_keys, Qt.MouseButton.LeftButton)
+        assert "PgDown" in actions.get("play.toggle").keys
+        dialog.close()
+    finally:
+        again.close()

@@ -62,6 +62,15 @@ def get(action_id: str) -> Action:
     return _REGISTRY[action_id]
 
 
+def set_keys(action_id: str, keys) -> Action:
+    """The musician's own keys for an action (Preferences ▸ Controls); the window re-binds."""
+    import dataclasses
+
+    action = dataclasses.replace(_REGISTRY[action_id], keys=tuple(keys))
+    _REGISTRY[action_id] = action
+    return action
+
+
 def normalised(key: str) -> str:
     """One spelling per physical press on a US keyboard: "Shift+1" and "!" both become "!"."""
     text = QKeySequence(key).toString(QKeySequence.SequenceFormat.PortableText)

@@ -16,7 +16,7 @@ from woodshed.separation import cache
 from woodshed.separation.errors import UserError
 
 from ..song_source import SongKind, identify, import_song_folders, import_stems
-from . import actions, keyboard, pedals, shortcuts
+from . import actions, keyboard, keymap, pedals, shortcuts
 from .banner import Banner
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
                 self.recent_menu = menu.addMenu("Open &recent")
         self.export_action = self.qactions["file.export"]
         self.key_filter = keyboard.KeyFilter(self, actions.all_actions(), self.trigger)
+        keymap.apply_saved(self)  # the musician's own keys (Pedals, MIDI and keys…)
         self._fill_recent()
 
     # --- actions -------------------------------------------------------------------

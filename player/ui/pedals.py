@@ -66,6 +66,15 @@ def _register() -> None:
     actions.register(actions.Action(
         "loop.previous_saved", "Previous saved loop", "Loop",
         lambda view: step_saved_loop(view, -1), MEDIA_KEYS["loop.previous_saved"], menu="Loop"))
+    actions.register(actions.Action(
+        "play.controls", "Pedals, MIDI and keys…", "Play", show_controls, needs_song=False,
+        menu="Play", separator_before=True))
+
+
+def show_controls(window) -> None:
+    from .controls_dialog import ControlsDialog
+
+    ControlsDialog(window).open()
 
 
 _register()
