@@ -114,7 +114,9 @@ def grid_for(song_dir: Path) -> GridState:
     if needed:
         job = GridJob(song_dir)
         job.wait()
-        state, _ = known_grid(song_dir)
+        state, still_needed = known_grid(song_dir)
+        if still_needed:
+            return GridState(None, "the beats could not be found (the log says why); tap the tempo")
     return state
 
 

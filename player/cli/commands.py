@@ -55,6 +55,8 @@ def add_parser(sub) -> None:
     _add_sound_arguments(e)
     e.add_argument("--start", type=_parsed(a.parse_time_s), metavar="T", help="begin here")
     e.add_argument("--end", type=_parsed(a.parse_time_s), metavar="T", help="end here")
+    e.add_argument("--click", action="store_true",
+                   help="add a click on the song's own beats (accented downbeats) to the mix")
     e.add_argument("--stems", type=Path, metavar="DIR",
                    help="also write each stem as its own file into DIR (for a DAW)")
     e.add_argument("-f", "--force", action="store_true",
@@ -153,7 +155,7 @@ def run_export(args) -> int:
     jobs = []
     if args.output is not None:
         jobs.append(("mix", lambda progress: [export_mix(song, args.output, progress=progress,
-                                                         **options)]))
+                                                         click=args.click, **options)]))
     if args.stems is not None:
         jobs.append(("stems", lambda progress: export_stems(song, args.stems, progress=progress,
                                                             **options)))

@@ -202,8 +202,10 @@ def export_mix(song, out_path, *, without: Iterable[str] = (), only: Iterable[st
                end_s: float | None = None, pans: dict[str, float] | None = None,
                master_db: float = 0.0, progress: Callable[[float], None] | None = None,
                clipped: ClipReport | None = None, force: bool = False,
-               inputs: Iterable[Path] = ()) -> Path:
+               inputs: Iterable[Path] = (), click: bool = False) -> Path:
     """Render the song (without some stems, or only some) to out_path (.wav .flac .ogg .mp3).
+
+    click: add the click (the song's own beats, accented downbeats) for a rehearsal track.
 
     progress, if given, is called with the fraction done (0..1); clipped, if given, once the
     file is written, when it had to clip (see ClipReport). An existing out_path is replaced
@@ -216,8 +218,22 @@ def export_mix(song, out_path, *, without: Iterable[str] = (), only: Iterable[st
                          dict(gains_db or {}), tempo, pitch_semitones, start_s, end_s,
                          pans, master_db)
     frames = output_frames(song, tempo, start_s, end_s)
-    _write(Renderer(song, controls), out_path, fmt, frames, progress, 0, frames, clipped)
+    renderer = Renderer(song, controls, click=song_click(song) if click else None)
+    _write(renderer, out_path, fmt, frames, progress, 0, frames, clipped)
     return out_path
+
+
+def song_click(song):
+    """The click for a song's beat grid (found first if it is not known yet); UserError
+    when the song has none."""
+    from woodshed.beats.analyse import grid_for
+
+    from .click import Click
+
+    state = grid_for(song.dir)
+    if state.grid is None:
+        raise UserError(f"{song.manifest.title}: {state.message}: no click without beats")
+    return Click(state.grid, song.manifest.sample_rate, song.manifest.channels)
 
 
 def export_stems(song, out_dir, *, without: Iterable[str] = (), only: Iterable[str] | None = None,

@@ -36,7 +36,7 @@ _TIMELINE_ENTRIES = 2048
 
 class Renderer:
     def __init__(self, song, controls: Controls | None = None, out_rate: int | None = None,
-                 meter: bool = False):
+                 meter: bool = False, click=None):
         m = song.manifest
         self.song = song
         self.controls = controls if controls is not None else Controls.for_song(song)
@@ -44,6 +44,7 @@ class Renderer:
         self.out_rate = int(out_rate or m.sample_rate)
         self.channels = m.channels
         self.meter = meter
+        self.click = click                  # a Click (click.py), added after the stretcher
         self.mixer = StemMixer(song)
         self.playhead = Playhead(self.sample_rate)
         self._fade_frames = max(1, int(round(BYPASS_FADE_S * self.sample_rate)))
@@ -209,6 +210,8 @@ class Renderer:
             return
         self._post_anchors.append((self._post_index, mix_start, mix_per_post))
         self._post_index += n
+        if self.click is not None:
+            self.click.add(chunk, mix_start, mix_per_post, self._mix_anchors)
         if self._resampler is not None:
             chunk = self._resampler.resample_chunk(np.ascontiguousarray(chunk.T)).T
             if chunk.shape[1] == 0:

@@ -1,0 +1,106 @@
+"""The click: a metronome that follows the song's own beats, synthesised AFTER the
+stretcher, so no tempo or pitch change smears it.
+
+The renderer already keeps the record of where its output comes from (post-stretch frame ->
+mix-stream frame through the tempo, mix-stream frame -> source frame through loop wraps and
+seeks). For each block it hands out, the click asks that record which source frames the
+block plays and puts a click at each post-stretch frame where a grid beat is heard; a
+downbeat gets the accented click. Everything here is computed once (the click sounds, the
+beat frames) or is a few small slices per block: nothing on the producer path allocates
+more than a click's length or waits on anything.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+CLICK_S = 0.030
+ACCENT_HZ, BEAT_HZ = 1760.0, 1320.0
+ACCENT_GAIN, BEAT_GAIN = 0.9, 0.6
+
+
+def click_sound(sample_rate: int, hz: float, gain: float) -> np.ndarray:
+    """A short sine burst that starts at full level on its first frame (a sharp onset),
+    decays fast and ends at zero."""
+    t = np.arange(int(CLICK_S * sample_rate)) / sample_rate
+    env = np.exp(-t / 0.006) * np.linspace(1.0, 0.0, len(t))
+    return (gain * np.sin(2 * np.pi * hz * t + np.pi / 2) * env).astype(np.float32)
+
+
+class Click:
+    """Clicks for a song's grid, added into post-stretch blocks (song rate, (channels, n))."""
+
+    def __init__(self, grid, sample_rate: int, channels: int):
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.beat_frames = np.round(np.asarray(grid.beats_s) * sample_rate).astype(np.int64)
+        self.downbeat = np.array([grid.is_downbeat(i) for i in range(len(self.beat_frames))])
+        self._sounds = (click_sound(sample_rate, BEAT_HZ, BEAT_GAIN),
+                        click_sound(sample_rate, ACCENT_HZ, ACCENT_GAIN))
+        self.gain = 1.0          # linear; the window and the terminal set these
+        self.pan = 0.0           # -1 left .. +1 right
+        self.muted = False
+        self._ringing: list[list] = []   # [sound, frames of it already played]
+
+    def channel_gains(self) -> np.ndarray:
+        if self.channels == 1:
+            return np.array([self.gain], np.float32)
+        # constant-power pan, 0 dB at centre like the stems' pan
+        angle = (self.pan + 1) * np.pi / 4
+        return (self.gain * np.sqrt(2) * np.array([np.cos(angle), np.sin(angle)])).astype(np.float32)
+
+    def add(self, block: np.ndarray, mix_start: float, mix_per_post: float, mix_anchors) -> None:
+        """Add the clicks heard in ``block`` (post-stretch frames) in place.
+
+        mix_start, mix_per_post: the mix-stream frame of the block's first frame and the
+        mix frames per output frame (the tempo). mix_anchors: the renderer's record of
+        (mix-stream frame, source frame, 1) at each piece it read, oldest first."""
+        n = block.shape[1]
+        gains = None if self.muted else self.channel_gains()[:, None]
+        self._ring_on(block, 0, gains)
+        mix_end = mix_start + n * mix_per_post
+        pieces = _pieces(mix_anchors, mix_start, mix_end)
+        for j, (mix_from, mix_to, source_at_from) in enumerate(pieces):
+            # A beat belongs to the block its rounded output frame falls in: look a frame
+            # past the block's ends (not past a loop's splice inside it), so a beat on a
+            # block boundary is played once, not never.
+            before = mix_per_post if j == 0 else 0.0
+            after = mix_per_post if j == len(pieces) - 1 else 0.0
+            lo = int(np.searchsorted(self.beat_frames, source_at_from - before, side="left"))
+            hi = int(np.searchsorted(self.beat_frames, source_at_from + (mix_to - mix_from) + after,
+                                     side="left"))
+            for i in range(lo, hi):
+                mix = mix_from + (self.beat_frames[i] - source_at_from)
+                at = int(round((mix - mix_start) / mix_per_post))
+                if 0 <= at < n:
+                    self._ringing.append([self._sounds[int(self.downbeat[i])], 0])
+                    self._ring_on(block, at, gains, only_last=True)
+
+    def _ring_on(self, block: np.ndarray, at: int, gains, only_last: bool = False) -> None:
+        """Play the clicks still sounding (or only the one just started) from block offset at."""
+        ringing = self._ringing[-1:] if only_last else self._ringing
+        for item in ringing:
+            sound, done = item
+            take = min(len(sound) - done, block.shape[1] - at)
+            if gains is not None and take > 0:
+                block[:, at:at + take] += gains * sound[done:done + take]
+            item[1] = done + max(take, 0)
+        self._ringing = [item for item in self._ringing if item[1] < len(item[0])]
+
+
+def _pieces(anchors, mix_start: float, mix_end: float):
+    """(mix from, mix to, source frame at mix from) for each stretch of the mix stream in
+    [mix_start, mix_end) that was read from one place. Walks the anchors from the newest back
+    (no copy of the record: it is long, and this runs for every block)."""
+    out = []
+    upper = mix_end
+    for x0, y0, _slope in reversed(anchors):
+        if x0 >= mix_end:
+            upper = x0
+            continue
+        lo = max(x0, mix_start)
+        if lo < upper:
+            out.append((lo, upper, y0 + (lo - x0)))
+        upper = x0
+        if x0 <= mix_start:
+            break
+    return out[::-1]
