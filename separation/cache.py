@@ -4,6 +4,11 @@
 
 A song folder appears whole or not at all: it is built under a temporary name and renamed.
 After that, separation fills it in place, block by block, each step atomic (see manifest.py).
+
+Cache commands touch only what Woodshed made: song folders (a 24-character key of hex digits
+holding a manifest.json) and the build folders of its own interrupted runs
+(.tmp-<key>-<pid>-…, removed once that process is gone). Any other file or folder someone
+keeps beside them is left alone.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +37,10 @@ DEFAULT_LIMIT_BYTES = 20 * 10**9
 HOLD_WAIT_S = 10.0  # an evictor holds a song's lock only while it removes it
 _SETTINGS_FILE = "settings.json"
 _TMP_PREFIX = ".tmp-"
+KEY_PATTERN = re.compile(r"[0-9a-f]{24}")
+# .tmp-<key>-<pid>-<random> (the pid is missing in folders made before it was added)
+_BUILD_PATTERN = re.compile(r"\.tmp-(?P<key>[0-9a-f]{24})-(?:(?P<pid>\d+)-)?[a-z0-9_]+")
+_PIDLESS_BUILD_AGE_S = 24 * 3600  # an older Woodshed's build folder: surely dead after a day
 
 
 def cache_root() -> Path:
@@ -52,6 +62,7 @@ def ensure_root(root: Path | None = None) -> Path:
     except OSError as exc:
         raise UserError(f"cannot write to the stem cache {root}: {describe_os_error(exc, '')}"
                         " (set WOODSHED_CACHE_DIR to another folder)") from None
+    clean_leftovers(root)  # what killed runs left: GBs, cleaned the next time we write
     return root
 
 
@@ -159,6 +170,12 @@ def list_songs(root: Path | None = None) -> list[CachedSong]:
     return songs
 
 
+def is_song_folder(path: Path) -> bool:
+    """A song folder Woodshed made: a key-shaped name and a manifest inside."""
+    path = Path(path)
+    return bool(KEY_PATTERN.fullmatch(path.name)) and (path / MANIFEST_NAME).is_file()
+
+
 def in_use(song: CachedSong) -> bool:
     """Whether any Woodshed process (this one included) has the song open."""
     with song_lock.use_lock(song.dir.parent, song.key) as lock:
@@ -168,34 +185,117 @@ def in_use(song: CachedSong) -> bool:
             return False
 
 
+def _remove_folder(folder: Path) -> None:
+    """Remove a folder Woodshed made, all or nothing as far as readers see: it is renamed
+    away first (one step that fails on a read-only cache before anything is lost)."""
+    trash = folder.with_name(f"{_TMP_PREFIX}{folder.name}-{os.getpid()}-removing")
+    os.rename(folder, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
 def remove(song: CachedSong) -> None:
-    """Remove a song's folder; a UserError if a Woodshed process is using it."""
+    """Remove one song's folder; UserError (one line) if a Woodshed process is using it or
+    the cache does not allow it."""
+    if not is_song_folder(song.dir):
+        raise UserError(f"{song.dir} is not a song folder Woodshed made: left alone")
     with song_lock.use_lock(song.dir.parent, song.key) as lock:
         try:
             free = lock.try_acquire()
-        except OSError:  # no lock can be had in a read-only cache; nor can the song be removed
+        except OSError:  # no lock can be had in a read-only cache; the rename below says why
             free = True
         if not free:
             raise UserError(f"{song.manifest.title} is in use (Woodshed is playing, exporting or "
                             "separating it): close it first")
-        shutil.rmtree(song.dir)
+        try:
+            _remove_folder(song.dir)
+        except OSError as exc:
+            raise UserError(f"cannot remove {song.dir}: {describe_os_error(exc, '')}") from None
 
 
-def clear(root: Path | None = None) -> int:
-    """Remove every cached song (and leftovers of interrupted builds); returns the count."""
+def leftover_builds(root: Path | None = None) -> list[Path]:
+    """Build folders of separations and imports that were killed (their process is gone)."""
+    from .processes import process_alive
+
     root = Path(root) if root else cache_root()
-    n = 0
-    if root.is_dir():
-        for d in root.iterdir():
-            if d.name == song_lock.LOCK_FOLDER:  # held and waited on by other processes
+    found = []
+    try:
+        entries = list(root.iterdir()) if root.is_dir() else []
+    except OSError:
+        return found
+    for d in entries:
+        m = _BUILD_PATTERN.fullmatch(d.name)
+        if m is None or not d.is_dir():
+            continue
+        if m.group("pid") is not None:
+            stale = not process_alive(int(m.group("pid")))
+        else:
+            try:
+                stale = d.stat().st_mtime < time.time() - _PIDLESS_BUILD_AGE_S
+            except OSError:
                 continue
-            song = find(d.name, root)
-            if song is not None and in_use(song):
-                continue
-            if d.is_dir():
-                shutil.rmtree(d, ignore_errors=True)
-                n += not d.name.startswith(".")
-    return n
+        if stale:
+            found.append(d)
+    return found
+
+
+def clean_leftovers(root: Path | None = None) -> int:
+    """Remove what killed runs left in the cache; returns the bytes freed. Quietly does
+    nothing where the cache cannot be written (the next run that can will)."""
+    freed = 0
+    for d in leftover_builds(root):
+        size = folder_bytes(d)
+        shutil.rmtree(d, ignore_errors=True)
+        if not d.exists():
+            freed += size
+    return freed
+
+
+def builds_in_progress_bytes(root: Path | None = None) -> int:
+    """Bytes held by build folders (running separations and imports, or killed ones not yet
+    cleaned): they count against the disk like any song."""
+    root = Path(root) if root else cache_root()
+    try:
+        return sum(folder_bytes(d) for d in root.iterdir()
+                   if _BUILD_PATTERN.fullmatch(d.name) and d.is_dir())
+    except OSError:
+        return 0
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of the files under folder (0 for what cannot be read)."""
+    total = 0
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return total
+
+
+def clear(root: Path | None = None) -> tuple[list[Path], list[Path]]:
+    """Remove every cached song no Woodshed process is using, and the leftovers of killed
+    runs; returns (song folders removed, song folders kept because in use). UserError when
+    some could not be removed (saying how many were)."""
+    root = Path(root) if root else cache_root()
+    removed, kept, failed = [], [], None
+    try:
+        folders = sorted(d for d in root.iterdir() if is_song_folder(d)) if root.is_dir() else []
+    except OSError as exc:
+        raise UserError(f"cannot read the stem cache {root}: {describe_os_error(exc, '')}") from None
+    for d in folders:
+        song = find(d.name, root)
+        if song is not None and in_use(song):
+            kept.append(d)
+            continue
+        try:
+            _remove_folder(d)
+            removed.append(d)
+        except OSError as exc:
+            failed = failed or exc
+    clean_leftovers(root)
+    if failed is not None:
+        raise UserError(f"removed {len(removed)} of {len(folders)} songs from {root}: "
+                        f"{describe_os_error(failed, '')}")
+    return removed, kept
 
 
 # --- size limit ------------------------------------------------------------
@@ -219,34 +319,60 @@ def set_size_limit(limit_bytes: int, root: Path | None = None) -> None:
     write_text_atomic(_settings_path(root), json.dumps({"limit_bytes": int(limit_bytes)}))
 
 
+def format_size(size_bytes: float) -> str:
+    """1.2e9 -> '1.20 GB', 2.6e6 -> '2.6 MB' (decimal units, as parse_size reads them)."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size_bytes >= scale:
+            return f"{size_bytes / scale:.{2 if unit in ('TB', 'GB') else 1}f} {unit}"
+    return f"{int(size_bytes)} bytes"
+
+
 def parse_size(text: str) -> int:
-    """'20GB', '500 MB', '1.5G', '1000000' -> bytes (decimal units)."""
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)[bB]?\s*", text)
+    """'20GB', '500 MB', '1.5G', '1000B' -> bytes (decimal units). A bare number is refused:
+    `limit 20` meant as 20 GB must not become 20 bytes and empty the cache."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?[bB]?)\s*", text)
     if not m:
         raise UserError(f"not a size: {text!r} (try 20GB or 500MB)")
-    scale = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}[m.group(2).lower()]
+    if not m.group(2):
+        raise UserError(f"a size needs a unit: {text!r} (write {m.group(1)}GB or {m.group(1)}MB)")
+    prefix = m.group(2).lower().rstrip("b")
+    scale = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}[prefix]
     return int(float(m.group(1)) * scale)
 
 
-def evict(keep: set[str] = frozenset(), root: Path | None = None) -> list[CachedSong]:
-    """Remove least-recently-used songs until the cache fits its limit; never those in keep."""
+def over_limit(limit_bytes: int, keep: set[str] = frozenset(),
+               root: Path | None = None) -> list[tuple[CachedSong, int]]:
+    """The songs (with their sizes), least recently used first, that must go for the cache to
+    fit limit_bytes; never those in keep, never folders Woodshed did not make."""
     root = Path(root) if root else cache_root()
-    limit = size_limit_bytes(root)
-    songs = sorted(list_songs(root), key=CachedSong.last_used_s)
+    songs = sorted((s for s in list_songs(root) if is_song_folder(s.dir)),
+                   key=CachedSong.last_used_s)
     sizes = {s.key: s.size_bytes() for s in songs}
     total = sum(sizes.values())
-    removed = []
+    going = []
     for song in songs:
-        if total <= limit:
+        if total <= limit_bytes:
             break
-        if song.key in keep:
-            continue
-        try:
-            remove(song)
-        except UserError:  # in use by some Woodshed process: never evicted
+        if song.key in keep or in_use(song):  # in use by some Woodshed process: never evicted
             continue
         total -= sizes[song.key]
-        removed.append(song)
+        going.append((song, sizes[song.key]))
+    return going
+
+
+def evict(keep: set[str] = frozenset(), root: Path | None = None,
+          limit_bytes: int | None = None) -> list[CachedSong]:
+    """Remove least-recently-used songs until the cache fits its limit; never those in keep.
+    Returns the songs really removed (one that cannot be removed stays, quietly)."""
+    root = Path(root) if root else cache_root()
+    limit = size_limit_bytes(root) if limit_bytes is None else limit_bytes
+    removed = []
+    for song, _ in over_limit(limit, keep, root):
+        try:
+            remove(song)
+            removed.append(song)
+        except UserError:
+            pass
     return removed
 
 
@@ -258,7 +384,7 @@ def building(key: str, root: Path | None = None):
     If the song appeared meanwhile (another process), the existing folder wins.
     """
     root = ensure_root(root)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{key}-", dir=root))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{key}-{os.getpid()}-", dir=root))
     try:
         yield tmp
         os.chmod(tmp, 0o755)

@@ -43,9 +43,12 @@ def add_parser(sub) -> None:
     cr.add_argument("song", type=Path, metavar="SONG")
     cr.add_argument("--model", default=None, help="only the stems of this model")
     cr.set_defaults(func=run_cache_remove)
-    csub.add_parser("clear", help="remove every cached song").set_defaults(func=run_cache_clear)
+    csub.add_parser("clear", help="remove every cached song (only folders Woodshed made)"
+                    ).set_defaults(func=run_cache_clear)
     cl = csub.add_parser("limit", help="show or set the size limit (least recently used go first)")
-    cl.add_argument("size", nargs="?", help="e.g. 20GB, 500MB")
+    cl.add_argument("size", nargs="?", help="with its unit: 20GB, 500MB")
+    cl.add_argument("-y", "--yes", action="store_true",
+                    help="remove the songs a lower limit leaves no room for without asking")
     cl.set_defaults(func=run_cache_limit)
     c.set_defaults(func=run_cache_list)
 
@@ -129,16 +132,20 @@ def _describe(song: cache.CachedSong) -> str:
     state = "" if m.complete else f"  ({m.ready_fraction():.0%} separated)"
     who = f"{m.artist} - " if m.artist else ""
     return (f"{song.key}  {who}{m.title}  {int(minutes)}:{seconds:04.1f}  {m.model}  "
-            f"{','.join(m.sources)}  {song.size_bytes() / 1e6:.0f} MB{state}")
+            f"{','.join(m.sources)}  {cache.format_size(song.size_bytes())}{state}")
 
 
 def run_cache_list(args) -> int:
+    root = cache.cache_root()
+    cache.clean_leftovers(root)
     songs = cache.list_songs()
     for song in sorted(songs, key=lambda s: s.last_used_s(), reverse=True):
         print(_describe(song))
     total = sum(s.size_bytes() for s in songs)
-    print(f"{len(songs)} songs, {total / 1e9:.2f} GB of {cache.size_limit_bytes() / 1e9:.0f} GB "
-          f"in {cache.cache_root()}")
+    building = cache.builds_in_progress_bytes(root)  # separations and imports running now
+    extra = f" (of which {cache.format_size(building)} being built)" if building else ""
+    print(f"{len(songs)} songs, {cache.format_size(total + building)}{extra} of "
+          f"{cache.format_size(cache.size_limit_bytes())} in {root}")
     return 0
 
 
@@ -174,15 +181,45 @@ def run_cache_remove(args) -> int:
 
 
 def run_cache_clear(args) -> int:
-    print(f"removed {cache.clear()} songs from {cache.cache_root()}")
+    removed, kept = cache.clear()
+    in_use = f" ({len(kept)} in use kept: close them first)" if kept else ""
+    print(f"removed {len(removed)} songs from {cache.cache_root()}{in_use}")
     return 0
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; False when nobody can answer (stdin is not a terminal)."""
+    import sys
+
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def run_cache_limit(args) -> int:
     if args.size is not None:
-        cache.set_size_limit(cache.parse_size(args.size))
-        removed = cache.evict()
+        import sys
+
+        limit = cache.parse_size(args.size)
+        going = cache.over_limit(limit)
+        if going and not args.yes:
+            freed = cache.format_size(sum(size for _, size in going))
+            what = (f"a limit of {cache.format_size(limit)} would remove {len(going)} songs "
+                    f"({freed})")
+            if not sys.stdin.isatty():
+                raise UserError(f"{what}: run again with --yes to remove them")
+            if not _confirm(f"{what[0].upper()}{what[1:]}. Remove them?"):
+                print("nothing removed; the limit is unchanged")
+                return 1
+        cache.set_size_limit(limit)
+        removed = cache.evict(limit_bytes=limit)
         for song in removed:
-            print(f"evicted {song.dir}")
-    print(f"cache size limit: {cache.size_limit_bytes() / 1e9:g} GB")
+            print(f"removed {song.dir}")
+        if len(removed) < len(going):
+            raise UserError(f"removed {len(removed)} of {len(going)} songs: the others could "
+                            f"not be removed from {cache.cache_root()}")
+    print(f"cache size limit: {cache.format_size(cache.size_limit_bytes())}")
     return 0

@@ -23,7 +23,11 @@ def describe_os_error(exc: OSError, path=None) -> str:
     """One-line text for an OS error, saying which path and what the OS said."""
     import errno
 
-    where = f"{path}: " if path is not None else (f"{exc.filename}: " if exc.filename else "")
+    # path "" means the caller already named the path: say only what happened (no ": :").
+    if path is None:
+        where = f"{exc.filename}: " if exc.filename else ""
+    else:
+        where = f"{path}: " if str(path) else ""
     if exc.errno == errno.ENOSPC:
         return f"{where}the disk is full"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

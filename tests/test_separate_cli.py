@@ -217,7 +217,7 @@ def test_least_recently_used_songs_go_when_over_the_limit(tmp_path, cache_dir, m
         dirs.append(Path(out.stdout.strip()))
     os.utime(dirs[0] / "manifest.json")  # the first song was just played again
     one_song = sum(f.stat().st_size for f in dirs[1].iterdir())
-    result = woodshed("cache", "limit", str(int(one_song * 2.5)))
+    result = woodshed("cache", "limit", f"{int(one_song * 2.5)}B", "--yes")
     assert result.returncode == 0, result.stderr
     # The least recently used (the second song) went; the one just used stayed.
     assert dirs[0].exists() and not dirs[1].exists() and dirs[2].exists()
