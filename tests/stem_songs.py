@@ -11,6 +11,14 @@ RATE = 44100
 TONES_HZ = {"drums": 150.0, "bass": 220.0, "guitar": 440.0, "vocals": 660.0}
 
 
+def key_for(name: str) -> str:
+    """A cache key shaped like the ones Woodshed makes (24 hex digits): cache commands touch
+    only folders named so."""
+    import hashlib
+
+    return hashlib.sha256(name.encode()).hexdigest()[:24]
+
+
 def tone(freq_hz: float, frames: int, amplitude: float = 0.2, rate: int = RATE) -> np.ndarray:
     t = np.arange(frames) / rate
     mono = (amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)

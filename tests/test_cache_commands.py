@@ -47,7 +47,7 @@ def test_clear_removes_only_what_woodshed_made(three_songs, cache_dir, capsys):
     assert woodshed("cache", "clear") == 0
     assert capsys.readouterr().out.startswith("removed 3 songs")
     assert sorted(p.name for p in cache_dir.iterdir()) == sorted(
-        ["My Band Stems", "notes", "todo.txt", running.name])
+        [".locks", "My Band Stems", "notes", "todo.txt", running.name])
     assert (band / "bass.wav").read_bytes() == b"RIFF"
 
 

@@ -161,21 +161,21 @@ HOLD_A_SONG = """
 
 
 def test_eviction_never_removes_a_song_another_process_is_using(cache_dir, monkeypatch):
-    playing = stem_songs.tone_song(2.0, key="playing")
-    idle = stem_songs.tone_song(2.0, key="idle")
+    playing = stem_songs.tone_song(2.0, key=stem_songs.key_for("playing"))
+    idle = stem_songs.tone_song(2.0, key=stem_songs.key_for("idle"))
     os.utime(idle.dir / "manifest.json", (time.time() + 60,) * 2)  # 'playing' is the older
     holder = python_child(HOLD_A_SONG, playing.dir)
     try:
         wait_for_line(holder, "ready")
         monkeypatch.setenv("WOODSHED_CACHE_LIMIT", "1KB")
         removed = cache.evict()
-        assert [s.key for s in removed] == ["idle"]
+        assert [s.key for s in removed] == [idle.key]
         assert playing.dir.is_dir() and not idle.dir.exists()
         assert_one_line_error(woodshed("cache", "remove", playing.dir), "in use")
         assert playing.dir.is_dir()
         holder.send_signal(signal.SIGKILL)
         holder.wait()
-        assert [s.key for s in cache.evict()] == ["playing"]  # free again once it is closed
+        assert [s.key for s in cache.evict()] == [playing.key]  # free again once it is closed
     finally:
         holder.kill()
         holder.wait()
@@ -183,8 +183,8 @@ def test_eviction_never_removes_a_song_another_process_is_using(cache_dir, monke
 
 def test_least_recently_used_means_last_played_or_exported_in_the_terminal(cache_dir, tmp_path,
                                                                            monkeypatch):
-    old = stem_songs.tone_song(2.0, key="old")
-    new = stem_songs.tone_song(2.0, key="new")
+    old = stem_songs.tone_song(2.0, key=stem_songs.key_for("old"))
+    new = stem_songs.tone_song(2.0, key=stem_songs.key_for("new"))
     past = time.time() - 3600
     os.utime(old.dir / "manifest.json", (past, past))  # 'old' was last used an hour ago
     out = woodshed("export", old.dir, "-o", tmp_path / "backing.wav")
@@ -192,4 +192,4 @@ def test_least_recently_used_means_last_played_or_exported_in_the_terminal(cache
     size = old.size_bytes()
     monkeypatch.setenv("WOODSHED_CACHE_LIMIT", f"{int(size * 1.5 / 1000)}KB")
     removed = cache.evict()
-    assert [s.key for s in removed] == ["new"]  # exporting 'old' made it the most recent
+    assert [s.key for s in removed] == [new.key]  # exporting 'old' made it the most recent
