@@ -44,3 +44,128 @@ def test_a_song_that_finished_separating_without_a_device_exports(qtbot, cache_d
     assert dialog.result_path == out, dialog.status.text()
     assert sf.info(str(out)).duration == pytest.approx(3.0, abs=0.01)
     window.close()
+
+
+def _library_dialog(window):
+    from woodshed.player.ui.library import LibraryDialog
+
+    dialogs = [w for w in window.findChildren(LibraryDialog) if w.isVisible()]
+    return dialogs[-1] if dialogs else None
+
+
+def test_double_click_in_the_library_while_the_demo_plays(qtbot, cache_dir, data_dir, jack_server):
+    """Reproduced: play the demo, File > Library, double-click a song: PortAudio asserted
+    (the process aborted) or the device said 'Insufficient memory'. One song opens, and plays."""
+    from test_gui_helpers import open_demo
+
+    other = stem_songs.tone_song(4.0, key="other")
+    window = open_demo(qtbot, jack_server.portaudio_device)
+    view = window.song_view
+    view.transport.play.click()
+    qtbot.waitUntil(lambda: view.engine.position_s > 0.3, timeout=5000)
+    window.show_library()
+    qtbot.waitUntil(lambda: _library_dialog(window) is not None, timeout=5000)
+    table = _library_dialog(window).table
+    row = next(r for r, s in enumerate(table.songs) if s.key == other.key)
+    cell = table.visualItemRect(table.item(row, 0)).center()
+    chosen = []
+    table.song_chosen.connect(chosen.append)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # as a hand does:
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # click, then again
+    assert len(chosen) == 1  # one double-click, one open
+    qtbot.waitUntil(lambda: window.song_view is not view and window.song_view is not None
+                    and not window.loading, timeout=20000)
+    qtbot.wait(1500)  # a second open racing the first would land now
+    new = window.song_view
+    assert new.song.key == other.key
+    assert new.engine is not None and new.engine.error is None, window.banner.message
+    assert window.banner.message == ""
+    new.transport.play.click()
+    qtbot.waitUntil(lambda: new.engine.position_s > 0.3, timeout=5000)
+    window.close()
+
+
+def test_opens_in_quick_succession_end_with_the_last_song_playing(qtbot, cache_dir, data_dir,
+                                                                 jack_server):
+    """A second open while one is opening supersedes it: no two engines at once (PortAudio's
+    JACK ports collide: 'Insufficient memory'), the last song chosen is the one shown."""
+    from test_gui_helpers import open_demo
+
+    songs = [stem_songs.tone_song(3.0, key=f"song{k}") for k in range(4)]
+    window = open_demo(qtbot, jack_server.portaudio_device)
+    window.song_view.transport.play.click()
+    for song in songs:                       # four clicks in the library, faster than opening
+        window.open_song(song)
+    qtbot.waitUntil(lambda: not window.loading and window.song_view is not None
+                    and window.song_view.song.key == songs[-1].key, timeout=20000)
+    qtbot.wait(1000)                         # what a superseded open might still do lands now
+    view = window.song_view
+    assert view.song.key == songs[-1].key
+    assert view.engine is not None and view.engine.error is None, window.banner.message
+    assert window.banner.message == ""
+    view.transport.play.click()
+    qtbot.waitUntil(lambda: view.engine.position_s > 0.3, timeout=5000)
+    window.close()
+    assert window.audio.wait_idle(0.1)
+    # the superseded songs are no longer held in use: they may be evicted again
+    from woodshed.separation import cache
+    assert [cache.in_use(song) for song in songs] == [False, False, False, False]
+
+
+_QUIT_SCRIPT = r"""
+import os, sys, time
+from pathlib import Path
+sys.path[:0] = [{tests!r}, {repo!r}]
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["WOODSHED_CACHE_DIR"] = str(Path({folder!r}) / "cache")
+os.environ["WOODSHED_DATA_DIR"] = str(Path({folder!r}) / "data")
+import stem_songs
+from woodshed.player.ui.app import make_application
+from woodshed.player.ui.main_window import MainWindow
+
+def wait(app, seconds, until=lambda: False):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not until():
+        app.processEvents()
+        time.sleep(0.01)
+
+songs = [stem_songs.tone_song(3.0, key=f"song{{k}}") for k in range(3)]
+app = make_application()
+window = MainWindow(device={device!r})
+window.show()
+window.open_demo()
+wait(app, 30, lambda: window.song_view is not None)
+window.song_view.play()
+wait(app, 0.5)
+for song in songs:   # a burst of opens, as a double-click in the library made
+    window.open_song(song)
+wait(app, 20, lambda: window.song_view is not None and window.song_view.song.key == "song2"
+     and not window.loading)
+window.song_view.play()
+wait(app, 0.5)
+window.close()       # File > Quit
+app.quit()
+print("closed", flush=True)
+"""
+
+
+def test_quitting_after_quick_opens_ends_the_process(tmp_path, jack_server):
+    """Reproduced after the double-click case: the process stayed in PortAudio's terminate."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    script = _QUIT_SCRIPT.format(tests=str(Path(__file__).parent), repo=str(repo),
+                                 folder=str(tmp_path), device=jack_server.portaudio_device)
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=repo, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = child.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        raise AssertionError(f"the process did not end after quitting: {out!r} {err[-1500:]}")
+    assert "closed" in out, err[-2000:]
+    assert child.returncode == 0, err[-2000:]

@@ -20,8 +20,9 @@ class LibraryTable(QTableWidget):
         self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.horizontalHeader().setStretchLastSection(True)
         self.songs = []
+        # Activated: a double-click (or Enter, or a single click where the platform says so).
+        # Not cellDoubleClicked as well: a double-click activates too, and opened the song twice
         self.cellActivated.connect(lambda row, _: self.song_chosen.emit(self.songs[row]))
-        self.cellDoubleClicked.connect(lambda row, _: self.song_chosen.emit(self.songs[row]))
 
     def set_songs(self, songs) -> None:
         self.songs = sorted(songs, key=lambda s: (s.manifest.title.lower(), s.manifest.artist or ""))

@@ -38,8 +38,16 @@ def start_engine(song: CachedSong, device=None):
     return engine, None
 
 
-def load_cached(song: CachedSong, device=None, with_engine: bool = True) -> LoadedSong:
+def load_cached(song: CachedSong, device=None, with_engine: bool = True,
+                open_engine=None) -> LoadedSong:
+    """The song held in use, its session, and its engine: open_engine(song) -> (engine,
+    error) when given (the window's AudioSlot), else start_engine on ``device``."""
     song.hold()  # in use until the window closes it: never evicted meanwhile
     session = load_session(song.key)
-    engine, error = start_engine(song, device) if with_engine else (None, None)
+    if not with_engine:
+        engine, error = None, None
+    elif open_engine is not None:
+        engine, error = open_engine(song)
+    else:
+        engine, error = start_engine(song, device)
     return LoadedSong(song, session, engine, error)

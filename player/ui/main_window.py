@@ -17,10 +17,11 @@ from woodshed.separation.errors import UserError
 
 from ..song_source import SongKind, identify, import_song_folders, import_stems
 from . import actions, keyboard, keymap, pedals, shortcuts
+from .audio_slot import AudioSlot
 from .banner import Banner
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
-from .loading import LoadedSong, load_cached, start_engine
+from .loading import LoadedSong, load_cached
 from .model_download import DownloadRelay, choose_model_folder, saved_model_folder
 from .separating import SeparationBar, SeparationMonitor, resume_separation, start_separation
 from .session import data_dir, save_session
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 APP_NAME = "Woodshed"
 MAX_RECENT = 10
 FIRST_START_FRACTION = 0.85  # of the screen, on the first start
+CLOSE_AUDIO_WAIT_S = 5.0
 SESSION_SAVE_DELAY_MS = 1000  # write the session a moment after the last change, not per tick
 MOUSE_HINT = ("Drag across the waveform: loop · click: seek · wheel: zoom · right-drag: scroll · "
               "F1: keys")
@@ -81,6 +83,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
         self.tasks = Tasks(self)
+        self.audio = AudioSlot()  # one engine at a time (see audio_slot.py)
+        self._open_serial = 0     # the latest open; older ones are superseded
         self.song_view: SongView | None = None
         self.loading = False
 
@@ -205,19 +209,22 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path) -> None:
         """A SONG path of any kind (song_source.identify): opened, imported or separated."""
-        def work():
+        def work(open_engine):
             source = identify(path)
             if source.kind is SongKind.FILE:
                 return start_separation(source.path, self.device, self.with_engine,
-                                        self.separation_settings, self.download_relay.on_download)
+                                        self.separation_settings, self.download_relay.on_download,
+                                        open_engine)
             if source.kind is SongKind.CACHED:
-                return load_cached(cache.open_song(source.path), self.device, self.with_engine)
+                return load_cached(cache.open_song(source.path), self.device, self.with_engine,
+                                   open_engine)
             if source.kind is SongKind.STEMS:
-                return load_cached(import_stems(source.path), self.device, self.with_engine)
+                return load_cached(import_stems(source.path), self.device, self.with_engine,
+                                   open_engine)
             songs, failures = import_song_folders(source)  # each imported; the first opens
             if not songs:
                 raise UserError(failures[0])
-            loaded = load_cached(songs[0], self.device, self.with_engine)
+            loaded = load_cached(songs[0], self.device, self.with_engine, open_engine)
             if failures:
                 loaded.warning = f"{len(failures)} of {len(source.folders)} songs did not import: {failures[0]}"
             return loaded
@@ -244,27 +251,51 @@ class MainWindow(QMainWindow):
         self.separation_settings = SeparationSettings(model=current.model, model_repo=folder)
 
     def open_song(self, song) -> None:
-        self._load(lambda: load_cached(song, self.device, self.with_engine), recent=str(song.dir))
+        self._load(lambda open_engine: load_cached(song, self.device, self.with_engine, open_engine),
+                   recent=str(song.dir))
 
     def open_demo(self) -> None:
-        def work():
+        def work(open_engine):
             from .demo_song import import_demo
-            return load_cached(import_demo(), self.device, self.with_engine)
+            return load_cached(import_demo(), self.device, self.with_engine, open_engine)
         self._load(work)
 
     def _load(self, work, recent: str | None = None) -> None:
+        """Open a song: work(open_engine) -> LoadedSong runs off the UI thread. One song at a
+        time: a newer open supersedes this one (its result is let go, its engine never opens
+        or is closed), and the audio slot opens one engine at a time, closing the one before."""
+        self._open_serial += 1
+        serial = self._open_serial
+
+        def open_engine(song):
+            return self.audio.open(song, self.device,
+                                   still_wanted=lambda: self._open_serial == serial)
+
         self.loading = True
         self.statusBar().showMessage("Opening…")
-        self.tasks.run(work, lambda loaded: self._show(loaded, recent), self._load_failed, "open")
+        self.tasks.run(lambda: work(open_engine), lambda loaded: self._show(loaded, recent, serial),
+                       lambda exc: self._load_failed(exc, serial), "open")
 
-    def _load_failed(self, exc: BaseException) -> None:
+    def _superseded(self, loaded: LoadedSong) -> None:
+        """An open the musician replaced by a newer one: let go of all it holds."""
+        self.audio.close_later(loaded.engine)
+        loaded.song.release()
+        if loaded.separation is not None:
+            self.tasks.run(loaded.separation.cancel, name="cancel")
+
+    def _load_failed(self, exc: BaseException, serial: int | None = None) -> None:
+        if serial is not None and serial != self._open_serial:
+            return  # a newer open is on its way: it speaks for itself
         self.loading = False
         self.download_relay.done()
         self.separation_bar.hide()
         self.statusBar().clearMessage()
         self.show_error(describe_error(exc))
 
-    def _show(self, loaded: LoadedSong, recent: str | None) -> None:
+    def _show(self, loaded: LoadedSong, recent: str | None, serial: int | None = None) -> None:
+        if serial is not None and serial != self._open_serial:
+            self._superseded(loaded)
+            return
         self.loading = False
         self.download_relay.done()
         self.statusBar().showMessage(MOUSE_HINT)
@@ -371,7 +402,9 @@ class MainWindow(QMainWindow):
             return
         self.save_session_now()
         self.song_view = None
-        view.close_engine()
+        engine, view.engine = view.engine, None
+        view.close_engine()  # (stops its display timer)
+        self.audio.close_later(engine)
         view.song.release()  # no longer in use here: it may be evicted again
         self.stack.removeWidget(view)
         view.deleteLater()
@@ -501,9 +534,10 @@ class MainWindow(QMainWindow):
 
         def reopen():
             if engine is None:
-                return start_engine(view.song, self.device)
+                return self.audio.open(view.song, self.device,
+                                       still_wanted=lambda: self.song_view is view)
             try:
-                engine.switch_device(self.device)
+                self.audio.switch(engine, self.device)
             except Exception as exc:  # no sound there either: say so, keep the song open
                 return engine, f"no sound: {describe_error(exc)}"
             return engine, None
@@ -511,8 +545,7 @@ class MainWindow(QMainWindow):
         def attached(result):
             new_engine, error = result
             if self.song_view is not view:
-                if new_engine is not None:
-                    new_engine.close()
+                self.audio.close_later(new_engine)
                 return
             view.engine = new_engine
             if error:
@@ -541,5 +574,6 @@ class MainWindow(QMainWindow):
         if self.midi is not None:
             self.midi.stop()
         self.close_song(wait=True)
+        self.audio.wait_idle(CLOSE_AUDIO_WAIT_S)  # PortAudio must not terminate under a close
         gc.unfreeze()  # let what the song held be freed (native libraries check at exit)
         super().closeEvent(ev)

@@ -24,7 +24,7 @@ AHEAD_S = 30.0  # after a seek, separate this much from the playhead on first
 
 
 def start_separation(path: Path, device=None, with_engine: bool = True, settings=None,
-                     on_download=None) -> LoadedSong:
+                     on_download=None, open_engine=None) -> LoadedSong:
     """Runs on a background thread: find the stems, or start separating and return as soon
     as the song folder exists (its mix plays at once). While the model's weights download
     (first use), on_download(job, Downloading) is called on this thread."""
@@ -37,7 +37,7 @@ def start_separation(path: Path, device=None, with_engine: bool = True, settings
     job = Separation(Path(path), settings)
     song = job.cached()
     if song is not None:
-        return load_cached(song, device, with_engine)
+        return load_cached(song, device, with_engine, open_engine)
     job.start(first_s=FIRST_SPAN_S)
     song = job.partial()
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -59,7 +59,7 @@ def start_separation(path: Path, device=None, with_engine: bool = True, settings
             job.close()
             raise UserError(f"{Path(path).name}: separation did not start within "
                             f"{READY_TIMEOUT_S:.0f} s")
-    loaded = load_cached(song, device, with_engine)
+    loaded = load_cached(song, device, with_engine, open_engine)
     loaded.separation = job
     return loaded
 
