@@ -1,25 +1,80 @@
 """Level of detail for waveform drawing: the manifest's min/max peaks, reduced 4x per level.
 
 Drawing never touches samples, and never draws more than about two points per pixel, so a
-60-minute song redraws as fast as a 3-minute one.
+60-minute song redraws as fast as a 3-minute one. Each level keeps, beside the min and max,
+the mean of the stored peaks' amplitudes (about 23 ms each): the song's loudness, which shows
+sections and attacks where the peaks of a loud, compressed master are one flat block.
 """
 from __future__ import annotations
 
 import numpy as np
 
 REDUCTION = 4
+FLOOR_MAX_DB = 42.0  # the quietest a lane ever shows: this far below its loudest peak
+FLOOR_MIN_DB = 6.0  # the least range a lane shows (a flat-out stem still gets 6 dB)
+FLOOR_MARGIN_DB = 3.0  # below the song's quiet parts (their 5th percentile)
 
 
 class PeakLevels:
     def __init__(self, mins: np.ndarray, maxs: np.ndarray, seconds_per_peak: float):
         self.seconds_per_peak = seconds_per_peak
-        self.levels = [(np.asarray(mins, np.float32), np.asarray(maxs, np.float32))]
+        lo, hi = np.asarray(mins, np.float32), np.asarray(maxs, np.float32)
+        self.levels = [(lo, hi)]
+        self.means = [np.maximum(np.abs(lo), np.abs(hi))]  # mean amplitude per bin, per level
         while len(self.levels[-1][0]) > 2048:
             lo, hi = self.levels[-1]
             n = -(-len(lo) // REDUCTION) * REDUCTION
             lo = np.pad(lo, (0, n - len(lo)), mode="edge").reshape(-1, REDUCTION).min(axis=1)
             hi = np.pad(hi, (0, n - len(hi)), mode="edge").reshape(-1, REDUCTION).max(axis=1)
+            mean = self.means[-1]
+            mean = np.pad(mean, (0, n - len(mean)), mode="edge").reshape(-1, REDUCTION).mean(axis=1)
             self.levels.append((lo, hi))
+            self.means.append(mean.astype(np.float32))
+
+        lo, hi = self.levels[-1]
+        self.loudest = float(max(np.abs(lo).max(initial=0), np.abs(hi).max(initial=0)))
+        self.floor_db = self._floor_db()
+
+    def _floor_db(self) -> float:
+        """The level (dB below the loudest peak) drawn as the lane's centre line: a little
+        under the song's quiet parts, so a loud, compressed stem (its peaks all within a few
+        dB) spreads over the lane's height instead of filling it; never below -FLOOR_MAX_DB."""
+        mean = self.means[-1]
+        db = 20 * np.log10(np.maximum(mean, 1e-9) / max(self.loudest, 1e-9))
+        sounding = db[db > -FLOOR_MAX_DB]
+        if len(sounding) == 0:
+            return -FLOOR_MAX_DB
+        return float(max(-FLOOR_MAX_DB, min(-FLOOR_MIN_DB, np.percentile(sounding, 5) - FLOOR_MARGIN_DB)))
+
+    def envelope(self, start_s: float, end_s: float, width_px: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x seconds, peak, mean) per drawn bin in view, at most one bin per pixel: the
+        loudest peak in the bin and the mean amplitude of the stored peaks it covers."""
+        level, first, last, bin_s, group = self._bins(start_s, end_s, width_px)
+        if last <= first:
+            return np.zeros(0), np.zeros(0, np.float32), np.zeros(0, np.float32)
+        lo, hi = self.levels[level]
+        peak = np.maximum(np.abs(lo[first:last]), np.abs(hi[first:last]))
+        mean = self.means[level][first:last]
+        if group > 1:
+            n = -(-len(peak) // group) * group
+            peak = np.pad(peak, (0, n - len(peak)), mode="edge").reshape(-1, group).max(axis=1)
+            mean = np.pad(mean, (0, n - len(mean)), mode="edge").reshape(-1, group).mean(axis=1)
+        x = first * self.seconds_per_peak * REDUCTION ** level + (
+            np.arange(len(peak), dtype=np.float64) + 0.5) * bin_s * group
+        return x, peak, mean
+
+    def _bins(self, start_s: float, end_s: float, width_px: int):
+        """(level, first bin, end bin, bin seconds, bins merged per drawn bin) for a view."""
+        width_px = max(16, int(width_px))
+        level = 0
+        span_bins = (end_s - start_s) / self.seconds_per_peak
+        while level + 1 < len(self.levels) and span_bins / REDUCTION ** (level + 1) >= width_px:
+            level += 1
+        bin_s = self.seconds_per_peak * REDUCTION ** level
+        first = max(0, int(start_s / bin_s) - 1)
+        last = min(len(self.levels[level][0]), int(end_s / bin_s) + 2)
+        return level, first, last, bin_s, max(1, -(-(last - first) // width_px))
 
     def zigzag(self, start_s: float, end_s: float, width_px: int) -> tuple[np.ndarray, np.ndarray]:
         """(x seconds, y) alternating min and max of each bin in view: drawn as one line it

@@ -18,19 +18,97 @@ from .peaks_view import PeakLevels
 from .timefmt import format_time
 
 BACKGROUND = "#161b22"
-LOOP_BRUSH = (255, 214, 10, 38)
-LOOP_EDGE = (255, 214, 10, 200)
+# The loop is drawn over the waveform (a tint over loud lanes too), in a colour no stem has
+# (colours.py keeps the stems' hues away from it).
+LOOP_RGB = (255, 214, 10)
+LOOP_BRUSH = (*LOOP_RGB, 48)
+LOOP_EDGE = (*LOOP_RGB, 230)
+PEAK_ALPHA = 90  # the peaks drawn faint, the loudness (mean level) solid inside them
 PLAYHEAD_PEN = pg.mkPen("#ffffff", width=2)
 MIN_VIEW_S = 0.2
 FOLLOW_PAUSE_S = 3.0  # after a scroll or zoom by hand, the view stays put this long
 
 
+def to_display(amplitude: np.ndarray, top: float, floor_db: float) -> np.ndarray:
+    """Amplitude -> lane height 0…1 on a dB scale from floor_db (0) to the lane's loudest
+    peak (1): the shape of quiet parts and the sections of loud ones both show."""
+    ratio = np.maximum(np.asarray(amplitude, np.float32) / max(top, 1e-9), 1e-9)
+    return np.clip(1.0 - 20.0 * np.log10(ratio) / floor_db, 0.0, 1.0)
+
+
+def mirrored(x: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x doubled and heights as -h, +h, -h…: a vertical segment per bin fills the envelope."""
+    y = np.empty(2 * len(heights), np.float32)
+    y[0::2] = -heights
+    y[1::2] = heights
+    return np.repeat(x, 2), y
+
+
+def outline(x: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The envelope's edges as one line: +h left to right, a break, -h left to right."""
+    n = len(heights)
+    connect = np.ones(2 * n, bool)
+    connect[n - 1] = False  # no line from the top edge's end to the bottom edge's start
+    return np.concatenate([x, x]), np.concatenate([heights, -heights]).astype(np.float32), connect
+
+
+class EnvelopeCurves:
+    """A lane's waveform, dB-scaled and mirrored: its loudness (the mean level) solid, its
+    peaks as a faint outline around it (an outline costs far less to paint than a fill)."""
+
+    def __init__(self, view: pg.ViewBox, colour: QColor):
+        faint = QColor(colour)
+        faint.setAlpha(PEAK_ALPHA)
+        self.peak_curve = pg.PlotCurveItem(pen=pg.mkPen(faint, width=1), skipFiniteCheck=True)
+        # One vertical segment per drawn bin (pairs: -h to +h), no diagonals between them.
+        self.curve = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), skipFiniteCheck=True,
+                                      connect="pairs")
+        for z, item in enumerate((self.peak_curve, self.curve), start=1):
+            item.setZValue(z)
+            view.addItem(item)
+
+    def draw(self, peaks: PeakLevels, start_s: float, end_s: float, width_px: int) -> None:
+        x, peak, mean = peaks.envelope(start_s, end_s, width_px)
+        top, floor_db = peaks.loudest, peaks.floor_db
+        px, py, connect = outline(x, to_display(peak, top, floor_db))
+        self.peak_curve.setData(px, py, connect=connect)
+        self.curve.setData(*mirrored(x, to_display(mean, top, floor_db)), connect="pairs")
+
+    def set_opacity(self, opacity: float) -> None:
+        self.peak_curve.setOpacity(opacity)
+        self.curve.setOpacity(opacity)
+
+
+# Ruler steps a musician reads easily (clock steps past a second), and the room a label needs.
+RULER_STEPS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
+                 1800, 3600)
+RULER_LABEL_PX = 80
+
+
+def ruler_steps(span_s: float, width_px: float) -> tuple[float, float]:
+    """(labelled step, small tick step) so labels are about RULER_LABEL_PX apart at any zoom."""
+    span_s = max(span_s, 1e-6)
+    width_px = max(width_px, 1.0)
+    major = next((s for s in RULER_STEPS_S if s * width_px / span_s >= RULER_LABEL_PX),
+                 RULER_STEPS_S[-1])
+    smaller = [s for s in RULER_STEPS_S if s < major and (major / s) % 1 < 1e-9]
+    minor = next((s for s in reversed(smaller) if s * width_px / span_s >= 12), major)
+    return major, minor
+
+
+def ruler_decimals(step_s: float) -> int:
+    return 0 if step_s >= 1 else 1 if step_s >= 0.1 else 2
+
+
 class TimeAxis(pg.AxisItem):
-    """Bottom axis in m:ss.s."""
+    """Bottom axis in m:ss(.s): a label every RULER_LABEL_PX or so, at any zoom."""
+
+    def tickSpacing(self, minVal, maxVal, size):
+        major, minor = ruler_steps(maxVal - minVal, size)
+        return [(major, 0), (minor, 0)]
 
     def tickStrings(self, values, scale, spacing):
-        decimals = 1 if spacing < 10 else 0
-        return [format_time(v, decimals) for v in values]
+        return [format_time(v, ruler_decimals(spacing)) for v in values]
 
 
 class LaneViewBox(pg.ViewBox):
@@ -88,15 +166,14 @@ class Lane(pg.PlotWidget):
         self.setMinimumHeight(44)
         self.view.setLimits(xMin=0, xMax=duration_s, minXRange=MIN_VIEW_S)
         self.colour = QColor(colour)
-        self.curve = pg.PlotCurveItem(pen=pg.mkPen(self.colour, width=1), skipFiniteCheck=True)
-        self.curve.setZValue(1)
-        self.view.addItem(self.curve)
+        self.waveform = EnvelopeCurves(self.view, self.colour)
+        self.curve = self.waveform.curve  # the loudness line (benchmarks count its points)
         self.playhead = pg.InfiniteLine(0, pen=PLAYHEAD_PEN, movable=False)
         self.playhead.setZValue(10)
         self.view.addItem(self.playhead)
         self.loop_region = pg.LinearRegionItem((0, 1), brush=LOOP_BRUSH, movable=True,
                                                pen=pg.mkPen(LOOP_EDGE, width=2), swapMode="sort")
-        self.loop_region.setZValue(0)  # under the waveform, which keeps its colour
+        self.loop_region.setZValue(5)  # over the waveform: visible on a loud lane too
         self.loop_region.setBounds((0, duration_s))
         self.loop_region.hide()
         self.view.addItem(self.loop_region)
@@ -111,20 +188,17 @@ class Lane(pg.PlotWidget):
         self.view.sigXRangeChanged.connect(lambda *_: self.redraw())
 
     def fit_height(self) -> None:
-        """Scale each lane to its own loudest peak: a quiet part still shows its shape."""
-        lo, hi = self.peaks.levels[-1]
-        top = max(0.05, float(max(np.abs(lo).max(initial=0), np.abs(hi).max(initial=0))))
-        self.view.setYRange(-top * 1.05, top * 1.05, padding=0)
+        """Each lane is scaled to its own loudest peak (to_display): a quiet part still shows."""
+        self.view.setYRange(-1.05, 1.05, padding=0)
 
     def redraw(self) -> None:
         (x0, x1), _ = self.view.viewRange()
         width = self.view.width() or self.width()
-        x, y = self.peaks.zigzag(x0, x1, int(width))
-        self.curve.setData(x, y)
+        self.waveform.draw(self.peaks, x0, x1, int(width))
 
     def set_dimmed(self, dimmed: bool) -> None:
         self.dimmed = dimmed
-        self.curve.setOpacity(0.25 if dimmed else 1.0)
+        self.waveform.set_opacity(0.25 if dimmed else 1.0)
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
@@ -307,23 +381,23 @@ class Overview(pg.PlotWidget):
         self.peaks = peaks
         self.duration_s = duration_s
         self.view.setXRange(0, duration_s, padding=0)
-        self.curve = pg.PlotCurveItem(pen=pg.mkPen(stem_colour("mix")), skipFiniteCheck=True)
-
-        self.view.addItem(self.curve)
+        self.view.setYRange(-1.05, 1.05, padding=0)
+        self.waveform = EnvelopeCurves(self.view, QColor(stem_colour("mix")))
+        self.curve = self.waveform.curve
         self.window = pg.LinearRegionItem((0, duration_s), brush=(121, 192, 255, 40),
                                           pen=pg.mkPen((121, 192, 255, 160)))
         self.window.setBounds((0, duration_s))
         self.view.addItem(self.window)
         self.loop = pg.LinearRegionItem((0, 1), brush=LOOP_BRUSH, movable=False,
                                         pen=pg.mkPen(LOOP_EDGE))
+        self.loop.setZValue(5)
         self.loop.hide()
         self.view.addItem(self.loop)
         self.playhead = pg.InfiniteLine(0, pen=PLAYHEAD_PEN, movable=False)
         self.view.addItem(self.playhead)
 
     def redraw(self) -> None:
-        x, y = self.peaks.zigzag(0, self.duration_s, int(self.view.width() or self.width()))
-        self.curve.setData(x, y)
+        self.waveform.draw(self.peaks, 0, self.duration_s, int(self.view.width() or self.width()))
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)

@@ -4,8 +4,9 @@ waveform redraw at full zoom-out of a 60-minute song.
     python tests/benchmarks/bench_ui.py [--seconds 60] [--size full|tiny] [--song-minutes 3]
 
 1. Redraw: six stem lanes plus the mix overview of a 60-minute song, zoomed all the way out,
-   recomputed and repainted (synchronously) 50 times. Peer: the same lanes drawing every
-   stored peak (no level of detail). Goal: <= 16 ms (one frame at 60 Hz).
+   recomputed and repainted (synchronously) 50 times. Peers: the same lanes drawn as one
+   min/max line each (the drawing before the dB-scaled lanes), and drawing every stored peak
+   (no level of detail). Goal: <= 16 ms (one frame at 60 Hz).
 2. Lag: the window opens a song that is not separated yet; separation (a random-weight model
    with htdemucs_6s' architecture, `--size full`, on every core) runs in its child process
    while the engine plays to a JACK dummy device (real-time paced) and a script drags loops,
@@ -101,8 +102,22 @@ def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) ->
         repaint_all(waveforms)
         ours.append((time.perf_counter() - t) * 1000)
         ours_cpu.append((time.thread_time() - c) * 1000)
-    points = sum(len(lane.curve.xData) for lane in waveforms.lanes.values())
-    # Peer: every stored peak handed to pyqtgraph (what drawing without levels of detail costs).
+    points = sum(len(lane.curve.xData) + len(lane.waveform.peak_curve.xData)
+                 for lane in waveforms.lanes.values())
+    # Peer 1: the drawing before dB-scaled lanes (one min/max line a lane, no peak outline),
+    # in the same process and conditions: what reading the lanes costs.
+    lines = []
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.thread_time()
+        for lane in (*waveforms.lanes.values(), waveforms.overview):
+            lane.waveform.peak_curve.hide()
+            (x0, x1), _ = lane.view.viewRange()
+            lane.curve.setData(*lane.peaks.zigzag(x0, x1, int(lane.view.width())), connect="all")
+        repaint_all(waveforms)
+        lines.append((time.thread_time() - c) * 1000)
+    for lane in (*waveforms.lanes.values(), waveforms.overview):
+        lane.waveform.peak_curve.show()
+    # Peer 2: every stored peak handed to pyqtgraph (what drawing without levels of detail costs).
     peer = []
     for _ in range(max(3, repeats // 10)):
         t = time.perf_counter()
@@ -119,6 +134,7 @@ def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) ->
             "redraw_ms_median": statistics.median(ours), "redraw_ms_p95": percentile(ours, 95),
             "redraw_ms_max": max(ours), "redraw_cpu_ms_median": statistics.median(ours_cpu),
             "redraw_cpu_ms_max": max(ours_cpu), "all_peaks_ms_median": statistics.median(peer),
+            "min_max_line_cpu_ms_median": statistics.median(lines),
             "peaks_per_lane": len(waveforms.first.peaks.levels[0][0]), "points_drawn_per_redraw": points}
 
 
@@ -388,6 +404,7 @@ def main() -> None:
     print(f"{'redraw, UI thread CPU time, median / max':46} {redraw['redraw_cpu_ms_median']:5.1f} / "
           f"{redraw['redraw_cpu_ms_max']:.1f} ms")
     print(f"{'peer: every stored peak, median':46} {redraw['all_peaks_ms_median']:8.1f}ms")
+    print(f"{'peer: min/max line (before dB lanes), CPU':46} {redraw['min_max_line_cpu_ms_median']:8.1f}ms")
     if lag:
         what = "separating + playing" if lag["model"] else "playing (control)"
         print(f"{'UI lag while ' + what + ', max':46} {lag['lag_ms_max']:8.1f}ms  <= 50 ms")
