@@ -22,12 +22,16 @@ SIGNATURE = "0badf00d"
 
 
 class ModelServer:
-    def __init__(self, folder: Path, name: str = "tinydl", segment_s: float = 1.0):
+    def __init__(self, folder: Path, name: str = "tinydl", segment_s: float = 1.0,
+                 payload: bytes | None = None):
+        """Serves a tiny 6-stem model, or ``payload`` (the bytes of a saved model)."""
         self.folder = Path(folder)
         self.name = name
-        buf = io.BytesIO()
-        tiny_models._save(tiny_models.tiny_htdemucs(tiny_models.SIX_STEMS, 7, segment_s), buf)
-        self.payload = buf.getvalue()
+        if payload is None:
+            buf = io.BytesIO()
+            tiny_models._save(tiny_models.tiny_htdemucs(tiny_models.SIX_STEMS, 7, segment_s), buf)
+            payload = buf.getvalue()
+        self.payload = payload
         self.sha256 = hashlib.sha256(self.payload).hexdigest()
         self.file_name = f"{SIGNATURE}-{self.sha256[:8]}.th"
         self.catalogue = self.folder / "catalogue"
@@ -93,7 +97,7 @@ class ModelServer:
                     limit, owner.drop_after_bytes = min(limit, owner.drop_after_bytes), None
                 sent = 0
                 while sent < limit:
-                    chunk = body[sent:min(limit, sent + 16384)]
+                    chunk = body[sent:min(limit, sent + 65536)]
                     try:
                         self.wfile.write(chunk)
                     except (BrokenPipeError, ConnectionResetError):

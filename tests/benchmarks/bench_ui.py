@@ -374,6 +374,86 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
             "jack_realtime": jack.realtime}
 
 
+# --- 3. open to sound ----------------------------------------------------------------------
+def bench_open_to_sound(app, folder: Path, jack, download_mb_s: float | None) -> dict:
+    """Seconds from File > Open of a 4-minute mp3 (not separated yet) until the song is
+    shown, and until its sound leaves the engine after Play, with the htdemucs_6s-sized model
+    loading from a folder, or (download_mb_s) downloading from a local server at that rate."""
+    import soundfile as sf
+
+    import songs
+    from bench_separation import build_models
+    from model_server import ModelServer
+    from woodshed.player.ui.main_window import MainWindow
+    from woodshed.separation.separate import SeparationSettings
+
+    song = folder / "four-minutes.mp3"
+    if not song.exists():
+        sf.write(song, np.clip(songs.music(240.0), -1, 1).T, 44100)
+    repo = folder / "models"
+    if not (repo / "full6s.th").exists():
+        build_models(repo)
+    run = folder / f"run-{time.monotonic_ns()}"
+    os.environ["WOODSHED_CACHE_DIR"] = str(run / "cache")
+    server = None
+    if download_mb_s:
+        server = ModelServer(run / "server", payload=(repo / "full6s.th").read_bytes()).start()
+        server.bytes_per_s = download_mb_s * 1e6
+        os.environ.update(server.env(run / "downloaded"))  # the separation process inherits it
+        settings = SeparationSettings(model=server.name)
+    else:
+        settings = SeparationSettings(model="full6s", model_repo=repo)
+    window = MainWindow(device=jack.portaudio_device, separation_settings=settings)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    app.processEvents()
+    started = time.perf_counter()
+    window.open_path(song)
+    deadline = started + 900
+    while window.song_view is None and time.perf_counter() < deadline and window.banner.message == "":
+        app.processEvents()
+        time.sleep(0.005)
+    shown_s = time.perf_counter() - started
+    view = window.song_view
+    if view is None or view.engine is None:
+        raise RuntimeError(f"the song did not open: {window.banner.message}")
+    view.play()
+    while view.engine.position_s <= 0 and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.002)
+    sound_s = time.perf_counter() - started
+    window.close()
+    app.processEvents()
+    if server is not None:
+        server.stop()
+        for key in ("WOODSHED_MODEL_URL", "WOODSHED_MODEL_CATALOGUE", "WOODSHED_MODELS_DIR"):
+            os.environ.pop(key, None)
+    return {"shown_s": shown_s, "sound_s": sound_s,
+            "model_mb": (repo / "full6s.th").stat().st_size / 1e6}
+
+
+def open_to_sound_report(app, folder: Path, download_mb_s: float, repeats: int = 3) -> None:
+    from audio_devices import JackServer
+
+    os.environ.setdefault("WOODSHED_DATA_DIR", str(folder / "data"))
+    jack = JackServer().start()
+    try:
+        loading = [bench_open_to_sound(app, folder, jack, None) for _ in range(repeats)]
+        downloading = [bench_open_to_sound(app, folder, jack, download_mb_s) for _ in range(repeats)]
+    finally:
+        jack.stop()
+    rows = {"model loading": loading, f"model downloading at {download_mb_s:g} MB/s": downloading}
+    print(f"{'4-minute mp3, not separated':42} {'shown':>8} {'sound':>8}  goal: sound <= 2 s")
+    result = {}
+    for what, runs in rows.items():
+        shown = statistics.median(r["shown_s"] for r in runs)
+        sound = statistics.median(r["sound_s"] for r in runs)
+        result[what] = {"shown_s_median": shown, "sound_s_median": sound,
+                        "sound_s_all": [r["sound_s"] for r in runs]}
+        print(f"{what + ' (median of ' + str(len(runs)) + ')':42} {shown:7.2f}s {sound:7.2f}s")
+    print(json.dumps({"benchmark": "ui-open-to-sound", "model_mb": loading[0]["model_mb"], **result}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the lag run")
@@ -381,6 +461,10 @@ def main() -> None:
                         help="separation model size (full: htdemucs_6s' architecture)")
     parser.add_argument("--song-minutes", type=float, default=3.0)
     parser.add_argument("--skip-lag", action="store_true", help="only the redraw figure")
+    parser.add_argument("--open-to-sound", action="store_true",
+                        help="only: open a 4-minute mp3 to its sound, model loading and downloading")
+    parser.add_argument("--download-mb-s", type=float, default=10.0,
+                        help="download rate of the model for --open-to-sound (default 10 MB/s)")
     parser.add_argument("--switch-interval-ms", type=float,
                         help="override the app's GIL switch interval (Python's default: 5)")
     parser.add_argument("--no-separation", action="store_true",
@@ -393,6 +477,8 @@ def main() -> None:
     if args.switch_interval_ms is not None:  # compare with the app's own setting
         sys.setswitchinterval(args.switch_interval_ms / 1000)
     folder = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    if args.open_to_sound:
+        return open_to_sound_report(app, folder, args.download_mb_s)
     redraw = bench_redraw(app, folder)
     lag = None if args.skip_lag else bench_lag(app, folder, args.seconds, args.size, args.song_minutes,
                                                separate=not args.no_separation)
