@@ -38,9 +38,10 @@ TORCH_VERSION = os.environ.get("WOODSHED_TORCH_VERSION", "2.13.0")
 PYINSTALLER = "pyinstaller==6.22.3"
 SUPPORTED_PYTHON = ((3, 10), (3, 12))
 OS_NAMES = {"linux": "linux", "win32": "windows", "darwin": "macos"}
-# A GPLv2-only component cannot ship beside GPLv3 PyQt6 (issue "A stretcher we can ship").
-NOT_FOR_DISTRIBUTION = {"pylibrb": "pylibrb is GPL-2.0-only and PyQt6 is GPL-3.0: the two "
-                        "cannot be distributed together, so this bundle is for testing only"}
+# GPL-2.0-only components cannot ship beside GPL-3.0 PyQt6 (Woodshed's stretcher is its own
+# Rubber Band binding since pylibrb was dropped for this reason): refuse, should one return.
+GPL2_ONLY = {"pylibrb": "pylibrb is GPL-2.0-only and PyQt6 is GPL-3.0: they cannot be "
+             "distributed together"}
 GPU_PACKAGES = ("nvidia-", "triton")
 
 
@@ -133,6 +134,9 @@ def check_environment(python: Path) -> dict[str, str]:
         raise BuildError(f"torch pulled its CUDA stack ({', '.join(gpu[:3])}…): the bundle ships "
                          "CPU torch; set WOODSHED_TORCH_INDEX to PyTorch's CPU wheel index and "
                          "build again")
+    for name, why in GPL2_ONLY.items():
+        if name in dists:
+            raise BuildError(f"{why}; remove {name} from the dependencies")
     if "+cu" in dists.get("torch", ""):
         raise BuildError(f"torch {dists['torch']} is a CUDA build: set WOODSHED_TORCH_INDEX "
                          "to PyTorch's CPU wheel index")
@@ -262,11 +266,9 @@ def selftest(app: Path) -> None:
     run([app_executable(app), "selftest"], env=clean_env(), timeout=600)
 
 
-def archive_name(dists: dict[str, str]) -> tuple[str, list[str]]:
+def archive_name() -> str:
     machine = platform.machine().lower().replace("amd64", "x86_64").replace("aarch64", "arm64")
-    reasons = [why for name, why in NOT_FOR_DISTRIBUTION.items() if name in dists]
-    name = f"woodshed-{project_version()}-{OS_NAMES[sys.platform]}-{machine}"
-    return (name + "-not-for-distribution" if reasons else name), reasons
+    return f"woodshed-{project_version()}-{OS_NAMES[sys.platform]}-{machine}"
 
 
 def pack(app: Path, dist: Path, name: str) -> Path:
@@ -310,10 +312,8 @@ def main(argv=None) -> int:
         check_host()
         args.work.mkdir(parents=True, exist_ok=True)
         python = make_environment(args.work, args.keep_env)
-        dists = check_environment(python)
-        name, reasons = archive_name(dists)
-        for why in reasons:
-            say(f"NOT FOR DISTRIBUTION: {why}")
+        check_environment(python)
+        name = archive_name()
         app, system_libs = freeze(python, args.work)
         add_notices(app, python, system_libs, args.work)
         if sys.platform == "linux":

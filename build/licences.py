@@ -172,9 +172,11 @@ def write_notices(out_dir: Path, dists: list[metadata.Distribution], system_libs
     bodies = []
     for dist in dists:
         name, version = dist.metadata["Name"], dist.version
-        if _norm(name) == "woodshed":
-            continue
         texts = licence_files(dist)
+        if _norm(name) == "woodshed":  # our LICENSE is above; code we vendor has its own
+            texts = [t for t in texts if ".dist-info/" not in t[0]]
+            if not texts:
+                continue
         if not texts:
             missing.append(f"{name} {version}")
         index.append(f"  {name} {version}: {declared_licence(dist)}")

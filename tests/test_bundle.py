@@ -111,11 +111,11 @@ def test_the_source_offer_names_the_commit_and_the_source_archive(bundle):
 
 
 # --- naming and refusals -------------------------------------------------------------------
-def test_a_bundle_with_pylibrb_is_named_not_for_distribution_and_says_why(bundle):
-    name, reasons = bundle.archive_name({"pylibrb": "0.1.2", "torch": "2.13.0"})
-    assert name.endswith("-not-for-distribution") and "GPL-2.0-only" in reasons[0]
-    name, reasons = bundle.archive_name({"torch": "2.13.0"})
-    assert "not-for-distribution" not in name and reasons == []
+def test_a_gpl2_only_component_is_refused_in_one_line(bundle, monkeypatch):
+    monkeypatch.setattr(bundle, "installed", lambda python: {"pylibrb": "0.1.2", "torch": "2.13.0"})
+    with pytest.raises(bundle.BuildError, match="GPL-2.0-only"):
+        bundle.check_environment(Path("python"))
+    assert bundle.archive_name().startswith(f"woodshed-{bundle.project_version()}-")
 
 
 def test_a_cuda_torch_is_refused_in_one_line(bundle, monkeypatch):
