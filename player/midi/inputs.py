@@ -115,14 +115,20 @@ class PortLister:
         self._rtmidi = _rtmidi()
         self._probes: dict[int, object] = {}
 
-    def list(self) -> tuple[list[PortInfo], list[str]]:
-        """Every input port, and one line per backend that could not be asked."""
+    def list(self, open_inputs: dict | None = None) -> tuple[list[PortInfo], list[str]]:
+        """Every input port, and one line per backend that could not be asked.
+        ``open_inputs`` (rtmidi API -> an open MidiIn) lists instead of a probe of our own:
+        on JACK each client wakes every period, so one fewer costs measurably less CPU."""
         ports, notes = [], []
         for api, label in backends():
             why = backend_available(self._rtmidi, api)
             if why is None:
                 try:
-                    probe = self._probes.get(api)
+                    probe = (open_inputs or {}).get(api)
+                    if probe is not None:
+                        self._drop(api)
+                    else:
+                        probe = self._probes.get(api)
                     if probe is None:
                         probe = self._probes[api] = self._rtmidi.MidiIn(
                             rtapi=api, name=f"{CLIENT_NAME}-list")
@@ -161,6 +167,7 @@ class _OpenPort:
     info: PortInfo
     midi_in: object          # rtmidi.MidiIn
     polled: bool             # JACK: drained by the MIDI thread, no callback
+    api: int = 0             # rtmidi API
     decoder: Decoder = field(default_factory=Decoder)
 
 
@@ -287,7 +294,8 @@ class MidiInputs:
         try:
             if self._lister is None:
                 self._lister = PortLister()
-            present, _notes = self._lister.list()
+            present, _notes = self._lister.list(
+                {port.api: port.midi_in for port in self._open.values()})
         except Exception:
             log.exception("listing MIDI inputs failed")
             return
@@ -321,7 +329,7 @@ class MidiInputs:
         if not polled:
             raw = self._raw
             midi_in.set_callback(lambda event, _data: raw.put((info, event[0], time.monotonic())))
-        return _OpenPort(info, midi_in, polled)
+        return _OpenPort(info, midi_in, polled, api)
 
     @staticmethod
     def _close(port: _OpenPort) -> None:

@@ -23,9 +23,7 @@ from . import actions
 
 log = logging.getLogger(__name__)
 
-PAGE_TURNER_KEYS = {"play.toggle": "PgDown", "play.restart_loop": "PgUp"}
-MEDIA_KEYS = {"play.toggle": ("Media Play", "Toggle Media Play/Pause"),
-              "loop.next_saved": ("Media Next",), "loop.previous_saved": ("Media Previous",)}
+# Play / pause's Page Down and media play keys are in actions.py, with its Space.
 
 
 # --- actions a foot wants ---------------------------------------------------------------------
@@ -59,13 +57,13 @@ def _register() -> None:
         return  # imported twice (tests reload modules)
     actions.register(actions.Action(
         "play.restart_loop", "Restart the loop and play", "Play", restart_loop,
-        (PAGE_TURNER_KEYS["play.restart_loop"],), menu="Play"))
+        ("PgUp",), menu="Play"))  # a page-turner's left pedal
     actions.register(actions.Action(
         "loop.next_saved", "Next saved loop", "Loop", lambda view: step_saved_loop(view, 1),
-        MEDIA_KEYS["loop.next_saved"], menu="Loop", separator_before=True))
+        ("Media Next",), menu="Loop", separator_before=True))
     actions.register(actions.Action(
         "loop.previous_saved", "Previous saved loop", "Loop",
-        lambda view: step_saved_loop(view, -1), MEDIA_KEYS["loop.previous_saved"], menu="Loop"))
+        lambda view: step_saved_loop(view, -1), ("Media Previous",), menu="Loop"))
     actions.register(actions.Action(
         "play.controls", "Pedals, MIDI and keys…", "Play", show_controls, needs_song=False,
         menu="Play", separator_before=True))
