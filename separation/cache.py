@@ -139,11 +139,18 @@ class CachedSong:
             lock.release()
 
 
-def open_song(song_dir: Path) -> CachedSong:
+def open_song(song_dir: Path, check: bool = True) -> CachedSong:
+    """The cached song in song_dir; UserError (one line) if it cannot be read or, with check,
+    if one of its files is damaged (see damage.py: sizes and headers, no audio read)."""
     try:
-        return CachedSong(Path(song_dir), Manifest.load(song_dir))
+        song = CachedSong(Path(song_dir), Manifest.load(song_dir))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{song_dir} is not a readable Woodshed song folder ({exc})") from None
+    if check:
+        from . import damage
+
+        damage.check_or_fail(song)
+    return song
 
 
 def find(key: str, root: Path | None = None) -> CachedSong | None:

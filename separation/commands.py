@@ -129,7 +129,12 @@ def _download_bar():
 def _describe(song: cache.CachedSong) -> str:
     m = song.manifest
     minutes, seconds = divmod(m.duration_s, 60)
+    from . import damage
+
+    damages = damage.check(song)
     state = "" if m.complete else f"  ({m.ready_fraction():.0%} separated)"
+    if damages:
+        state += f"  DAMAGED: {damage.describe(damages)}"
     who = f"{m.artist} - " if m.artist else ""
     return (f"{song.key}  {who}{m.title}  {int(minutes)}:{seconds:04.1f}  {m.model}  "
             f"{','.join(m.sources)}  {cache.format_size(song.size_bytes())}{state}")
@@ -151,7 +156,7 @@ def run_cache_list(args) -> int:
 
 def _songs_for(path: Path, model: str | None) -> list[cache.CachedSong]:
     if path.is_dir() and (path / "manifest.json").is_file():
-        return [cache.open_song(path)]
+        return [cache.open_song(path, check=False)]  # a damaged song can be removed
     if not path.exists():
         raise UserError(f"{path} does not exist")
     if path.is_dir():

@@ -115,7 +115,11 @@ class Separation:
 
     def cached(self) -> cache.CachedSong | None:
         """The song's cached stems if they are complete, marked as just used."""
+        from . import damage
+
         song = cache.find(self.key, self.cache_root)
+        if song is not None and damage.check(song):
+            return None  # the worker mends it, redoing only what is damaged
         if song is not None and song.manifest.complete:
             song.touch()
             return song
@@ -123,7 +127,11 @@ class Separation:
 
     def partial(self) -> cache.CachedSong | None:
         """The song as far as it is separated (plays the original mix elsewhere)."""
+        from . import damage
+
         song = cache.find(self.key, self.cache_root)
+        if song is not None and damage.check(song):
+            return None  # not playable until the worker has mended it (then "ready")
         if song is not None:
             self._sample_rate = song.manifest.sample_rate
         return song

@@ -198,6 +198,8 @@ class SeparationRun:
                 self.send("cancelled")
                 return
         song = cache.find(job.key, root)
+        if song is not None:
+            self.mend(song)
         if song is not None and song.manifest.complete:  # the other writer finished it
             song.hold()
             self.send("ready", str(song.dir))
@@ -206,6 +208,21 @@ class SeparationRun:
             self.send("done", str(song.dir))
             return
         self.separate_locked(root)
+
+    def mend(self, song) -> None:
+        """A damaged song (a stem cut short, mix.wav gone...) made whole enough to resume:
+        only the damaged blocks are separated again (see damage.py)."""
+        from . import damage
+        from .quiet import c_stderr_silenced
+
+        manifest = song.manifest
+
+        def decode_mix(folder: Path) -> None:
+            with c_stderr_silenced():
+                decode_into(folder, self.job, manifest.sample_rate, manifest.channels)
+
+        if damage.mend(song, decode_mix):
+            song.reload()
 
     def follow_other_writer(self, writer, root: Path) -> bool:
         """Wait for the writer lock, passing on the other writer's progress; False if
