@@ -40,6 +40,7 @@ class Playhead:
             self.splice_frames + 1)
         self._fading_from: int | None = None    # source frame the old place has reached
         self._fade_done = 0
+        self.loop_passes = 0                    # loop wraps so far (the speed trainer counts)
 
     def jump(self, frame: int, splice: bool = True) -> None:
         if splice and frame != self.frame:
@@ -63,6 +64,7 @@ class Playhead:
             at += length
             if loop is not None and self.frame == loop[1]:
                 self.jump(loop[0])
+                self.loop_passes += 1
         return pieces, fades
 
     def _take_fade(self, at: int, n: int) -> Fade | None:
@@ -76,3 +78,9 @@ class Playhead:
         if self._fade_done >= self.splice_frames:
             self._fading_from = None
         return fade
+
+    def frames_to_wrap(self, loop: tuple[int, int] | None) -> int | None:
+        """Source frames left before the loop wraps (None: no wrap ahead)."""
+        if loop is None or not loop[0] <= self.frame < loop[1]:
+            return None
+        return loop[1] - self.frame

@@ -36,7 +36,7 @@ _TIMELINE_ENTRIES = 2048
 
 class Renderer:
     def __init__(self, song, controls: Controls | None = None, out_rate: int | None = None,
-                 meter: bool = False, click=None):
+                 meter: bool = False, click=None, trainer=None):
         m = song.manifest
         self.song = song
         self.controls = controls if controls is not None else Controls.for_song(song)
@@ -45,6 +45,7 @@ class Renderer:
         self.channels = m.channels
         self.meter = meter
         self.click = click                  # a Click (click.py), added after the stretcher
+        self.trainer = trainer              # a SpeedTrainer (trainer.py): speed per loop pass
         self.mixer = StemMixer(song)
         self.playhead = Playhead(self.sample_rate)
         self._fade_frames = max(1, int(round(BYPASS_FADE_S * self.sample_rate)))
@@ -156,9 +157,9 @@ class Renderer:
         snap = self.controls.snapshot
         if self._stretching and snap.seek_serial != self._seek_serial:
             self._restart_stretch_at_seek(snap)
-        elif snap.stretching and not self._stretching:
+        elif self._wants_stretch(snap) and not self._stretching:
             self._enter_stretch(snap)
-        elif self._stretching and not snap.stretching:
+        elif self._stretching and not self._wants_stretch(snap):
             if self._settle_left is None:
                 self._settle_left = int(SETTLE_S * self.sample_rate)
             self._settle_left -= self._stretch_step(snap)
@@ -220,11 +221,28 @@ class Renderer:
         self._out_buffered += chunk.shape[1]
 
     # --- stretching ------------------------------------------------------------
+    def _wants_stretch(self, snap) -> bool:
+        # The trainer keeps the stretcher in even at 1.0x: its steps never cross the bypass.
+        return snap.stretching or self.trainer is not None
+
+    def _tempo(self, snap) -> float:
+        """The speed to play now: the trainer's for this loop pass, else the musician's."""
+        if self.trainer is not None:
+            return self.trainer.speed(self.playhead.loop_passes)
+        return snap.tempo
+
     def _stretch_step(self, snap) -> int:
         """Feed the stretcher once; returns the output frames it gave."""
-        self._ask_tempo(snap.tempo)
-        self._stretcher.set(snap.tempo, snap.pitch_semitones)
-        self._stretcher.feed(self._mix(max(self._stretcher.frames_wanted(), 128)))
+        tempo = self._tempo(snap)
+        self._ask_tempo(tempo)
+        self._stretcher.set(tempo, snap.pitch_semitones)
+        wanted = max(self._stretcher.frames_wanted(), 128)
+        if self.trainer is not None:
+            # End the feed at the loop's wrap, so the next pass's speed starts exactly there.
+            to_wrap = self.playhead.frames_to_wrap(snap.loop_frames)
+            if to_wrap is not None:
+                wanted = min(wanted, to_wrap)
+        self._stretcher.feed(self._mix(wanted))
         out = self._stretcher.take()
         if out is None:
             return 0
@@ -257,8 +275,8 @@ class Renderer:
         self._settle_left = None
         self._stretch_mix_pos = float(self._mix_index)
         if self._post_index == 0:  # nothing played yet: no plain mix to fade from
-            st.set(snap.tempo, snap.pitch_semitones)
-            self._tempo_out = self._tempo_asked = snap.tempo
+            st.set(self._tempo(snap), snap.pitch_semitones)
+            self._tempo_out = self._tempo_asked = self._tempo(snap)
             return
         # In step with the plain mix for the crossfade (ratio 1); the real values follow.
         st.set(1.0, 0.0)
@@ -299,9 +317,9 @@ class Renderer:
         was = self._owed()
         st = self._stretcher
         st.restart()
-        st.set(snap.tempo, snap.pitch_semitones)
+        st.set(self._tempo(snap), snap.pitch_semitones)
         self._tempo_changes.clear()
-        self._tempo_out = self._tempo_asked = snap.tempo
+        self._tempo_out = self._tempo_asked = self._tempo(snap)
         self._settle_left = None
         self.playhead.jump(snap.seek_frame, splice=False)
         self._seek_serial = snap.seek_serial

@@ -1,0 +1,52 @@
+"""The speed trainer: each loop pass at its own speed, changed at the wrap, up to the target."""
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from test_click import click_onsets
+from woodshed.beats.analyse import grid_for
+from woodshed.player.engine.controls import Controls
+from woodshed.player.engine.export import song_click
+from woodshed.player.engine.render import Renderer
+from woodshed.player.engine.trainer import SpeedTrainer
+from woodshed.separation.errors import UserError
+from woodshed.separation.importer import import_folder
+
+
+def test_melissas_rule():
+    t = SpeedTrainer(0.6, 0.05, 2, 0.8)
+    assert [t.speed(p) for p in range(10)] == pytest.approx([0.6, 0.6, 0.65, 0.65, 0.7, 0.7, 0.75, 0.75, 0.8, 0.8])
+    assert not t.done(7) and t.done(8) and t.speed(50) == 0.8
+    slower = SpeedTrainer(1.0, -0.1, 1, 0.7)
+    assert [slower.speed(p) for p in range(5)] == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.7])
+    for bad in ((0.6, -0.05, 1, 1.0), (0.6, 0.05, 0, 1.0), (0.1, 0.05, 1, 1.0), (0.6, 0, 1, 1.0)):
+        with pytest.raises(UserError):
+            SpeedTrainer(*bad)
+
+
+def test_eight_passes_each_at_its_speed(cache_dir):
+    song = import_folder(Path(str(files("woodshed.resources") / "demo")))
+    grid = grid_for(song.dir).grid
+    start_s, end_s = grid.bar_start_s(3), grid.bar_start_s(5)          # two bars, 4.8 s
+    controls = Controls.for_song(song)
+    controls.set_loop(start_s, end_s)
+    controls.set_loop_enabled(True)
+    controls.seek(start_s)
+    trainer = SpeedTrainer(0.6, 0.1, 1, 1.2)                           # 0.6 .. 1.2, then held
+    speeds = [trainer.speed(p) for p in range(9)]
+    rate = song.manifest.sample_rate
+    length_s = end_s - start_s
+    frames = int((sum(length_s / s for s in speeds) + 0.5) * rate)
+    plain = Renderer(song, controls, trainer=trainer).render(frames)
+    clicked = Renderer(song, controls, trainer=trainer, click=song_click(song)).render(frames)
+    onsets, levels = click_onsets(clicked.T, plain.T, rate)
+    pass_starts = onsets[levels > 0.8]                                 # the accented bar 3 and bar 4
+    pass_starts = pass_starts[::2]                                     # bar 3: where each pass starts
+    assert len(pass_starts) >= 9
+    durations = np.diff(pass_starts[:9])                               # eight whole passes
+    expected = length_s / np.array(speeds[:8])
+    assert np.abs(durations / expected - 1).max() < 0.005, (durations, expected)
