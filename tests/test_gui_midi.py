@@ -63,6 +63,15 @@ def test_a_pedal_plays_mutes_and_drives_speed_and_the_window_follows(qtbot, wind
     qtbot.waitUntil(lambda: engine.tempo == pytest.approx(0.75, abs=0.01), timeout=2000)
     qtbot.waitUntil(lambda: view.transport.tempo == pytest.approx(0.75, abs=0.01), timeout=2000)
     assert view.session.tempo == pytest.approx(0.75, abs=0.01)
+    controller.bind(pedal.device, b.Binding(b.Control("cc", 0, 7), "midi.volume_4",
+                                            pedal="continuous"))
+    pedal.send(0xB0, 7, 64)                      # the lead's volume: about -6 dB
+    qtbot.waitUntil(lambda: abs(view.strips["lead"].fader.db + 5.9) < 0.1, timeout=2000)
+    assert engine.controls.gain_db("lead") == pytest.approx(-5.95, abs=0.1)
+    pedal.send(0xB0, 7, 0)                       # heel down: silent, the fader at its bottom
+    qtbot.waitUntil(lambda: view.strips["lead"].fader.value() == view.strips["lead"].fader.minimum(),
+                    timeout=2000)
+    assert engine.effective_gains()["lead"] == 0.0
     assert window.banner.message == ""
 
 

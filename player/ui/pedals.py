@@ -92,9 +92,9 @@ def follow_engine(view) -> None:
         if strip.solo.isChecked() != controls.soloed(name):
             strip.solo.setChecked(controls.soloed(name))
         _follow_fader(strip.fader, controls.gain_db(name), strip)
-        view.session.gains_db[name] = controls.gain_db(name)
+        view.session.gains_db[name] = strip.fader.db  # (silence is kept as the bottom)
     _follow_fader(view.master, controls.master_db, view.master)
-    view.session.master_db = controls.master_db
+    view.session.master_db = view.master.db
     if abs(view.transport.tempo - engine.tempo) > 1e-6:
         view.set_tempo(engine.tempo)
     if view.session.pitch_semitones != engine.pitch_semitones:
