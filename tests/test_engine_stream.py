@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import stem_songs
+from audio_devices import without_underflow
 from woodshed.separation import cache
 from woodshed.player.engine.engine import Engine
 from test_render import cents, frequency_hz, max_step
@@ -59,59 +60,65 @@ def test_song_rate_the_device_refuses_is_resampled(alsa_capture, cache_dir):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_pause_holds_the_playhead_and_resumes_without_a_click(alsa_capture, cache_dir, backend):
     song = stem_songs.tone_song(seconds=4.0, tones_hz={"bass": 220.0})
-    with Engine(song, device=alsa_capture.portaudio_device, backend=backend) as engine:
-        engine.play()
-        time.sleep(0.6)
-        engine.pause()
-        time.sleep(0.2)
-        held_s = engine.position_s
-        time.sleep(0.3)
-        assert engine.position_s == pytest.approx(held_s, abs=1e-3)
-        assert 0.4 < held_s < 0.8
-        engine.seek(2.0)
-        assert engine.position_s == pytest.approx(2.0, abs=1e-3)  # shown at once
-        engine.play()
-        time.sleep(0.5)
-        assert 2.3 < engine.position_s < 2.6
-        assert engine.error is None
-        engine.pause()
-        time.sleep(0.1)
-        last_s = engine.position_s
-    assert engine.position_s == pytest.approx(last_s, abs=1e-3)  # closed: the place is kept
+
+    def play():
+        with Engine(song, device=alsa_capture.portaudio_device, backend=backend) as engine:
+            engine.play()
+            time.sleep(0.6)
+            engine.pause()
+            time.sleep(0.2)
+            held_s = engine.position_s
+            time.sleep(0.3)
+            assert engine.position_s == pytest.approx(held_s, abs=1e-3)
+            assert 0.4 < held_s < 0.8
+            engine.seek(2.0)
+            assert engine.position_s == pytest.approx(2.0, abs=1e-3)  # shown at once
+            engine.play()
+            time.sleep(0.5)
+            assert 2.3 < engine.position_s < 2.6
+            assert engine.error is None
+            engine.pause()
+            time.sleep(0.1)
+            last_s = engine.position_s
+        assert engine.position_s == pytest.approx(last_s, abs=1e-3)  # closed: the place is kept
+        return engine, None
+
+    without_underflow(play)  # (an underflow is a gap of silence, counted: play again)
     played, _ = alsa_capture.read()
     sound = _sound(played)
     own = 0.2 * 2 * np.pi * 220 / RATE
-    # fades at pause, seek and play: no step
-    if engine.xruns == 0:  # (an underflow is a gap of silence, counted: see the loop test)
-        assert max_step(sound[0]) <= 1.2 * own
+    assert max_step(sound[0]) <= 1.2 * own  # fades at pause, seek and play: no step
     quiet = np.flatnonzero(np.abs(sound[0]) < 1e-4)
     assert quiet.size > 0.3 * RATE  # the pause really was silent
 
 
 def test_loop_on_a_device_keeps_the_playhead_inside(alsa_capture, cache_dir):
     song = stem_songs.tone_song(seconds=4.0, tones_hz={"bass": 220.3, "guitar": 331.7})
-    with Engine(song, device=alsa_capture.portaudio_device) as engine:
-        engine.set_loop(1.0, 1.37)
-        engine.set_loop_enabled(True)
-        engine.seek(1.0)
-        engine.set_tempo(0.8)
-        engine.play()
-        time.sleep(0.3)
-        positions = []
-        for _ in range(150):
-            positions.append(engine.position_s)
-            time.sleep(0.01)
-        assert engine.error is None and engine.loop == (1.0, 1.37, True)
-        xruns = engine.xruns
+
+    def play():
+        with Engine(song, device=alsa_capture.portaudio_device) as engine:
+            engine.set_loop(1.0, 1.37)
+            engine.set_loop_enabled(True)
+            engine.seek(1.0)
+            engine.set_tempo(0.8)
+            engine.play()
+            time.sleep(0.3)
+            positions = []
+            for _ in range(150):
+                positions.append(engine.position_s)
+                time.sleep(0.01)
+            assert engine.error is None and engine.loop == (1.0, 1.37, True)
+        return engine, positions
+
+    # On a machine loaded far beyond its cores, PortAudio can miss a period (a gap of
+    # silence, counted in engine.xruns): then play again, for the loop must be seamless.
+    _, positions = without_underflow(play)
     assert min(positions) >= 1.0 - 0.005 and max(positions) <= 1.37 + 0.005
     assert np.any(np.diff(positions) < -0.2)  # it wrapped while we watched
     played, _ = alsa_capture.read()
     sound = _sound(played)[:, 2048:-2048]
     own = 2 * np.pi * (0.2 * 220.3 + 0.2 * 331.7) / RATE
-    # On a machine loaded far beyond its cores, PortAudio can miss a period (a gap of
-    # silence, counted in engine.xruns); with none, the loop must be seamless.
-    if xruns == 0:
-        assert max_step(sound[0]) <= 1.2 * own
+    assert max_step(sound[0]) <= 1.2 * own
 
 
 def test_regions_separated_while_playing_switch_from_mix_to_stems(alsa_capture, cache_dir):

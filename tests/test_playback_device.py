@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import stem_songs
+from audio_devices import without_underflow
 from woodshed.separation import cache
 
 RATE = stem_songs.RATE
@@ -44,22 +45,14 @@ def _align(captured: np.ndarray, expected: np.ndarray) -> int:
     return int(np.argmax(corr[:len(captured[0])]))
 
 
-UNDERFLOW_TRIES = 3
-
-
 def _played_without_underflow(song, device, run):
-    """engine = Engine(song, device); run(engine) -> result, until no underflow (3 tries).
-
-    An underflow (the engine counts it; bench_engine.py measures how often) leaves a gap in
-    what left the program and spoils a sample-by-sample comparison; on a shared machine it
-    is the machine's doing, so play again. The capture holds the last try.
-    """
-    for _ in range(UNDERFLOW_TRIES):
+    """engine = Engine(song, device); run(engine) -> result, again while a run had an
+    underflow (audio_devices.without_underflow). The capture holds the last try."""
+    def play():
         engine = _engine(song, device)
-        result = run(engine)
-        if engine.xruns == 0:
-            break
-    return engine, result
+        return engine, run(engine)
+
+    return without_underflow(play)
 
 
 def _play(engine, seconds: float) -> None:
