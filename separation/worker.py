@@ -78,6 +78,10 @@ def decode_into(song_dir: Path, job: Job, sample_rate: int, channels: int) -> Ma
 
         carry = np.zeros((channels, 0), np.float32)  # keep peak bins aligned across windows
         for block in audio_file.read_blocks(Path(job.song_path), sample_rate, channels):
+            if not np.isfinite(block).all():
+                # A float file can hold NaN or infinity (a broken plug-in's bounce): they
+                # would poison the statistics and the network. Silence and full scale instead.
+                np.nan_to_num(block, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
             out.write(block.T)
             mono = block.mean(axis=0, dtype=np.float64)
             total += mono.sum()

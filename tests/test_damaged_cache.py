@@ -110,3 +110,17 @@ def test_an_imported_song_with_a_lost_stem_says_it_cannot_be_redone(cache_dir, t
     with pytest.raises(Exception, match="import its stems again"):
         damage.mend(cache.open_song(made.dir, check=False))
     assert woodshed("cache", "remove", made.dir).returncode == 0  # a damaged song can go
+
+
+def test_a_song_with_samples_that_are_not_numbers_separates(tmp_path, cache_dir, model_repo):
+    audio = songs.music(8.0, seed=5)
+    audio[:, 1000:1100] = np.nan
+    audio[0, 5000] = np.inf
+    audio[1, 9000] = -np.inf
+    song_file = songs.write(tmp_path / "broken plug-in.wav", audio)
+    result = woodshed("separate", song_file, "--model", "test6s", "--model-repo", model_repo)
+    assert result.returncode == 0, result.stderr
+    separated = cache.open_song(Path(result.stdout.strip()))
+    assert separated.manifest.complete
+    for name in ["mix", *separated.manifest.sources]:
+        assert np.isfinite(sf.read(separated.dir / f"{name}.wav", dtype="float32")[0]).all(), name

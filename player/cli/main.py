@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from woodshed.separation.errors import UserError
+
+log = logging.getLogger(__name__)
 
 # Modules that add subcommands, in the order `woodshed --help` lists them.
 COMMAND_MODULES = [
@@ -21,6 +24,10 @@ COMMAND_MODULES = [
     "woodshed.player.cli.app_command",
     "woodshed.player.cli.selftest",
 ]
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
+    from woodshed.player.log_file import setup_logging, where_details_are
+
+    setup_logging()
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
@@ -61,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("woodshed: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one line here, the traceback in the log
+        log.exception("unexpected error in `woodshed %s`", " ".join(argv))
+        details = where_details_are()
+        print(f"woodshed: error: something went wrong inside Woodshed (a bug): "
+              f"{type(exc).__name__}: {one_line(exc)}" + (f"; {details}" if details else ""),
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ within the ring's length. Play and pause fade over one written chunk (click-free
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -25,6 +26,8 @@ from .controls import Controls
 from .output import CallbackOutput, RingOutput, choose_rate, open_output
 from .priority import make_current_thread_realtime
 from .render import Renderer
+
+log = logging.getLogger(__name__)
 
 MANIFEST_POLL_S = 0.5
 STALL_S = 1.5          # a device that takes nothing for this long has gone
@@ -305,6 +308,8 @@ class Engine:
                     gain = target
                 output.write(audio)
         except Exception as exc:  # the device vanished or the stream died: stop cleanly
+            # (or a bug: either way the traceback goes to the log, not lost with the thread)
+            log.exception("the producer thread stopped")
             self._error = f"playback stopped: {exc}"
             self._playing = False
 

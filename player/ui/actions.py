@@ -156,6 +156,8 @@ def _defaults() -> None:
     # Help
     register(Action("help.shortcuts", "Keys and mouse", "Help", _window("show_shortcuts"),
                     ("F1",), needs_song=False, menu="Help"))
+    register(Action("help.log", "Where is the error log?", "Help", _window("show_log"),
+                    needs_song=False, menu="Help"))
     register(Action("help.about", "About Woodshed", "Help", _window("show_about"),
                     needs_song=False, menu="Help"))
 

@@ -55,6 +55,9 @@ def _close_on_ctrl_c(window) -> None:
 
 def run(song: str | None = None, demo: bool = False, device=None, separation_settings=None) -> int:
     """Open the window (on a song, or the demo) and run until it closes."""
+    from woodshed.player.log_file import setup_logging
+
+    setup_logging()
     app = make_application()
     from .main_window import MainWindow
 

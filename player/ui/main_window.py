@@ -496,6 +496,13 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         shortcuts.ShortcutsDialog(self).open()
 
+    def show_log(self) -> None:
+        """Say where the log of what went wrong is (for a bug report)."""
+        from woodshed.player.log_file import log_path, setup_logging
+
+        path = setup_logging() or log_path()
+        self.show_error(f"Woodshed's error log (attach it to a bug report): {path}")
+
     def show_about(self) -> None:
         QMessageBox.about(self, "About Woodshed", "<b>Woodshed</b> — a practice player: separate a song "
                           "into stems, then loop, slow down and mute them live.<br>GPL-3.0-or-later.")

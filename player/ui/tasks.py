@@ -5,11 +5,16 @@ thread through a queued Qt signal, so the window never waits and never sees a tr
 """
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
 from typing import Any, Callable
 
 from PyQt6.QtCore import QObject, pyqtSignal
+
+from woodshed.separation.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 class _Relay(QObject):
@@ -48,7 +53,8 @@ class Tasks(QObject):
             try:
                 value = fn()
             except BaseException as exc:  # reported in the window, never raised on the UI thread
-                exc.__woodshed_trace__ = traceback.format_exc()
+                if not isinstance(exc, (UserError, OSError)):  # a bug: its traceback to the log
+                    log.error("task %s failed:\n%s", name, traceback.format_exc())
                 relay.failed.emit(exc)
             else:
                 relay.done.emit(value)
@@ -70,4 +76,9 @@ def describe_error(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, OSError):
         return describe_os_error(exc)
-    return f"{type(exc).__name__}: {exc}"
+    from woodshed.player.log_file import where_details_are
+
+    details = where_details_are()
+    text = " ".join(f"something went wrong inside Woodshed (a bug): {type(exc).__name__}: {exc}"
+                    .split())
+    return f"{text}; {details}" if details else text
