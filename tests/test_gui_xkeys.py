@@ -24,7 +24,7 @@ LAYOUTS = ("us", "gb", "de", "fr")
 THIRD_DIGIT_KEYCODE = 12  # X keycode of the digit row's third key, whatever it types
 # Registry keys as X keysyms (xdotool adds Shift or AltGr as the layout needs).
 KEYSYMS = {"Space": "space", "-": "minus", "+": "plus", "=": "equal", "[": "bracketleft",
-           "]": "bracketright", ",": "comma", "PgDown": "Next", "PgUp": "Prior",
+           "]": "bracketright", ",": "comma", ".": "period", "PgDown": "Next", "PgUp": "Prior",
            "Media Play": "XF86AudioPlay", "Media Pause": "XF86AudioPause",
            "Media Stop": "XF86AudioStop", "Media Next": "XF86AudioNext",
            "Media Previous": "XF86AudioPrev"}

@@ -242,7 +242,9 @@ def run_play(args) -> int:
         engine.play()
         from .terminal import interactive
 
-        session = TerminalSession(engine, stems)
+        from woodshed.player.ui.session import load_session
+
+        session = TerminalSession(engine, stems, markers=load_session(song.key).markers)
         if args.midi:
             midi = session.listen_to_midi(quiet=interactive())
         session.run_keys() if interactive() else session.run_to_end()
@@ -258,9 +260,10 @@ def run_play(args) -> int:
 class TerminalSession:
     """Keys → engine, and one status line (time, tempo, loop, muted stems, xruns)."""
 
-    def __init__(self, engine, stems: list[str]):
+    def __init__(self, engine, stems: list[str], markers=()):
         self.engine = engine
         self.stems = stems
+        self.markers = list(markers)  # the window's markers for this song (its session)
         self.mark_a_s: float | None = None
         self.message = ""
         self.midi = None
@@ -342,7 +345,11 @@ class TerminalSession:
                      f"{'on' if loop[2] else 'off'}") if loop else "no loop"
         muted = ",".join(s for s in self.stems if e.controls.muted(s)) or "none"
         pitch = f"  pitch {e.pitch_semitones:+g}" if e.pitch_semitones else ""
-        line = (f"{state} {a.format_time(e.position_s)} / {a.format_time(e.duration_s)}  "
+        from woodshed.player.ui.session import marker_at
+
+        marker = marker_at(self.markers, e.position_s)
+        where = f"  [{marker.name}]" if marker else ""
+        line = (f"{state} {a.format_time(e.position_s)} / {a.format_time(e.duration_s)}{where}  "
                 f"tempo {e.tempo:.2f}x{pitch}  {loop_text}  muted: {muted}  xruns {e.xruns}")
         return f"{line}  {self.message}" if self.message else line
 

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 US_SHIFTED = dict(zip("1234567890-=[];',./`\\", '!@#$%^&*()_+{}:"<>?~|'))
 
 # The menus actions go to, in menu-bar order (an action with menu=None has keys only).
-MENUS = ("File", "Play", "Loop", "Audio", "Help")
+MENUS = ("File", "Play", "Loop", "Markers", "Audio", "Help")
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,31 @@ def _defaults() -> None:
                     menu="Loop"))
     register(Action("loop.zoom_all", "Zoom out to the whole song", "Loop",
                     _song("zoom_out_full"), ("Shift+Z",), menu="Loop"))
+    for (action_id, name, keys, start_by, end_by) in (
+            ("loop.start_earlier", "Loop start 10 ms earlier", "Ctrl+Left", -0.01, 0.0),
+            ("loop.start_later", "Loop start 10 ms later", "Ctrl+Right", 0.01, 0.0),
+            ("loop.start_earlier_more", "Loop start 100 ms earlier", "Ctrl+Shift+Left", -0.1, 0.0),
+            ("loop.start_later_more", "Loop start 100 ms later", "Ctrl+Shift+Right", 0.1, 0.0),
+            ("loop.end_earlier", "Loop end 10 ms earlier", "Alt+Left", 0.0, -0.01),
+            ("loop.end_later", "Loop end 10 ms later", "Alt+Right", 0.0, 0.01),
+            ("loop.end_earlier_more", "Loop end 100 ms earlier", "Alt+Shift+Left", 0.0, -0.1),
+            ("loop.end_later_more", "Loop end 100 ms later", "Alt+Shift+Right", 0.0, 0.1)):
+        edge = "start" if start_by else "end"
+        register(Action(action_id, name, "Loop", _song("nudge_loop", start_by, end_by), (keys,),
+                        menu="Loop", separator_before=action_id == "loop.start_earlier",
+                        listed_as=(f"{'Ctrl' if edge == 'start' else 'Alt'}+← → (+Shift)",
+                                   f"Loop {edge} ∓10 ms (∓100 ms)")))
+    register(Action("loop.undo_delete", "Undo the last delete (loop or marker)", "Loop",
+                    _song("undo"), ("Ctrl+Z",), menu="Loop", separator_before=True))
+    # Markers
+    register(Action("marker.add", "Marker at the playhead", "Markers", _song("add_marker_here"),
+                    ("M",), menu="Markers"))
+    register(Action("marker.next", "Next marker", "Markers", _song("next_marker"), (".",),
+                    menu="Markers"))
+    register(Action("marker.previous", "Previous marker", "Markers", _song("previous_marker"),
+                    (",",), menu="Markers"))
+    register(Action("marker.loop_section", "Loop from this marker to the next", "Markers",
+                    _song("loop_between_markers"), ("Shift+L",), menu="Markers"))
     # Mix: the digit row, by physical key
     for n in range(1, 10):
         register(Action(f"mix.mute_{n}", f"Mute stem {n}", "Mix", _song("toggle_mute", n - 1),

@@ -1,4 +1,4 @@
-"""Per-song session memory: the mix, tempo, pitch, saved loops and position, as JSON.
+"""Per-song session memory: the mix, tempo, pitch, saved loops, markers and position, as JSON.
 
 One file per cached song (named by its cache key) in the per-OS data folder, or in
 WOODSHED_DATA_DIR. Written atomically, so a crash leaves the old session or the new one.
@@ -30,6 +30,17 @@ class SavedLoop:
     name: str
     start_s: float
     end_s: float
+    # Remembered only when the musician asks ("with tempo and mix"): None = leave as is.
+    tempo: float | None = None
+    pitch_semitones: float | None = None
+    mix: dict | None = None  # {"gains_db", "muted", "soloed", "pans"}
+
+
+@dataclass
+class Marker:
+    """A named place in the song (verse, chorus, solo…)."""
+    name: str
+    time_s: float
 
 
 @dataclass
@@ -45,6 +56,7 @@ class Session:
     loop: tuple[float, float] | None = None  # the current A-B region
     loop_enabled: bool = False
     position_s: float = 0.0
+    markers: list[Marker] = field(default_factory=list)  # in time order
 
     def to_json(self) -> str:
         return json.dumps({"version": SESSION_VERSION, **asdict(self)}, indent=1)
@@ -56,6 +68,7 @@ class Session:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         session = cls(**known)
         session.loops = [SavedLoop(**loop) for loop in session.loops]
+        session.markers = sorted((Marker(**m) for m in session.markers), key=lambda m: m.time_s)
         session.loop = tuple(session.loop) if session.loop else None
         return session
 
@@ -70,6 +83,12 @@ def load_session(song_key: str) -> Session:
         return Session.from_json(session_path(song_key).read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError, KeyError):
         return Session()
+
+
+def marker_at(markers: list[Marker], position_s: float) -> Marker | None:
+    """The marker the playhead is in the section of (the last one at or before it)."""
+    before = [m for m in markers if m.time_s <= position_s + 1e-6]
+    return before[-1] if before else None
 
 
 def save_session(song_key: str, session: Session) -> None:

@@ -8,7 +8,7 @@ from PyQt6.QtWidgets import QDialog, QGridLayout, QGroupBox, QLabel, QVBoxLayout
 from . import actions
 
 # Groups per column: the song's controls left, the rest right.
-COLUMNS = (("Play", "Loop"), ("Mix", "File", "Help", "Mouse"))
+COLUMNS = (("Play", "Loop"), ("Markers", "Mix", "File", "Help", "Mouse"))
 
 
 def pretty(key: str) -> str:

@@ -12,7 +12,7 @@ from woodshed.separation.errors import UserError
 
 from .colours import stem_colour
 from .loops_panel import LoopsPanel
-from .session import SavedLoop, Session
+from .session import Marker, SavedLoop, Session, marker_at
 from .stem_strip import Fader, StemStrip
 from .transport import Transport
 from .waveform import Waveforms
@@ -39,7 +39,8 @@ class SongView(QWidget):
 
         self.transport = Transport()
         self.waveforms = Waveforms(song, self)
-        self.loops = LoopsPanel()
+        self.loops = LoopsPanel(self.duration_s)
+        self.undo_stack: list[tuple[str, int, object]] = []  # deleted loops and markers
         self.strips: dict[str, StemStrip] = {}
         self.master = Fader()
         self.master.setToolTip("Master volume (double-click: 0 dB)")
@@ -117,6 +118,12 @@ class SongView(QWidget):
         self.loops.save_requested.connect(self.save_loop)
         self.loops.jump_requested.connect(self.jump_to_loop)
         self.loops.loops_edited.connect(self._loops_edited)
+        self.loops.loop_typed.connect(self._loop_typed)
+        self.loops.typing_done.connect(self.take_keys)
+        self.loops.marker_add_requested.connect(self.add_marker_here)
+        self.loops.marker_jump_requested.connect(lambda m: self.seek(m.time_s))
+        self.loops.markers_edited.connect(self._markers_edited)
+        self.loops.deleted.connect(lambda kind, row, what: self.undo_stack.append((kind, row, what)))
 
     def _engine(self, method: str, *args):
         """Call the engine; a refused value becomes a message in the window, not a crash."""
@@ -231,6 +238,7 @@ class SongView(QWidget):
         if end_s - start_s < MIN_LOOP_S:
             return
         self.waveforms.show_loop(start_s, end_s)
+        self.loops.show_loop(start_s, end_s)
         self._engine("set_loop", start_s, end_s)
         self.session.loop = (start_s, end_s)
         if enable:
@@ -259,19 +267,99 @@ class SongView(QWidget):
         start = self.session.loop[0] if self.session.loop else here - DEFAULT_LOOP_S
         self.set_loop(start if here - start >= MIN_LOOP_S else here - DEFAULT_LOOP_S, here)
 
+    def _loop_typed(self, start_s: float, end_s: float) -> None:
+        if end_s - start_s < MIN_LOOP_S:
+            self.error.emit(f"The loop's end must come at least {MIN_LOOP_S * 1000:.0f} ms after "
+                            "its start.")
+            if self.session.loop:
+                self.loops.show_loop(*self.session.loop)
+            return
+        self.set_loop(start_s, end_s)
+
+    def nudge_loop(self, start_by_s: float = 0.0, end_by_s: float = 0.0) -> None:
+        """Move the loop's start or end by a few milliseconds (the keys, the boxes' arrows)."""
+        if self.session.loop is None:
+            return
+        start_s, end_s = self.session.loop
+        self.set_loop(start_s + start_by_s, end_s + end_by_s, enable=self.session.loop_enabled)
+
     def save_loop(self, name: str | None = None) -> None:
         if self.session.loop is None:
             self.error.emit("Draw a loop first: drag across the waveform, or press [ and ].")
             return
-        self.loops.add(SavedLoop(name or self.loops.next_name(), *self.session.loop))
+        loop = SavedLoop(name or self.loops.next_name(), *self.session.loop)
+        if self.loops.with_settings.isChecked():
+            s = self.session
+            loop.tempo, loop.pitch_semitones = s.tempo, s.pitch_semitones
+            loop.mix = {"gains_db": dict(s.gains_db), "muted": list(s.muted),
+                        "soloed": list(s.soloed), "pans": dict(s.pans)}
+        self.loops.add(loop)
 
     def jump_to_loop(self, loop: SavedLoop) -> None:
+        if loop.tempo is not None:
+            self.set_tempo(loop.tempo)
+        if loop.pitch_semitones is not None:
+            self.set_pitch(loop.pitch_semitones)
+        if loop.mix is not None:
+            self.apply_mix(loop.mix)
         self.set_loop(loop.start_s, loop.end_s)
         self.seek(loop.start_s)
         x0, x1 = self.waveforms.view_range_s()
         if not (x0 <= loop.start_s and loop.end_s <= x1):
             pad = 0.1 * (loop.end_s - loop.start_s)
             self.waveforms.set_view(max(0.0, loop.start_s - pad), min(self.duration_s, loop.end_s + pad))
+
+    # --- markers ---------------------------------------------------------------
+    def add_marker_here(self, name: str | None = None) -> Marker:
+        """A marker at the playhead, named "Marker N" until renamed (F2 or Rename: verse,
+        chorus, solo…): no name box takes the keys while the song plays."""
+        taken = {m.name for m in self.session.markers}
+        n = len(self.session.markers) + 1
+        while f"Marker {n}" in taken:
+            n += 1
+        marker = Marker(name or f"Marker {n}", round(self.position_s, 3))
+        self._set_markers([*self.session.markers, marker])
+        self.loops.marker_list.setCurrentRow(self.loops.markers.index(marker))
+        return marker
+
+    def _set_markers(self, markers: list[Marker]) -> None:
+        self.loops.set_markers(markers)
+        self._markers_edited()
+
+    def _markers_edited(self) -> None:
+        self.session.markers = list(self.loops.markers)
+        self.waveforms.show_markers(self.session.markers)
+        self._changed()
+
+    def next_marker(self) -> None:
+        later = [m for m in self.session.markers if m.time_s > self.position_s + 0.05]
+        if later:
+            self.seek(later[0].time_s)
+
+    def previous_marker(self) -> None:
+        """The marker before the playhead; just after one (half a second), the one before it,
+        as a CD player's back button."""
+        earlier = [m for m in self.session.markers if m.time_s < self.position_s - 0.5]
+        self.seek(earlier[-1].time_s if earlier else 0.0)
+
+    def loop_between_markers(self) -> None:
+        """Loop the section the playhead is in: from its marker to the next (or the song's
+        start or end)."""
+        here = self.position_s
+        start = marker_at(self.session.markers, here)
+        later = [m for m in self.session.markers if m.time_s > here + 1e-6]
+        self.set_loop(start.time_s if start else 0.0, later[0].time_s if later else self.duration_s)
+
+    def undo(self) -> None:
+        """Bring back the last deleted saved loop or marker."""
+        if not self.undo_stack:
+            self.error.emit("Nothing to undo.")
+            return
+        kind, row, what = self.undo_stack.pop()
+        if kind == "loop":
+            self.loops.insert(min(row, len(self.loops.loops)), what)
+        else:
+            self._set_markers([*self.session.markers, what])
 
     def zoom_to_loop(self) -> None:
         """The lanes show the loop and a little either side (nothing to show without one)."""
@@ -296,12 +384,12 @@ class SongView(QWidget):
     def apply_session(self, saved: Session) -> None:
         """Put the controls (and through them the engine) where the musician left them."""
         s = copy.deepcopy(saved)  # setting each control rewrites self.session as it goes
-        for name, strip in self.strips.items():
-            strip.fader.set_db(s.gains_db.get(name, 0.0))
-            strip.pan.setValue(round(100 * s.pans.get(name, 0.0)))
-            strip.mute.setChecked(name in s.muted)
-            strip.solo.setChecked(name in s.soloed)
+        self.apply_mix({"gains_db": s.gains_db, "pans": s.pans, "muted": s.muted,
+                        "soloed": s.soloed})
         self.master.set_db(s.master_db)
+        self.loops.set_markers(s.markers)
+        self.session.markers = list(self.loops.markers)
+        self.waveforms.show_markers(self.session.markers)
         self.set_tempo(s.tempo)
         self.set_pitch(s.pitch_semitones)
         self.loops.set_loops(s.loops)
@@ -321,6 +409,15 @@ class SongView(QWidget):
         width_s = min(self.duration_s, max(1.2 * span_s, OPENING_VIEW_S))
         start_s = min(max(0.0, (first_s + last_s - width_s) / 2), self.duration_s - width_s)
         self.waveforms.show_span(start_s, start_s + width_s)
+
+    def apply_mix(self, mix: dict) -> None:
+        """Faders, pans, mutes and solos as given (a session, or a loop saved with its mix)."""
+        mix = copy.deepcopy(mix)
+        for name, strip in self.strips.items():
+            strip.fader.set_db(mix.get("gains_db", {}).get(name, 0.0))
+            strip.pan.setValue(round(100 * mix.get("pans", {}).get(name, 0.0)))
+            strip.mute.setChecked(name in mix.get("muted", []))
+            strip.solo.setChecked(name in mix.get("soloed", []))
 
     def push_to_engine(self) -> None:
         """Tell the engine every setting (a fresh engine, or controls that did not change and

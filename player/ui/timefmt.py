@@ -12,3 +12,20 @@ def format_time(seconds: float, decimals: int = 1) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}{frac_text}"
     return f"{minutes}:{secs:02d}{frac_text}"
+
+
+def parse_time(text: str) -> float | None:
+    """"1:23.456", "83.456", "1:02:03.5" -> seconds; None if it is not a time."""
+    parts = text.strip().split(":")
+    if not 1 <= len(parts) <= 3 or any(not p.strip() for p in parts):
+        return None
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        return None
+    if any(v < 0 for v in values) or any(v >= 60 for v in values[1:]):
+        return None
+    seconds = 0.0
+    for v in values:
+        seconds = seconds * 60 + v
+    return seconds

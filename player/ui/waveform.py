@@ -25,6 +25,7 @@ LOOP_BRUSH = (*LOOP_RGB, 48)
 LOOP_EDGE = (*LOOP_RGB, 230)
 PEAK_ALPHA = 90  # the peaks drawn faint, the loudness (mean level) solid inside them
 PLAYHEAD_PEN = pg.mkPen("#ffffff", width=2)
+MARKER_PEN = pg.mkPen((230, 237, 243, 170), width=1, style=Qt.PenStyle.DashLine)
 MIN_VIEW_S = 0.2
 FOLLOW_PAUSE_S = 3.0  # after a scroll or zoom by hand, the view stays put this long
 
@@ -306,6 +307,31 @@ class Waveforms(QObject):
         self.overview.loop.setRegion((start_s, end_s))
         self.overview.loop.show()
         self._syncing = False
+
+    # --- markers -----------------------------------------------------------------
+    def show_markers(self, markers) -> None:
+        """A dashed line per marker across every lane, its name by the ruler (the lane that
+        carries the time axis)."""
+        for view, line in getattr(self, "_marker_lines", []):
+            view.removeItem(line)
+        self._marker_lines = []
+        ruler_lane = list(self.lanes.values())[-1]
+        for marker in markers:
+            for lane in (*self.lanes.values(), self.overview):
+                named = lane is ruler_lane
+                line = pg.InfiniteLine(
+                    marker.time_s, pen=MARKER_PEN, movable=False,
+                    label=marker.name if named else None,
+                    labelOpts={"position": 0.12, "color": "#e6edf3",
+                               "fill": (22, 27, 34, 200), "anchors": [(0, 1), (0, 1)]})
+                line.setZValue(6)
+                lane.view.addItem(line)
+                self._marker_lines.append((lane.view, line))
+
+    def marker_labels(self) -> list[str]:
+        """The names shown by the ruler (tests read them)."""
+        return [line.label.toPlainText() for _, line in getattr(self, "_marker_lines", [])
+                if getattr(line, "label", None) is not None]
 
     def hide_loop(self) -> None:
         for lane in self.lanes.values():
