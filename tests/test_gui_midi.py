@@ -201,6 +201,25 @@ def shipped_keys():
     keymap.restore_defaults()
 
 
+def test_a_latching_pedal_acts_on_every_press(qtbot, window, pedal):
+    engine = window.song_view.engine
+    dialog = open_controls(qtbot, window)
+    dialog.select("mix.mute_1")
+    qtbot.mouseClick(dialog.learn_tap, Qt.MouseButton.LeftButton)
+    pedal.send(0xB0, 21, 127)                    # first press: it stays down
+    qtbot.waitUntil(lambda: "CC 21" in dialog.message.text(), timeout=3000)
+    assert not dialog.latching.isChecked()
+    dialog.latching.click()
+    assert dialog.latching.isChecked()
+    pedal.send(0xB0, 21, 0)                      # second press: it comes up; it acts
+    qtbot.waitUntil(lambda: engine.controls.muted("drums"), timeout=2000)
+    pedal.send(0xB0, 21, 127)                    # third press
+    qtbot.waitUntil(lambda: not engine.controls.muted("drums"), timeout=2000)
+    saved = b.load_bindings(window.midi.controller.bindings_path)[0][pedal.device]
+    assert b.Binding(b.Control("cc", 0, 21), "mix.mute_1", pedal="toggle") in saved
+    dialog.close()
+
+
 def test_any_action_takes_any_key_and_keeps_it(qtbot, cache_dir, data_dir, jack_server,
                                                shipped_keys):
     w = open_window(qtbot, jack_server.portaudio_device, midi=False)

@@ -84,6 +84,25 @@ class MidiController:
         if save:
             self.save()
 
+    def set_pedal(self, device: str, action_id: str, pedal: str, save: bool = True) -> int:
+        """Momentary or toggle (latching) for the device's bindings of an action's taps;
+        returns how many changed."""
+        if pedal not in ("momentary", "toggle"):
+            raise ValueError(pedal)
+        import dataclasses
+
+        with self._lock:
+            if device not in self.table:
+                self.table[device] = list(self.table.get(b.ANY_DEVICE, []))
+            changed = 0
+            for i, x in enumerate(self.table[device]):
+                if x.action == action_id and x.pedal != "continuous" and x.pedal != pedal:
+                    self.table[device][i] = dataclasses.replace(x, pedal=pedal)
+                    changed += 1
+        if save and changed:
+            self.save()
+        return changed
+
     def unbind(self, device: str, action_id: str, save: bool = True) -> None:
         with self._lock:
             if device not in self.table:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QKeySequence
-from PyQt6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView,
+from PyQt6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QHBoxLayout,
+                             QHeaderView,
                              QKeySequenceEdit, QLabel, QPushButton, QTableWidget,
                              QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -40,7 +41,7 @@ class ControlsDialog(QDialog):
         self.rows = bindable_actions()
 
         self.device = QComboBox()
-        self.device.currentIndexChanged.connect(self.refresh)
+        self.device.currentIndexChanged.connect(lambda _: (self.refresh(), self._selected()))
         self.table = QTableWidget(len(self.rows), len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -54,6 +55,10 @@ class ControlsDialog(QDialog):
         self.learn_tap.setToolTip("Then press the pedal, pad or key on your MIDI device")
         self.learn_double = QPushButton("Learn double tap")
         self.clear_midi = QPushButton("Clear MIDI")
+        self.latching = QCheckBox("Latching pedal")
+        self.latching.setToolTip("For a pedal that stays down until pressed again (it sends "
+                                 "127 on one press, 0 on the next): every press acts")
+        self.latching.toggled.connect(self._latching_toggled)
         self.key_edit = QKeySequenceEdit()
         self.key_edit.setMaximumSequenceLength(1)
         self.set_key = QPushButton("Set key")
@@ -75,6 +80,7 @@ class ControlsDialog(QDialog):
         midi_row.addWidget(self.learn_tap)
         midi_row.addWidget(self.learn_double)
         midi_row.addWidget(self.clear_midi)
+        midi_row.addWidget(self.latching)
         key_row = QHBoxLayout()
         key_row.addWidget(QLabel("Key:"))
         key_row.addWidget(self.key_edit, 1)
@@ -151,8 +157,13 @@ class ControlsDialog(QDialog):
     def _selected(self) -> None:
         row = self.selected_action()
         has_midi = row is not None and self.controller is not None
-        for button in (self.learn_tap, self.learn_double, self.clear_midi):
+        for button in (self.learn_tap, self.learn_double, self.clear_midi, self.latching):
             button.setEnabled(has_midi)
+        self.latching.blockSignals(True)
+        self.latching.setChecked(has_midi and any(
+            x.action == row[0] and x.pedal == "toggle"
+            for x in self.controller.bindings_for(self.current_device())))
+        self.latching.blockSignals(False)
         keys_ok = row is not None and row[2] and keymap.rebindable(actions.get(row[0]))
         for w in (self.key_edit, self.set_key, self.default_keys):
             w.setEnabled(bool(keys_ok))
@@ -172,6 +183,7 @@ class ControlsDialog(QDialog):
     def _learned(self, device: str, binding) -> None:
         self._fill_devices(choose=device)
         self.refresh()
+        self._selected()
         name = dict((r[0], r[1]) for r in self.rows).get(binding.action, binding.action)
         self.message.setText(f"“{name}”: {binding.control} on {device}"
                              + (" (double tap)" if binding.gesture == "double_tap" else ""))
@@ -181,6 +193,15 @@ class ControlsDialog(QDialog):
             self._fill_devices()
         else:
             self.message.setText(line)
+
+    def _latching_toggled(self, on: bool) -> None:
+        row = self.selected_action()
+        if row is None or self.controller is None:
+            return
+        self.controller.set_pedal(self.current_device(), row[0], "toggle" if on else "momentary")
+        self.refresh()
+        self.message.setText(f"“{row[1]}”: " + ("every press of a latching pedal acts" if on
+                                                 else "acts when the pedal goes down"))
 
     def clear(self) -> None:
         row = self.selected_action()
