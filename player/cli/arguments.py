@@ -70,3 +70,45 @@ def format_time(seconds: float) -> str:
     """83.5 -> '1:23.5' (status line, messages)."""
     minutes, rest = divmod(max(0.0, seconds), 60)
     return f"{int(minutes)}:{rest:04.1f}"
+
+
+def parse_count_in(text: str) -> int:
+    """'1' -> 1: bars of count-in, 0 (off) to 4."""
+    try:
+        bars = int(text)
+    except ValueError:
+        bars = -1
+    if not 0 <= bars <= 4:
+        raise UserError(f"not a count-in: {text!r} (bars of count-in: 0, 1, 2, up to 4)")
+    return bars
+
+
+def parse_bar_range(text: str) -> tuple[int, int]:
+    """'33-40' -> (33, 40): bars A to B inclusive, counted from 1."""
+    first, dash, last = text.partition("-")
+    try:
+        a, b = int(first), int(last)
+    except ValueError:
+        a = b = 0
+    if not dash or a < 1 or b < a:
+        raise UserError(f"not a bar range: {text!r} (write FIRST-LAST, bars counted from 1, like 33-40)")
+    return a, b
+
+
+def parse_trainer(text: str) -> tuple[float, float, int, float]:
+    """'0.6:0.05:2:1.0' -> (start, step, every, target): speeds as --tempo takes them."""
+    parts = text.split(":")
+    try:
+        if len(parts) != 4:
+            raise ValueError
+        start, step, target = float(parts[0]), float(parts[1]), float(parts[3])
+        every = int(parts[2])
+        if not all(math.isfinite(v) for v in (start, step, target)):
+            raise ValueError
+    except ValueError:
+        raise UserError(f"not a trainer: {text!r} (write START:STEP:EVERY:TARGET, like "
+                        f"0.6:0.05:2:1.0 = from 60 %, +5 % every 2 passes, up to 100 %)") from None
+    from woodshed.player.engine.trainer import SpeedTrainer
+
+    SpeedTrainer(start, step, every, target)   # its own one-line errors for values out of range
+    return start, step, every, target

@@ -35,6 +35,14 @@ def add_parser(sub) -> None:
                    help="loop a passage, like 1:23.5-1:41")
     p.add_argument("--start", type=_parsed(a.parse_time_s), default=0.0, metavar="T",
                    help="start here (seconds or m:ss.s)")
+    p.add_argument("--loop-bars", type=_parsed(a.parse_bar_range), metavar="A-B",
+                   help="loop bars A to B (inclusive) of the song's beat grid, like 33-40")
+    p.add_argument("--click", action="store_true", help="a click on the song's own beats")
+    p.add_argument("--count-in", type=_parsed(a.parse_count_in), default=0, metavar="BARS",
+                   help="bars of count-in before the song plays (0-4)")
+    p.add_argument("--trainer", type=_parsed(a.parse_trainer), metavar="START:STEP:EVERY:TARGET",
+                   help="speed trainer for the loop, like 0.6:0.05:2:1.0 (from 60 %%, +5 %% every "
+                        "2 passes, up to 100 %%)")
     p.add_argument("--device", help="output device: number or name (see `woodshed devices`)")
     p.add_argument("--midi", action="store_true",
                    help="also take commands from MIDI pedals and controllers (every input, "
@@ -234,11 +242,11 @@ def run_play(args) -> int:
             engine.set_mute(stem, True)
         for stem in args.solo:
             engine.set_solo(stem, True)
-        if args.loop is not None:
-            engine.set_loop(*args.loop)
-            engine.set_loop_enabled(True)
+        start_s = _musical_time(engine, song, args)
         engine.start()
-        engine.seek(args.start)
+        engine.seek(start_s)
+        if args.count_in:
+            engine.count_in(args.count_in)
         engine.play()
         from .terminal import interactive
 
@@ -255,6 +263,45 @@ def run_play(args) -> int:
     if engine.error:
         raise UserError(engine.error)
     return 0
+
+
+def _musical_time(engine, song, args) -> float:
+    """Loop, click, count-in and trainer from the options; where to start playing."""
+    from woodshed.player.engine.trainer import SpeedTrainer
+
+    if args.loop is not None and args.loop_bars is not None:
+        raise UserError("give the loop either in time (--loop) or in bars (--loop-bars), not both")
+    if args.trainer is not None and args.loop is None and args.loop_bars is None:
+        raise UserError("the speed trainer needs a loop: add --loop-bars A-B or --loop START-END")
+    click = None
+    if args.click or args.count_in or args.loop_bars is not None:
+        from woodshed.player.engine.export import song_click
+
+        click = song_click(song)
+        click.on_beats = args.click
+        engine.click = click
+    loop = args.loop
+    if args.loop_bars is not None:
+        loop = bar_loop_s(click.grid, args.loop_bars, song.manifest.duration_s)
+    start_s = args.start
+    if loop is not None:
+        engine.set_loop(*loop)
+        engine.set_loop_enabled(True)
+        if not loop[0] <= start_s < loop[1]:
+            start_s = loop[0]          # play from the loop: never past an enabled loop
+    if args.trainer is not None:
+        engine.trainer = SpeedTrainer(*args.trainer)
+    return start_s
+
+
+def bar_loop_s(grid, bars: tuple[int, int], duration_s: float) -> tuple[float, float]:
+    """Bars A to B inclusive, in seconds: from A's downbeat to the downbeat after B."""
+    first, last = bars
+    start_s, end_s = grid.bar_start_s(first), grid.bar_start_s(last + 1)
+    if start_s < 0 or end_s > duration_s + 0.05:
+        last_bar = grid.bar_at(duration_s - 1e-3)
+        raise UserError(f"--loop-bars {first}-{last} is outside the song (bars 1 to {last_bar})")
+    return start_s, min(end_s, duration_s)
 
 
 class TerminalSession:

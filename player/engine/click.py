@@ -36,9 +36,12 @@ class Click:
         self.downbeat = np.array([grid.is_downbeat(i) for i in range(len(self.beat_frames))])
         self._sounds = (click_sound(sample_rate, BEAT_HZ, BEAT_GAIN),
                         click_sound(sample_rate, ACCENT_HZ, ACCENT_GAIN))
+        self.beats_per_bar = grid.beats_per_bar
+        self.grid = grid
         self.gain = 1.0          # linear; the window and the terminal set these
         self.pan = 0.0           # -1 left .. +1 right
         self.muted = False
+        self.on_beats = True     # False: only count-ins click (a count-in without the click)
         self._ringing: list[list] = []   # [sound, frames of it already played]
 
     def channel_gains(self) -> np.ndarray:
@@ -57,6 +60,8 @@ class Click:
         n = block.shape[1]
         gains = None if self.muted else self.channel_gains()[:, None]
         self._ring_on(block, 0, gains)
+        if not self.on_beats:
+            return
         mix_end = mix_start + n * mix_per_post
         pieces = _pieces(mix_anchors, mix_start, mix_end)
         for j, (mix_from, mix_to, source_at_from) in enumerate(pieces):
@@ -74,6 +79,22 @@ class Click:
                 if 0 <= at < n:
                     self._ringing.append([self._sounds[int(self.downbeat[i])], 0])
                     self._ring_on(block, at, gains, only_last=True)
+
+    def beat_period_frames(self, source_frame: float) -> float:
+        """The grid's beat length (source frames) around source_frame."""
+        pos = self.grid.beat_position(source_frame / self.sample_rate)
+        return (self.grid.time_of_beat(pos + 1) - self.grid.time_of_beat(pos)) * self.sample_rate
+
+    def add_count_in(self, block: np.ndarray, done: int, period: float, beats: int) -> None:
+        """Count-in clicks into ``block``, which holds count-in frames [done, done + n):
+        ``beats`` clicks ``period`` output frames apart from frame 0, accent on each bar's 1."""
+        gains = None if self.muted else self.channel_gains()[:, None]
+        self._ring_on(block, 0, gains)
+        for k in range(beats):
+            at = int(round(k * period)) - done
+            if 0 <= at < block.shape[1]:
+                self._ringing.append([self._sounds[int(k % self.beats_per_bar == 0)], 0])
+                self._ring_on(block, at, gains, only_last=True)
 
     def _ring_on(self, block: np.ndarray, at: int, gains, only_last: bool = False) -> None:
         """Play the clicks still sounding (or only the one just started) from block offset at."""

@@ -73,6 +73,10 @@ class Engine:
         self._parked_s = 0.0     # the position while no device is open
         self.realtime = False    # whether the OS gave the producer real-time scheduling
         self.producer_thread_id: int | None = None  # the OS's id of the producer thread
+        # Musical time (set before start()): the click on the song's beats (click.py) and the
+        # speed trainer (trainer.py), both applied by the renderer on the producer thread.
+        self.click = None
+        self.trainer = None
 
     # --- lifetime (caller's thread) --------------------------------------------------
     def start(self) -> None:
@@ -85,7 +89,8 @@ class Engine:
         channels = self.song.manifest.channels
         rate = choose_rate(device, channels, self.sample_rate)
         # The renderer first: if the song cannot be read, no device has been opened to leak
-        renderer = Renderer(self.song, self.controls, out_rate=rate, meter=True)
+        renderer = Renderer(self.song, self.controls, out_rate=rate, meter=True, click=self.click,
+                            trainer=self.trainer)
         renderer.set_ready_ranges(self.song.manifest.ready_ranges())
         output = open_output(device, channels, rate, self.blocksize, self.ring_blocks,
                              self.backend)
@@ -152,6 +157,11 @@ class Engine:
 
     def pause(self) -> None:
         self._playing = False
+
+    def count_in(self, bars: int) -> None:
+        """Give the next play() ``bars`` bars of count-in (needs self.click)."""
+        if self._renderer is not None:
+            self._renderer.count_in(bars)
 
     @property
     def playing(self) -> bool:

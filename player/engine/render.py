@@ -46,6 +46,9 @@ class Renderer:
         self.meter = meter
         self.click = click                  # a Click (click.py), added after the stretcher
         self.trainer = trainer              # a SpeedTrainer (trainer.py): speed per loop pass
+        self._count_in: tuple[int, float, int] | None = None   # (beats, period, frames)
+        self._count_in_done = 0
+        self._pre_roll_frames = 0           # output (post) frames of count-in before the song
         self.mixer = StemMixer(song)
         self.playhead = Playhead(self.sample_rate)
         self._fade_frames = max(1, int(round(BYPASS_FADE_S * self.sample_rate)))
@@ -153,7 +156,24 @@ class Renderer:
         self.mixer.ready_ranges = tuple((int(a), int(b)) for a, b in ranges)
 
     # --- producing -------------------------------------------------------------
+    def count_in(self, bars: int) -> None:
+        """Before the song's next frame, ``bars`` bars of clicks at the tempo that will be heard;
+        the song then enters one beat after the last click, as the next bar's 1 would.
+        Needs a click (self.click): the count-in is the click's."""
+        if bars <= 0 or self.click is None:
+            return
+        snap = self.controls.snapshot
+        frame = snap.seek_frame if self._seek_serial is None else self.playhead.frame
+        beats = bars * self.click.beats_per_bar
+        period = self.click.beat_period_frames(frame) / self._tempo(snap)
+        with self._lock:
+            self._count_in = (beats, period, int(round(beats * period)))
+            self._count_in_done = 0
+
     def _produce(self) -> None:
+        if self._count_in is not None:
+            self._produce_count_in()
+            return
         snap = self.controls.snapshot
         if self._stretching and snap.seek_serial != self._seek_serial:
             self._restart_stretch_at_seek(snap)
@@ -171,6 +191,21 @@ class Renderer:
         else:
             start = self._mix_index
             self._emit(self._mix(BLOCK_FRAMES), start, 1.0)
+
+    def _produce_count_in(self) -> None:
+        """A block of the count-in: clicks on silence, the playhead held where the song starts
+        (its record says: these output frames play no source frames)."""
+        beats, period, total = self._count_in
+        n = min(BLOCK_FRAMES, total - self._count_in_done)
+        block = np.zeros((self.channels, n), np.float32)
+        self.click.add_count_in(block, self._count_in_done, period, beats)
+        self._post_anchors.append((self._post_index, float(self._mix_index), 0.0))
+        self._post_index += n
+        self._pre_roll_frames = self._post_index
+        self._count_in_done += n
+        if self._count_in_done >= total:
+            self._count_in = None
+        self._queue_out(block)
 
     def _mix(self, n: int) -> np.ndarray:
         """The next n frames of the mix stream (n <= MAX_FEED_FRAMES)."""
@@ -213,6 +248,10 @@ class Renderer:
         self._post_index += n
         if self.click is not None:
             self.click.add(chunk, mix_start, mix_per_post, self._mix_anchors)
+        self._queue_out(chunk)
+
+    def _queue_out(self, chunk: np.ndarray) -> None:
+        """Post-stretch frames (song rate) to the output queue, resampled to the output rate."""
         if self._resampler is not None:
             chunk = self._resampler.resample_chunk(np.ascontiguousarray(chunk.T)).T
             if chunk.shape[1] == 0:
@@ -274,7 +313,7 @@ class Renderer:
         self._stretching = True
         self._settle_left = None
         self._stretch_mix_pos = float(self._mix_index)
-        if self._post_index == 0:  # nothing played yet: no plain mix to fade from
+        if self._post_index == self._pre_roll_frames:  # no song played yet: nothing to fade from
             st.set(self._tempo(snap), snap.pitch_semitones)
             self._tempo_out = self._tempo_asked = self._tempo(snap)
             return
