@@ -8,7 +8,7 @@ and packs it into dist/:
 
     Linux    woodshed-VERSION-linux-ARCH.tar.gz   (unpack, run ./woodshed; ./install.sh adds
                                                   the menu entry and icon)
-    Windows  woodshed-VERSION-windows-ARCH.zip    (Woodshed.exe: the window; woodshed.exe: terminal)
+    Windows  woodshed-VERSION-windows-ARCH.zip    (Woodshed-app.exe: the window; woodshed.exe: terminal)
     macOS    woodshed-VERSION-macos-ARCH.zip      (Woodshed.app)
 
 plus woodshed-VERSION-source.tar.gz, the corresponding source (GPLv3 section 6).

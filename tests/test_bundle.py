@@ -146,3 +146,12 @@ def test_bundle_py_refuses_without_a_build_tool_in_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == "bundle: error: missing build tool objdump (Debian/Ubuntu: apt-get install binutils)"
     assert not (tmp_path / "w").exists()
+
+
+def test_the_executables_differ_in_more_than_case():
+    # Windows and macOS file systems ignore case: woodshed.exe and Woodshed.exe would collide.
+    import re
+
+    spec = (BUILD / "woodshed.spec").read_text()
+    names = re.findall(r'exclude_binaries=True, name="([^"]+)"', spec)
+    assert len(names) == 2 and len({n.lower() for n in names}) == 2

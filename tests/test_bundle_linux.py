@@ -101,6 +101,37 @@ def test_separate_with_a_local_model_folder(app, tmp_path, model_repo):
     assert (folder / "guitar.wav").stat().st_size > 4 * 44100 * 2 * 4
 
 
+def test_export_import_and_devices_work_from_the_bundle(app, tmp_path, model_repo, jack_server):
+    import soundfile as sf
+
+    env = bare_env(tmp_path)
+    song = write(tmp_path / "short.wav", music(3.0))
+    woodshed = str(app / "woodshed")
+    separated = subprocess.run([woodshed, "separate", str(song), "--model", "test4s", "--model-repo",
+                                str(model_repo)], env=env, capture_output=True, text=True, timeout=600)
+    assert separated.returncode == 0, separated.stderr
+    folder = separated.stdout.strip().splitlines()[-1]
+    # export through the stretcher (Rubber Band inside the bundle), slowed and transposed
+    out = tmp_path / "backing.flac"
+    exported = subprocess.run([woodshed, "export", folder, "-o", str(out), "--without", "vocals",
+                               "--tempo", "0.8", "--pitch", "-2"], env=env, capture_output=True,
+                              text=True, timeout=600)
+    assert exported.returncode == 0, exported.stderr
+    audio, rate = sf.read(out)
+    assert abs(len(audio) / rate - 3.0 / 0.8) < 0.1 and abs(audio).max() > 0.01
+    # import: a folder of stems becomes a cached song
+    stems = tmp_path / "My Song"
+    stems.mkdir()
+    for name in ("Drums.wav", "Bass.wav"):
+        write(stems / name, music(2.0))
+    imported = subprocess.run([woodshed, "import", str(stems)], env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    # devices: the JACK dummy server's output, through the bundle's PortAudio
+    devices = subprocess.run([woodshed, "devices"], env=env, capture_output=True, text=True, timeout=60)
+    assert devices.returncode == 0 and "system" in devices.stdout, devices.stdout + devices.stderr
+
+
 def wait_for_window(env, title: str, timeout_s: float) -> str | None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
