@@ -6,14 +6,14 @@ from __future__ import annotations
 import copy
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from woodshed.separation.errors import UserError
 
 from .colours import stem_colour
 from .loops_panel import LoopsPanel
 from .session import Marker, SavedLoop, Session, marker_at
-from .stem_strip import Fader, StemStrip
+from .stem_strip import Fader, StemStrip, db_text
 from .transport import Transport
 from .waveform import Waveforms
 
@@ -56,7 +56,15 @@ class SongView(QWidget):
         mix_label = QLabel("Mix · master")
         mix_label.setStyleSheet(f"color: {stem_colour('mix')}; font-weight: bold;")
         mix_layout.addWidget(mix_label)
-        mix_layout.addWidget(self.master)
+        master_row = QHBoxLayout()
+        master_row.setContentsMargins(0, 0, 0, 0)
+        master_row.addWidget(self.master, 1)
+        self.master_label = QLabel("0.0 dB")
+        self.master_label.setObjectName("master_value")
+        self.master_label.setFixedWidth(52)
+        self.master_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        master_row.addWidget(self.master_label)
+        mix_layout.addLayout(master_row)
         grid.addWidget(mix_box, 0, 0)
         grid.addWidget(self.waveforms.overview, 0, 1)
         for row, name in enumerate(self.stems, start=1):
@@ -164,6 +172,7 @@ class SongView(QWidget):
         self._changed()
 
     def _master(self, db: float) -> None:
+        self.master_label.setText(db_text(db))
         self.session.master_db = db
         self._engine("set_master_db", db)
         self._changed()

@@ -13,6 +13,17 @@ FADER_STEPS_PER_DB = 2  # half-dB steps
 METER_FLOOR_DB = -60.0
 
 
+def db_text(db: float) -> str:
+    return f"{db:+.1f} dB" if db else "0.0 dB"
+
+
+def pan_text(pan_percent: int) -> str:
+    """Pan as a mixing desk writes it: C, L30, R45."""
+    if pan_percent == 0:
+        return "C"
+    return f"{'L' if pan_percent < 0 else 'R'}{abs(pan_percent)}"
+
+
 class Fader(QSlider):
     """Horizontal volume fader in dB; double-click puts it back to 0 dB."""
 
@@ -97,6 +108,11 @@ class StemStrip(QWidget):
         self.pan.setNotchesVisible(True)
         self.pan.setToolTip("Pan (double-click: centre)")
         self.pan.mouseDoubleClickEvent = lambda ev: self.pan.setValue(0)
+        self.pan_label = QLabel("C")
+        self.pan_label.setObjectName("pan_value")
+        self.pan_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pan_label.setStyleSheet("font-size: 10px;")
+        self.pan_label.setFixedWidth(32)
         self.meter = LevelMeter(colour)
 
         top = QHBoxLayout()
@@ -116,17 +132,26 @@ class StemStrip(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 4, 2)
         row.addLayout(left, 1)
-        row.addWidget(self.pan)
+        pan_box = QVBoxLayout()
+        pan_box.setContentsMargins(0, 0, 0, 0)
+        pan_box.setSpacing(0)
+        pan_box.addWidget(self.pan)
+        pan_box.addWidget(self.pan_label)
+        row.addLayout(pan_box)
         row.addWidget(self.meter)
 
         self.fader.valueChanged.connect(self._fader_moved)
         self.mute.toggled.connect(lambda on: self.mute_changed.emit(self.name, on))
         self.solo.toggled.connect(lambda on: self.solo_changed.emit(self.name, on))
-        self.pan.valueChanged.connect(lambda v: self.pan_changed.emit(self.name, v / 100))
+        self.pan.valueChanged.connect(self._pan_moved)
 
     def _fader_moved(self) -> None:
-        self.db_label.setText(f"{self.fader.db:+.1f} dB" if self.fader.db else "0.0 dB")
+        self.db_label.setText(db_text(self.fader.db))
         self.gain_changed.emit(self.name, self.fader.db)
+
+    def _pan_moved(self, value: int) -> None:
+        self.pan_label.setText(pan_text(value))
+        self.pan_changed.emit(self.name, value / 100)
 
     def set_alive(self, alive: bool) -> None:
         """Controls work only where the stem exists (during separation it may not yet)."""

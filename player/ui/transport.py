@@ -11,6 +11,14 @@ TEMPO_MIN_PERCENT = 25
 TEMPO_MAX_PERCENT = 200
 TEMPO_STEP_PERCENT = 5
 PITCH_RANGE_SEMITONES = 12
+FINE_TUNE_CENTS = 50  # a record not at A440 is at most a quarter tone off
+
+
+class SignedSpinBox(QSpinBox):
+    """A whole number shown with its sign: "+2 st", "0 st", "−3 st" (typed: 2, +2 or -3)."""
+
+    def textFromValue(self, value: int) -> str:
+        return f"{value:+d}" if value else "0"
 
 
 def _button(text: str, tip: str, name: str, checkable: bool = False, icon=None) -> QToolButton:
@@ -88,10 +96,18 @@ class Transport(QWidget):
         self.slower = _button("−5%", "Slower (−)", "slower")
         self.faster = _button("+5%", "Faster (+)", "faster")
         self.tempo_reset = _button("100%", "Tempo back to 100 % (Ctrl+0 resets pitch too)", "tempo_reset")
-        self.pitch_box = QSpinBox()
+        self.pitch_box = SignedSpinBox()
         self.pitch_box.setRange(-PITCH_RANGE_SEMITONES, PITCH_RANGE_SEMITONES)
         self.pitch_box.setSuffix(" st")
         self.pitch_box.setToolTip("Transpose in semitones")
+        self.cents_box = SignedSpinBox()
+        self.cents_box.setRange(-FINE_TUNE_CENTS, FINE_TUNE_CENTS)
+        self.cents_box.setSuffix(" ct")
+        self.cents_box.setObjectName("cents")
+        self.cents_box.setToolTip("Fine tune in cents (±50), for records not at A440; "
+                                  "double-click: 0")
+        self.cents_box.setKeyboardTracking(False)
+        self.cents_box.mouseDoubleClickEvent = lambda ev: self.cents_box.setValue(0)
         self.pitch_box.setObjectName("pitch")
         self.pitch_box.setKeyboardTracking(False)  # apply on Enter; Escape drops what was typed
 
@@ -108,6 +124,7 @@ class Transport(QWidget):
         row.addSpacing(12)
         row.addWidget(QLabel("Pitch"))
         row.addWidget(self.pitch_box)
+        row.addWidget(self.cents_box)
 
         self.play.clicked.connect(self.play_toggled)
         self.stop.clicked.connect(self.stop_clicked)
@@ -119,9 +136,10 @@ class Transport(QWidget):
         self.slower.clicked.connect(lambda: self.nudge_tempo(-TEMPO_STEP_PERCENT))
         self.faster.clicked.connect(lambda: self.nudge_tempo(TEMPO_STEP_PERCENT))
         self.tempo_reset.clicked.connect(lambda: self.set_tempo(1.0, emit=True))
-        self.pitch_box.valueChanged.connect(lambda v: self.pitch_changed.emit(float(v)))
+        self.pitch_box.valueChanged.connect(lambda _: self.pitch_changed.emit(self.pitch))
+        self.cents_box.valueChanged.connect(lambda _: self.pitch_changed.emit(self.pitch))
         self._tempo = 1.0
-        for box in (self.tempo_box, self.pitch_box):
+        for box in (self.tempo_box, self.pitch_box, self.cents_box):
             TypingDone(box, self.typing_done.emit)
         # A click on a slider must not take the keyboard from the transport's keys.
         self.tempo_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -144,10 +162,20 @@ class Transport(QWidget):
     def nudge_tempo(self, percent: float) -> None:
         self.set_tempo(self._tempo + percent / 100, emit=True)
 
+    @property
+    def pitch(self) -> float:
+        """Semitones, fine tune included (2 st + 25 ct = 2.25): the stretcher takes both."""
+        return self.pitch_box.value() + self.cents_box.value() / 100
+
     def set_pitch(self, semitones: float, emit: bool = False) -> None:
-        self.pitch_box.blockSignals(not emit)
-        self.pitch_box.setValue(round(semitones))
-        self.pitch_box.blockSignals(False)
+        whole = round(semitones)
+        cents = round((semitones - whole) * 100)
+        for box, value in ((self.pitch_box, whole), (self.cents_box, cents)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        if emit:
+            self.pitch_changed.emit(self.pitch)
 
     def show_time(self, position_s: float, duration_s: float) -> None:
         self.time.setText(f"{format_time(position_s)} / {format_time(duration_s)}")
