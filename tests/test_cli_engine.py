@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 import stem_songs
+from audio_devices import UNDERFLOW_TRIES
 from woodshed.player.cli import arguments
 from woodshed.player.cli.main import main
 from woodshed.separation.errors import UserError
@@ -198,15 +199,36 @@ def test_devices_lists_the_jack_server_and_the_alsa_capture(alsa_capture):
     assert any("woodshed_capture" in line and "ALSA" in line for line in lines), result.stdout
 
 
+def _gap_frames(sound: np.ndarray, shortest: int = 64) -> int:
+    """Frames of silence inside a sound that never falls silent (steady tones): an underflow
+    (a block that reached the device late or not at all) leaves such a gap."""
+    silent = np.concatenate([[False], np.all(sound == 0.0, axis=0), [False]])
+    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
+    runs = edges[1::2] - edges[::2]
+    return int(runs[runs >= shortest].sum())
+
+
 def test_play_without_a_terminal_plays_to_the_end_through_the_device(alsa_capture, cache_dir):
+    """The whole song, to its last frame (the command used to stop 20 ms before the end and
+    cut what the ring still held: the song lost 0-30 ms, and its levels read 1.2 dB low)."""
     song = stem_songs.tone_song(seconds=1.5)
-    result = _woodshed("play", str(song.dir), "--device", "woodshed_capture", "--mute", "guitar",
-                       "--gain", "bass=-6")
-    assert result.returncode == 0, result.stderr
-    played, _ = alsa_capture.read()
-    loud = np.flatnonzero(np.abs(played[0]) > 1e-3)
-    sound = played[:, loud[0]:loud[-1] + 1]
-    assert sound.shape[1] == pytest.approx(song.manifest.frames, rel=0.05), result.stderr
+
+    def play():
+        result = _woodshed("play", str(song.dir), "--device", "woodshed_capture", "--mute",
+                           "guitar", "--gain", "bass=-6")
+        assert result.returncode == 0, result.stderr
+        played, _ = alsa_capture.read()
+        loud = np.flatnonzero(np.abs(played[0]) > 1e-3)
+        return played[:, loud[0]:loud[-1] + 1]
+
+    for _ in range(UNDERFLOW_TRIES):  # (a separate process: its underflows show as gaps)
+        sound = play()
+        if _gap_frames(sound) == 0:
+            break
+    else:
+        pytest.fail("every run had an underflow: the machine is too busy to check the sound")
+    # every frame of the song, but the few the fade-in and the last zero crossing keep quiet
+    assert sound.shape[1] == pytest.approx(song.manifest.frames, abs=16)
     assert stem_songs.level_db(sound, 440.0) < -70            # muted
     assert stem_songs.level_db(sound, 220.0) == pytest.approx(20 * np.log10(0.2) - 6, abs=1.0)
     assert stem_songs.level_db(sound, 660.0) == pytest.approx(20 * np.log10(0.2), abs=1.0)
