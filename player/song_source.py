@@ -85,7 +85,31 @@ def open_song_argument(path: Path, model: str | None = None, model_repo: Path | 
     return _find_or_make(path, model, model_repo).hold()
 
 
+def cached_by_name(text: str) -> cache.CachedSong | None:
+    """A cached song named as `woodshed cache list` shows it: its id (or the start of it, six
+    characters or more), its title, or "artist - title" (any case). None if nothing matches;
+    a UserError listing them if several do."""
+    wanted = text.strip().lower()
+    if not wanted:
+        return None
+    songs = cache.list_songs()
+    by_id = [s for s in songs if s.key == text.strip() or (len(wanted) >= 6 and s.key.startswith(wanted))]
+    by_title = [s for s in songs if wanted in (
+        s.manifest.title.lower(),
+        f"{s.manifest.artist} - {s.manifest.title}".lower() if s.manifest.artist else None)]
+    matches = by_id or by_title
+    if len(matches) > 1:
+        names = "; ".join(f"{s.key}  {s.manifest.title} ({s.manifest.model})" for s in matches[:5])
+        raise UserError(f"{len(matches)} cached songs are called {text!r}: name one by its id "
+                        f"(`woodshed cache list`): {names}")
+    return matches[0] if matches else None
+
+
 def _find_or_make(path: Path, model: str | None, model_repo: Path | None) -> cache.CachedSong:
+    if not Path(path).expanduser().exists():
+        song = cached_by_name(str(path))
+        if song is not None:
+            return song
     source = identify(path)
     if source.kind is SongKind.CACHED:
         return cache.open_song(source.path)
@@ -103,8 +127,9 @@ def _bar(description: str, unit: str):
     """A tqdm bar driven by progress(done, total) callbacks."""
     from tqdm import tqdm
 
+    # disable=None: no bar when not on a terminal (a log gets no frames of it)
     with tqdm(total=1, desc=description, unit=unit, unit_scale=True, dynamic_ncols=True,
-              leave=False) as bar:
+              leave=False, disable=None) as bar:
         def progress(done, total):
             bar.total = total
             bar.n = done

@@ -24,7 +24,7 @@ def add_parser(sub) -> None:
                        description="Play a song: a song file (separated first if not cached), a "
                                    "cached song folder or a folder of stems. Keys: space play/pause, "
                                    "←/→ seek 5 s, [ and ] set loop A and B, l loop on/off, -/+ tempo "
-                                   "5 %%, 1-9 mute stem N, q quit.")
+                                   "5 %, 1-9 mute stem N, q quit.")
     p.add_argument("song", type=Path, metavar="SONG")
     p.add_argument("--mute", type=_parsed(a.parse_stem_list), default=[], metavar="A,B",
                    help="stems to mute")
@@ -54,7 +54,10 @@ def add_parser(sub) -> None:
                        description="Write the mix to a file (.wav, .flac, .ogg or .mp3) through the "
                                    "same mixing and stretching as playback.")
     e.add_argument("song", type=Path, metavar="SONG")
-    e.add_argument("-o", "--output", type=Path, metavar="OUT", help="the file to write")
+    # -o (or --stems) is required: a group of its own says so in --help, not "options".
+    out = e.add_argument_group("output (required: -o, --stems, or both)")
+    out.add_argument("-o", "--output", type=Path, metavar="OUT",
+                     help="the file to write (.wav, .flac, .ogg or .mp3)")
     which = e.add_mutually_exclusive_group()
     which.add_argument("--without", type=_parsed(a.parse_stem_list), default=[], metavar="A,B",
                        help="leave these stems out (the ones you will play)")
@@ -65,7 +68,7 @@ def add_parser(sub) -> None:
     e.add_argument("--end", type=_parsed(a.parse_time_s), metavar="T", help="end here")
     e.add_argument("--click", action="store_true",
                    help="add a click on the song's own beats (accented downbeats) to the mix")
-    e.add_argument("--stems", type=Path, metavar="DIR",
+    out.add_argument("--stems", type=Path, metavar="DIR",
                    help="also write each stem as its own file into DIR (for a DAW)")
     e.add_argument("-f", "--force", action="store_true",
                    help="replace files that already exist (never the song itself, never the "
@@ -81,10 +84,25 @@ def add_parser(sub) -> None:
 def _add_sound_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gain", type=_parsed(a.parse_gain), action="append", default=[], metavar="STEM=DB",
                    help="a stem's volume in dB, like bass=-6 (repeatable)")
-    p.add_argument("--tempo", type=_number("tempo"), default=1.0, metavar="F",
-                   help="speed, pitch kept: 0.25 to 2.0 (default 1.0)")
+    p.add_argument("--tempo", type=_tempo, default=1.0, metavar="F",
+                   help="speed, pitch kept: 0.25 to 2.0, or 25%% to 200%% (default 1.0)")
     p.add_argument("--pitch", type=_number("pitch"), default=0.0, metavar="N",
                    help="transpose by N semitones, -12 to 12, tempo kept")
+
+
+def _tempo(text: str) -> float:
+    """A speed as a ratio (0.7) or a percentage (70%); a bare 70 says what it means."""
+    percent = text.strip().endswith("%")
+    value = _number("tempo")(text.strip().rstrip("%").strip()) / (100 if percent else 1)
+    if not TEMPO_MIN <= value <= TEMPO_MAX:
+        if not percent and TEMPO_MIN <= value / 100 <= TEMPO_MAX:
+            raise argparse.ArgumentTypeError(
+                f"tempo {text.strip()} is out of range ({TEMPO_MIN:g} to {TEMPO_MAX:g}): did you "
+                f"mean {value / 100:g} (or {value:g}%)?")
+        raise argparse.ArgumentTypeError(
+            f"tempo {text.strip()} is out of range: give {TEMPO_MIN:g} to {TEMPO_MAX:g}, "
+            "like 0.7 (or 70%)")
+    return value
 
 
 def _number(what: str):
@@ -192,7 +210,8 @@ class _LazyBar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=100, desc=self.description, dynamic_ncols=True,
+            # disable=None: no bar when not on a terminal (a log gets no frames of it)
+            self.bar = tqdm(total=100, desc=self.description, dynamic_ncols=True, disable=None,
                             bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
         self.bar.n = round(100 * fraction, 1)
         self.bar.refresh()
