@@ -41,6 +41,7 @@ class Stretcher:
         self.sample_rate = sample_rate
         self.channels = channels
         self._rb = self._make()
+        self._fresh = True  # never fed: restarts as it is (deterministic: an export's start)
         self._spare = _maker.submit(self._make)
         self._to_drop = 0
 
@@ -59,19 +60,25 @@ class Stretcher:
     def restart(self) -> None:
         """Forget all audio; the next output frame aligns with the next input frame.
 
-        A fresh stretcher made beforehand takes over: Rubber Band before 3.2 (Debian 12 has
-        3.1.2) does not forget everything on reset(), so once the pitch has been shifted its
-        output after a reset lags the input by up to a few ms (measured: a crossfade at the
-        bypass then lost a third of a steady tone). Only if two restarts come faster than a
-        stretcher is made does reset() stand in.
+        A fresh stretcher made beforehand on a helper thread takes over: Rubber Band before
+        3.2 (Debian 12 has 3.1.2) does not forget everything on reset(), so its output after
+        a reset differs from a fresh one's, by a lag of a few ms once the pitch was shifted
+        (measured: a crossfade at the bypass then lost a third of a steady tone). The spare
+        is made right after the last restart (3-11 ms here); only two restarts closer than
+        that (an export's start and its seek, seeks in quick succession) wait for it, as
+        reset() instead would make the same export give other samples depending on timing.
+        One never fed is used as it is.
         """
-        spare = self._spare
-        if spare.done() and spare.exception() is None:
-            used, self._rb = self._rb, spare.result()
-            _maker.submit(_release, used)
+        if not self._fresh:
+            try:
+                fresh = self._spare.result()
+            except Exception:  # could not make one (memory): the old one, reset, plays on
+                self._rb.reset()
+            else:
+                used, self._rb = self._rb, fresh
+                _maker.submit(_release, used)
             self._spare = _maker.submit(self._make)
-        else:
-            self._rb.reset()
+        self._fresh = False
         pad = self._rb.preferred_start_pad
         if pad:
             self._rb.process(np.zeros((self.channels, pad), np.float32))
@@ -87,6 +94,7 @@ class Stretcher:
         return min(MAX_FEED_FRAMES, max(0, self._rb.samples_required))
 
     def feed(self, audio: np.ndarray) -> None:
+        self._fresh = False
         self._rb.process(audio)
 
     def take(self) -> np.ndarray | None:
