@@ -144,7 +144,7 @@ def open_song(song_dir: Path, check: bool = True) -> CachedSong:
     if one of its files is damaged (see damage.py: sizes and headers, no audio read)."""
     try:
         song = CachedSong(Path(song_dir), Manifest.load(song_dir))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise UserError(f"{song_dir} is not a readable Woodshed song folder ({exc})") from None
     if check:
         from . import damage
@@ -159,7 +159,7 @@ def find(key: str, root: Path | None = None) -> CachedSong | None:
         return None
     try:
         return CachedSong(d, Manifest.load(d))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
         return None
 
 
@@ -175,6 +175,22 @@ def list_songs(root: Path | None = None) -> list[CachedSong]:
         if song is not None:
             songs.append(song)
     return songs
+
+
+def unreadable_songs(root: Path | None = None) -> list[tuple[Path, str]]:
+    """Song folders whose manifest cannot be read, with why (list_songs leaves them out)."""
+    root = Path(root) if root else cache_root()
+    found = []
+    try:
+        folders = sorted(d for d in root.iterdir() if is_song_folder(d)) if root.is_dir() else []
+    except OSError:
+        return found
+    for d in folders:
+        try:
+            Manifest.load(d)
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            found.append((d, " ".join(str(exc).split())))
+    return found
 
 
 def is_song_folder(path: Path) -> bool:
@@ -316,14 +332,18 @@ def size_limit_bytes(root: Path | None = None) -> int:
         return parse_size(env)
     root = Path(root) if root else cache_root()
     try:
-        return int(json.loads(_settings_path(root).read_text())["limit_bytes"])
-    except (OSError, ValueError, KeyError, TypeError):
+        limit = json.loads(_settings_path(root).read_text(encoding="utf-8"))["limit_bytes"]
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
         return DEFAULT_LIMIT_BYTES
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        log.warning("cache settings: impossible limit %r, using the default", limit)
+        return DEFAULT_LIMIT_BYTES
+    return limit
 
 
 def set_size_limit(limit_bytes: int, root: Path | None = None) -> None:
     root = ensure_root(root)
-    write_text_atomic(_settings_path(root), json.dumps({"limit_bytes": int(limit_bytes)}))
+    write_text_atomic(_settings_path(root), json.dumps({"format": 1, "limit_bytes": int(limit_bytes)}))
 
 
 def format_size(size_bytes: float) -> str:

@@ -143,9 +143,13 @@ def _describe(song: cache.CachedSong) -> str:
 def run_cache_list(args) -> int:
     root = cache.cache_root()
     cache.clean_leftovers(root)
+    import sys
+
     songs = cache.list_songs()
     for song in sorted(songs, key=lambda s: s.last_used_s(), reverse=True):
         print(_describe(song))
+    for folder, why in cache.unreadable_songs(root):  # the others are still listed
+        print(f"warning: skipped {folder}: {why}", file=sys.stderr)
     total = sum(s.size_bytes() for s in songs)
     building = cache.builds_in_progress_bytes(root)  # separations and imports running now
     extra = f" (of which {cache.format_size(building)} being built)" if building else ""

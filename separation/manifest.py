@@ -19,6 +19,15 @@ MANIFEST_NAME = "manifest.json"
 MIX_FILE = "mix.wav"
 FORMAT_VERSION = 1
 
+# How to add a field (a beat grid, markers...): add it to Manifest WITH A DEFAULT. A manifest
+# written before it lacks the key and loads with the default; nothing else is needed, and
+# FORMAT_VERSION stays. Only when old manifests must be read differently (a field renamed, a
+# meaning changed): bump FORMAT_VERSION and add MIGRATIONS[old] = a function that takes the
+# old JSON dict (without "format") and returns it in the next format. A newer Woodshed's
+# manifest (a higher format) is refused with a line saying so, never misread.
+# tests/fixtures/format-1/ holds a folder written by format 1: test_formats.py opens it.
+MIGRATIONS: dict[int, "callable"] = {}
+
 
 @dataclass
 class Manifest:
@@ -105,11 +114,49 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> "Manifest":
+        """The manifest in text; ValueError (saying what is wrong) for anything that is not a
+        manifest this Woodshed can read, whatever the shape of the JSON."""
         data = json.loads(text)
-        if data.pop("format", None) != FORMAT_VERSION:
-            raise ValueError("unknown manifest format")
-        data["blocks_done"] = [c == "1" for c in data["blocks_done"]]
-        return cls(**data)
+        if not isinstance(data, dict):
+            raise ValueError("the manifest is not a JSON object")
+        version = data.pop("format", None)
+        if isinstance(version, int) and version > FORMAT_VERSION:
+            raise ValueError(f"written by a newer Woodshed (manifest format {version}): "
+                             "update Woodshed to open it")
+        if version not in MIGRATIONS and version != FORMAT_VERSION:
+            raise ValueError(f"unknown manifest format {version!r}")
+        while version != FORMAT_VERSION:  # an older Woodshed's manifest, brought up to date
+            data, version = MIGRATIONS[version](data), version + 1
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown manifest fields {sorted(unknown)}")
+        done = data.get("blocks_done")
+        if not isinstance(done, str) or set(done) - {"0", "1"}:
+            raise ValueError("blocks_done is not a string of 0 and 1")
+        data["blocks_done"] = [c == "1" for c in done]
+        manifest = cls(**data)
+        manifest._check()
+        return manifest
+
+    def _check(self) -> None:
+        """Impossible values (a hand-edited or damaged file) as a ValueError, not a crash later."""
+        def whole(value, low=0):
+            return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+        if not (whole(self.sample_rate, 1) and whole(self.channels, 1) and whole(self.frames)
+                and whole(self.frames_per_peak, 1)):
+            raise ValueError("impossible sample rate, channels, length or peak size")
+        if not (isinstance(self.sources, list) and all(isinstance(n, str) and n and "/" not in n
+                                                       and "\\" not in n and n not in (".", "..")
+                                                       for n in self.sources)):
+            raise ValueError("stem names are not plain names")
+        starts = self.block_starts
+        if not (isinstance(starts, list) and all(whole(b) for b in starts)
+                and starts == sorted(starts) and len(starts) == len(self.blocks_done)
+                and (not starts or (starts[0] == 0 and starts[-1] < max(1, self.frames)))):
+            raise ValueError("the block map does not fit the song")
+        if not isinstance(self.peaks, dict) or not isinstance(self.title, str):
+            raise ValueError("peaks or title of the wrong kind")
 
     def save(self, song_dir: Path) -> None:
         write_text_atomic(Path(song_dir) / MANIFEST_NAME, self.to_json())

@@ -7,11 +7,14 @@ Plain data and plain functions: the window reads and writes these off the UI thr
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from woodshed.separation.atomic import write_text_atomic
+
+log = logging.getLogger(__name__)
 
 SESSION_VERSION = 1
 
@@ -63,14 +66,72 @@ class Session:
 
     @classmethod
     def from_json(cls, text: str) -> "Session":
+        """A session from its file. Fields it lacks (an older Woodshed's) take their
+        defaults; a value of the wrong kind or out of range is dropped for its default, so
+        a hand-edited or damaged file never stops a song from opening. ValueError if the
+        file is not a session at all."""
         data = json.loads(text)
-        data.pop("version", None)
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        session = cls(**known)
-        session.loops = [SavedLoop(**loop) for loop in session.loops]
-        session.markers = sorted((Marker(**m) for m in session.markers), key=lambda m: m.time_s)
-        session.loop = tuple(session.loop) if session.loop else None
+        if not isinstance(data, dict):
+            raise ValueError("not a session (a JSON object was expected)")
+        version = data.pop("version", 1)
+        if not isinstance(version, int) or version > SESSION_VERSION:
+            raise ValueError(f"written by a newer Woodshed (session version {version!r})")
+        session = cls()
+        for name, value in data.items():
+            if name in cls.__dataclass_fields__ and _fits(getattr(session, name), value):
+                setattr(session, name, value)
+        session.loops = [SavedLoop(str(loop["name"]), float(loop["start_s"]), float(loop["end_s"]))
+                         for loop in session.loops if _is_loop(loop)]
+        loop = session.loop
+        session.loop = (float(loop[0]), float(loop[1])) if (
+            isinstance(loop, list) and len(loop) == 2 and all(map(_finite, loop))
+            and 0 <= loop[0] < loop[1]) else None
+        if not 0.25 <= session.tempo <= 2.0:
+            session.tempo = 1.0
+        if not -12 <= session.pitch_semitones <= 12:
+            session.pitch_semitones = 0.0
+        session.position_s = max(0.0, session.position_s)
+        session.muted = [name for name in session.muted if isinstance(name, str)]
+        session.soloed = [name for name in session.soloed if isinstance(name, str)]
+        markers = []
+        for m in session.markers:
+            try:
+                markers.append(Marker(**m))
+            except TypeError:  # not a marker: dropped, the others kept
+                continue
+        session.markers = sorted((m for m in markers if _finite(m.time_s)), key=lambda m: m.time_s)
         return session
+
+
+# How to add a field: give it a default in Session (older files lack it and get the default);
+# _fits keeps out values of another kind. Bump SESSION_VERSION only when an old file must be
+# read differently, and convert it in from_json.
+def _finite(value) -> bool:
+    import math
+
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _fits(default, value) -> bool:
+    """Whether value may stand where default stands: same kind, numbers finite."""
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return _finite(value)
+    if isinstance(default, dict):
+        return isinstance(value, dict) and all(isinstance(k, str) and _finite(v)
+                                               for k, v in value.items())
+    if isinstance(default, list):
+        return isinstance(value, list)
+    if default is None:  # loop: checked by from_json
+        return value is None or isinstance(value, list)
+    return isinstance(value, type(default))
+
+
+def _is_loop(loop) -> bool:
+    return (isinstance(loop, dict) and isinstance(loop.get("name"), str)
+            and _finite(loop.get("start_s")) and _finite(loop.get("end_s"))
+            and 0 <= loop["start_s"] < loop["end_s"])
 
 
 def session_path(song_key: str) -> Path:
@@ -79,9 +140,13 @@ def session_path(song_key: str) -> Path:
 
 def load_session(song_key: str) -> Session:
     """The saved session, or a fresh one if there is none or it cannot be read."""
+    path = session_path(song_key)
     try:
-        return Session.from_json(session_path(song_key).read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError, KeyError):
+        return Session.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Session()
+    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        log.warning("session %s not read (%s): the song opens as new", path, exc)
         return Session()
 
 

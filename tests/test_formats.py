@@ -1,0 +1,132 @@
+"""Formats that last: a cache and data folder written by an earlier Woodshed open with this one,
+and files of every odd shape give one line or are skipped, never a traceback."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from test_cli_engine import woodshed, _assert_one_line_error
+from woodshed.separation import cache
+from woodshed.separation.manifest import Manifest
+
+FIXTURE = Path(__file__).parent / "fixtures" / "format-1"  # written by Woodshed, manifest format 1
+
+
+@pytest.fixture
+def old_folders(tmp_path, monkeypatch):
+    shutil.copytree(FIXTURE, tmp_path / "old")
+    monkeypatch.setenv("WOODSHED_CACHE_DIR", str(tmp_path / "old" / "cache"))
+    monkeypatch.setenv("WOODSHED_DATA_DIR", str(tmp_path / "old" / "data"))
+    monkeypatch.delenv("WOODSHED_CACHE_LIMIT", raising=False)
+    songs = cache.list_songs()
+    assert len(songs) == 1
+    return songs[0]
+
+
+def test_a_folder_written_by_format_1_opens_lists_and_exports(old_folders, tmp_path, capsys):
+    from woodshed.player.ui.session import load_session
+
+    song = old_folders
+    assert song.manifest.sources == ["bass", "guitar"] and song.manifest.complete
+    assert cache.size_limit_bytes() == 5 * 10**9  # its settings, written before they had a format
+    session = load_session(song.key)
+    assert session.tempo == 0.8 and session.muted == ["guitar"] and session.loops[0].name == "Riff"
+    assert woodshed("cache", "list") == 0
+    assert "1 songs" in capsys.readouterr().out
+    out = tmp_path / "backing.wav"
+    assert woodshed("export", str(song.dir), "-o", str(out), "--without", "guitar") == 0
+    assert sf.info(out).frames == song.manifest.frames
+
+
+BAD_MANIFESTS = {
+    "not JSON": "{nope",
+    "a list": "[]",
+    "null": "null",
+    "a number": "7",
+    "no format": json.dumps({"title": "x"}),
+    "a newer format": None,  # filled from the real one
+    "an unknown field": None,
+    "negative length": None,
+    "zero sample rate": None,
+    "a stem named ../x": None,
+    "blocks_done not bits": None,
+    "binary": b"\xff\xfe\x00garbage",
+}
+
+
+def _spoil(real: dict, case: str):
+    data = dict(real)
+    if case == "a newer format":
+        data["format"] = 99
+    elif case == "an unknown field":
+        data["colour"] = "red"
+    elif case == "negative length":
+        data["frames"] = -5
+    elif case == "zero sample rate":
+        data["sample_rate"] = 0
+    elif case == "a stem named ../x":
+        data["sources"] = ["../x"]
+    elif case == "blocks_done not bits":
+        data["blocks_done"] = [True]
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize("case", list(BAD_MANIFESTS))
+def test_a_bad_manifest_is_one_line_and_list_skips_it(old_folders, tmp_path, capsys, case):
+    song = old_folders
+    other = cache.write_song("f" * 24, {"bass": sf.read(song.stem_path("bass"), dtype="float32",
+                                                         always_2d=True)[0].T.copy()},
+                             44100, title="fine", original_name="fine.wav", source_hash="f",
+                             model="test")
+    manifest = song.dir / "manifest.json"
+    text = BAD_MANIFESTS[case]
+    if text is None:
+        text = _spoil(json.loads(manifest.read_text()), case)
+    manifest.write_bytes(text if isinstance(text, bytes) else text.encode())
+    line = _assert_one_line_error(capsys, woodshed("export", str(song.dir), "-o",
+                                                   str(tmp_path / "x.wav")))
+    assert "not a readable Woodshed song folder" in line
+    assert woodshed("cache", "list") == 0
+    captured = capsys.readouterr()
+    assert "fine" in captured.out and "1 songs" in captured.out
+    assert captured.err.count("\n") == 1 and f"warning: skipped {song.dir}" in captured.err
+    assert other.dir.is_dir()
+
+
+@pytest.mark.parametrize("text", ["[]", "null", "{bad", '{"version": 99}', '"x"',
+                                  '{"tempo": "fast", "loops": [1], "loop": [3, 1], "muted": 7}',
+                                  '{"tempo": 1e308, "pitch_semitones": -400, "gains_db": {"bass": "x"}}'])
+def test_a_bad_session_file_opens_the_song_as_new_or_keeps_what_is_sound(old_folders, text):
+    from woodshed.player.ui.session import Session, load_session, session_path
+
+    song = old_folders
+    session_path(song.key).write_text(text)
+    session = load_session(song.key)
+    assert isinstance(session, Session)
+    assert 0.25 <= session.tempo <= 2.0 and -12 <= session.pitch_semitones <= 12
+    assert all(isinstance(v, float) for v in session.gains_db.values())
+    assert session.loop is None and all(isinstance(m, str) for m in session.muted)
+
+
+@pytest.mark.parametrize("text", ["[]", "{bad", '{"limit_bytes": "lots"}', '{"limit_bytes": -1}',
+                                  '{"limit_bytes": true}'])
+def test_bad_cache_settings_fall_back_to_the_default_limit(old_folders, text, capsys):
+    (old_folders.dir.parent / "settings.json").write_text(text)
+    assert cache.size_limit_bytes() == cache.DEFAULT_LIMIT_BYTES
+    assert woodshed("cache", "list") == 0
+
+
+def test_adding_a_field_with_a_default_reads_old_manifests():
+    """What manifest.py tells the next engineer to do, shown to work."""
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class WithBeats(Manifest):
+        beats_s: list = field(default_factory=list)
+
+    text = (FIXTURE / "cache").glob("*/manifest.json").__next__().read_text()
+    assert WithBeats.from_json(text).beats_s == []
