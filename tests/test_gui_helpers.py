@@ -17,11 +17,11 @@ def data_dir(tmp_path, monkeypatch):
     return d
 
 
-def open_demo(qtbot, device):
+def open_demo(qtbot, device, **window_options):
     """A shown MainWindow with the demo song loaded and its engine playing to ``device``."""
     from woodshed.player.ui.main_window import MainWindow
 
-    window = MainWindow(device=device)
+    window = MainWindow(device=device, **window_options)
     qtbot.addWidget(window)
     window.resize(1280, 720)
     window.show()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PyQt6.QtCore import Qt
 
-from test_gui_helpers import OPEN_TIMEOUT_MS, data_dir, focused  # noqa: F401 (fixture)
-from test_midi_ports import Pedal
+from test_gui_helpers import data_dir, focused, open_demo  # noqa: F401 (fixture)
+from test_midi_ports import pedal  # noqa: F401 (fixture: a virtual MIDI port on JACK)
 from woodshed.player.midi import bindings as b
 from woodshed.player.ui.session import SavedLoop
 
@@ -15,25 +15,7 @@ CONNECT_TIMEOUT_MS = 5000
 
 
 def open_window(qtbot, device, midi: bool):
-    from woodshed.player.ui.main_window import MainWindow
-
-    window = MainWindow(device=device, midi=midi)
-    qtbot.addWidget(window)
-    window.resize(1280, 720)
-    window.show()
-    qtbot.waitExposed(window)
-    with qtbot.waitActive(window):
-        window.activateWindow()
-    window.open_demo()
-    qtbot.waitUntil(lambda: window.song_view is not None, timeout=OPEN_TIMEOUT_MS)
-    return window
-
-
-@pytest.fixture
-def pedal(jack_server):
-    pedal = Pedal()
-    yield pedal
-    pedal.unplug()
+    return open_demo(qtbot, device, midi=midi)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 import stem_songs
 from test_midi_ports import Pedal

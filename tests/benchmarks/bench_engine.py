@@ -25,6 +25,7 @@ medians of several runs. Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import os
@@ -146,14 +147,8 @@ def control_latency(tempo: float, pitch: float, trials: int, capture: AlsaCaptur
                     root: Path) -> dict:
     """set_mute(False) on a silent song's only sounding stem -> first sample with sound."""
     from woodshed.player.engine.engine import Engine
-    from woodshed.separation import cache
 
-    frames = 60 * RATE
-    song = cache.find("bench-latency", root) or cache.write_song(
-        "bench-latency", {"tone": stem_songs.tone(440.0, frames, 0.5),
-                          "quiet": np.zeros((2, frames), np.float32)},
-        RATE, title="latency", original_name="latency.wav", source_hash="latency",
-        model="bench", root=root)
+    song = latency_song(root)
     device_latency_s = output_latency_s(capture)
     engine = Engine(song, device=capture.portaudio_device, **ENGINE_OPTIONS)
     engine.set_mute("tone", True)
@@ -161,29 +156,51 @@ def control_latency(tempo: float, pitch: float, trials: int, capture: AlsaCaptur
     engine.set_tempo(tempo)
     engine.set_pitch(pitch)
     engine.play()
+    changes = []
+    with capture_pace(capture) as pace:
+        time.sleep(1.0)
+        for _ in range(trials):
+            time.sleep(random.uniform(0.25, 0.35))
+            changes.append(time.monotonic())
+            engine.set_mute("tone", False)
+            time.sleep(0.3)
+            engine.set_mute("tone", True)
+        time.sleep(0.5)
+    engine.close()
+    played, _ = capture.read()
+    return heard_after(changes, pace, played, device_latency_s)
+
+
+def latency_song(root: Path):
+    """60 s of a loud 440 Hz stem beside a silent one: a stem's sound is easy to find."""
+    from woodshed.separation import cache
+
+    frames = 60 * RATE
+    return cache.find("bench-latency", root) or cache.write_song(
+        "bench-latency", {"tone": stem_songs.tone(440.0, frames, 0.5),
+                          "quiet": np.zeros((2, frames), np.float32)},
+        RATE, title="latency", original_name="latency.wav", source_hash="latency",
+        model="bench", root=root)
+
+
+@contextlib.contextmanager
+def capture_pace(capture: AlsaCapture):
+    """(time, frames handed to the device) every millisecond while inside: the capture's
+    real-time clock, for heard_after()."""
     pace, stop = [], threading.Event()
 
-    def watch():  # (time, frames handed to the device) for the real-time clock of the capture
+    def watch():
         while not stop.is_set():
             pace.append((time.monotonic(), capture.frames_written()))
             time.sleep(0.001)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    time.sleep(1.0)
-    changes = []
-    for _ in range(trials):
-        time.sleep(random.uniform(0.25, 0.35))
-        changes.append(time.monotonic())
-        engine.set_mute("tone", False)
-        time.sleep(0.3)
-        engine.set_mute("tone", True)
-    time.sleep(0.5)
-    stop.set()
-    watcher.join()
-    engine.close()
-    played, _ = capture.read()
-    return heard_after(changes, pace, played, device_latency_s)
+    try:
+        yield pace
+    finally:
+        stop.set()
+        watcher.join()
 
 
 def output_latency_s(capture: AlsaCapture) -> float:

@@ -18,37 +18,21 @@ Goal (issue 13): <= 50 ms at 1.0x. Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-
-import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent.parent)]
 
 import bench_engine  # noqa: E402
-import stem_songs  # noqa: E402
 from audio_devices import AlsaCapture, JackServer  # noqa: E402
 
 RATE = 44100
 GOAL_MS = 50
-
-
-def latency_song(root: Path):
-    from woodshed.separation import cache
-
-    frames = 60 * RATE
-    return cache.find("bench-latency", root) or cache.write_song(
-        "bench-latency", {"tone": stem_songs.tone(440.0, frames, 0.5),
-                          "quiet": np.zeros((2, frames), np.float32)},
-        RATE, title="latency", original_name="latency.wav", source_hash="latency",
-        model="bench", root=root)
 
 
 def midi_latency(case: str, trials: int, capture: AlsaCapture, root: Path) -> dict:
@@ -62,7 +46,7 @@ def midi_latency(case: str, trials: int, capture: AlsaCapture, root: Path) -> di
     device_latency_s = bench_engine.output_latency_s(capture)
     pedal = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="pedal")
     pedal.open_virtual_port("Pedal Out")
-    engine = Engine(latency_song(root), device=capture.portaudio_device)
+    engine = Engine(bench_engine.latency_song(root), device=capture.portaudio_device)
     acted: list[float] = []
     controller = MidiController(engine, root / "midi-bindings.json",
                                 on_action=lambda action, value: acted.append(time.monotonic()))
@@ -77,40 +61,29 @@ def midi_latency(case: str, trials: int, capture: AlsaCapture, root: Path) -> di
     engine.start()
     if case == "mute":
         engine.play()
-    pace, stop = [], threading.Event()
-
-    def watch():  # (time, frames handed to the device): the capture's real-time clock
-        while not stop.is_set():
-            pace.append((time.monotonic(), capture.frames_written()))
-            time.sleep(0.001)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    time.sleep(1.0)
     sent = []
     try:
-        for _ in range(trials):
-            time.sleep(random.uniform(0.25, 0.35))
-            acted.clear()
-            sent.append(time.monotonic())
-            if case == "mute":
-                pedal.send_message([0x90, 60, 100])          # un-mute: heard
-            else:
-                pedal.send_message([0xB0, 64, 127])          # play: heard
-                pedal.send_message([0xB0, 64, 0])            # (the foot comes up)
-            time.sleep(0.3)
-            if case == "mute":
-                pedal.send_message([0x90, 60, 100])          # mute again
-            else:
-                pedal.send_message([0xB0, 64, 127])          # pause again
-                pedal.send_message([0xB0, 64, 0])
-            time.sleep(0.05)
-            sent_at = sent[-1]
-            sent[-1] = (sent_at, acted[0] - sent_at if acted else None)
+        with bench_engine.capture_pace(capture) as pace:
+            time.sleep(1.0)
+            for _ in range(trials):
+                time.sleep(random.uniform(0.25, 0.35))
+                acted.clear()
+                sent_at = time.monotonic()
+                if case == "mute":
+                    pedal.send_message([0x90, 60, 100])      # un-mute: heard
+                else:
+                    pedal.send_message([0xB0, 64, 127])      # play: heard
+                    pedal.send_message([0xB0, 64, 0])        # (the foot comes up)
+                time.sleep(0.3)
+                if case == "mute":
+                    pedal.send_message([0x90, 60, 100])      # mute again
+                else:
+                    pedal.send_message([0xB0, 64, 127])      # pause again
+                    pedal.send_message([0xB0, 64, 0])
+                time.sleep(0.05)
+                sent.append((sent_at, acted[0] - sent_at if acted else None))
+            time.sleep(0.5)
     finally:
-        time.sleep(0.5)
-        stop.set()
-        watcher.join()
         controller.stop()
         engine.close()
         pedal.close_port()
@@ -162,7 +135,7 @@ def main() -> None:
     try:
         direct = bench_engine.control_latency(1.0, 0.0, args.trials, capture, root)
         results["set_mute_from_python"] = direct
-        rows.append((f"set_mute from Python -> heard (the engine benchmark's case)",
+        rows.append(("set_mute from Python -> heard (the engine benchmark's case)",
                      f"{direct['median_ms']:.0f} / {direct['max_ms']:.0f} ms", f"<= {GOAL_MS} ms",
                      direct["max_ms"] <= GOAL_MS))
         for case, label in (("mute", "MIDI note -> stem un-muted -> heard"),
