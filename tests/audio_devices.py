@@ -118,6 +118,7 @@ class JackServer:
                     start_new_session=True, preexec_fn=_die_with_parent)
                 if self._wait_ready():
                     self.realtime = realtime
+                    self._drain_stderr()
                     rescan_devices()
                     return self
                 self._kill()
@@ -127,6 +128,22 @@ class JackServer:
         self._restore_env()
         raise RuntimeError(f"jackd (dummy driver) would not start: "
                            f"{said[-1] if said else 'every test server name is in use'}")
+
+    def _drain_stderr(self) -> None:
+        """Read what jackd says for as long as it runs (its last lines kept in ``said``):
+        a full pipe blocks jackd in a write, and with it every client's cycle. A session's
+        worth of xrun and client messages filled the 64 KiB pipe and hung the server."""
+        import collections
+        import threading
+
+        self.said = collections.deque(maxlen=50)
+        stream = self.process.stderr
+
+        def drain():
+            for line in iter(stream.readline, b""):
+                self.said.append(line.decode(errors="replace").rstrip())
+
+        threading.Thread(target=drain, name="jackd-stderr", daemon=True).start()
 
     def _wait_ready(self, timeout_s: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout_s
