@@ -10,6 +10,7 @@ from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSpli
 
 from woodshed.separation.errors import UserError
 
+from .beat_grid import GridWatcher, tempo_text
 from .colours import stem_colour
 from .loops_panel import LoopsPanel
 from .session import Marker, SavedLoop, Session, marker_at
@@ -97,8 +98,12 @@ class SongView(QWidget):
         if not song.manifest.ready_ranges():
             for strip in self.strips.values():
                 strip.set_alive(False)  # nothing separated yet: the original mix plays
+        self.grid = None                     # the song's beat grid, once known
+        self.grid_watcher = GridWatcher(song.dir, self)
+        self.grid_watcher.changed.connect(self._grid_known)
         self._connect()
         self.apply_session(self.session)
+        self._grid_known(self.grid_watcher.state)
         self.timer = QTimer(self)
         self.timer.setInterval(UI_REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
@@ -456,11 +461,28 @@ class SongView(QWidget):
         for strip in self.strips.values():
             strip.set_alive(alive)
 
+    # --- musical time ------------------------------------------------------------
+    def _grid_known(self, state) -> None:
+        self.grid = state.grid
+        self.show_tempo()
+        if self.grid is None:
+            self.transport.bars.setText("")
+            self.transport.bpm.setText(state.message or "")
+
+    def show_tempo(self) -> None:
+        if self.grid is not None:
+            self.transport.bpm.setText(tempo_text(self.grid.bpm, self.transport.tempo))
+
     # --- display rate ----------------------------------------------------------
     def refresh(self) -> None:
         position_s, playing = self.position_s, self.playing
         self.waveforms.set_playhead(position_s, playing)
         self.transport.show_time(position_s, self.duration_s)
+        if self.grid is not None:
+            index = int(self.grid.beat_position(position_s) + 1e-6)
+            bar, beat = self.grid.bar_and_beat(max(index, 0))
+            self.transport.bars.setText(f"{bar}.{beat}")
+            self.show_tempo()      # the speed may have come from a pedal or the session
         self.transport.show_playing(playing)
         if self.engine is not None:
             failure = self.engine.error
@@ -474,6 +496,7 @@ class SongView(QWidget):
 
     def close_engine(self) -> None:
         self.timer.stop()
+        self.grid_watcher.stop()
         if self.engine is not None:
             engine, self.engine = self.engine, None
             try:

@@ -79,6 +79,12 @@ class Transport(QWidget):
         self.time.setObjectName("time")
         self.time.setMinimumWidth(130)
         self.time.setStyleSheet("font-family: monospace; font-size: 14px;")
+        self.bars = QLabel("")        # bar.beat under the playhead, when the song has a grid
+        self.bars.setObjectName("bars")
+        self.bars.setToolTip("Bar.beat (bar 1 starts at the song's first downbeat)")
+        self.bars.setStyleSheet("font-family: monospace; font-size: 14px;")
+        self.bpm = QLabel("")         # "172 BPM · 70 % = 120", or why there is no grid
+        self.bpm.setObjectName("bpm")
 
         self.tempo_slider = QSlider(Qt.Orientation.Horizontal)
         self.tempo_slider.setRange(TEMPO_MIN_PERCENT, TEMPO_MAX_PERCENT)
@@ -117,9 +123,11 @@ class Transport(QWidget):
             row.addWidget(w)
         row.addSpacing(8)
         row.addWidget(self.time)
+        row.addWidget(self.bars)
         row.addStretch(1)
         row.addWidget(QLabel("Tempo"))
-        for w in (self.slower, self.tempo_slider, self.faster, self.tempo_box, self.tempo_reset):
+        for w in (self.slower, self.tempo_slider, self.faster, self.tempo_box, self.tempo_reset,
+                  self.bpm):
             row.addWidget(w)
         row.addSpacing(12)
         row.addWidget(QLabel("Pitch"))
