@@ -52,6 +52,18 @@ EMBEDDED = {
     "libXau": ("libXau", "MIT", ["MIT"]),
     "libxcb": ("libxcb (and its extensions)", "MIT", ["MIT"]),
     "libvpl": ("Intel VPL dispatcher", "MIT", ["MIT"]),
+    # The same libraries as Windows wheels name them (delvewheel: no "lib" prefix).
+    "avcodec": ("FFmpeg (avcodec, avformat, avutil, avfilter, avdevice, swresample, swscale)",
+                "GPL-2.0-or-later (LGPL-2.1-or-later code)", ["GPL-2.0", "LGPL-2.1"]),
+    "avformat": None, "avutil": None, "avfilter": None, "avdevice": None, "swresample": None,
+    "swscale": None, "postproc": None,
+    "libportaudio": ("PortAudio", "MIT", ["MIT"]),
+    "libgcc_s": ("GCC runtime library", "GPL-3.0-or-later WITH GCC-exception-3.1", []),
+    "libwinpthread": ("MinGW-w64 winpthreads", "MIT", ["MIT"]),
+    "libstdc++": ("GNU C++ library", "GPL-3.0-or-later WITH GCC-exception-3.1", []),
+    "msvcp140": ("Microsoft Visual C++ runtime (redistributable files)", "Microsoft Visual C++ "
+                 "Redistributable licence", []),
+    "vcruntime140": None, "concrt140": None,
     # numpy's own licence file covers OpenBLAS, gfortran and quadmath in its wheels;
     # soundfile's _soundfile_data/COPYING is libsndfile's.
     "libgfortran": "covered", "libquadmath": "covered", "libscipy_openblas": "covered",
