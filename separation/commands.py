@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from . import cache
-from .errors import UserError
+from .errors import UserError, printable
 from .model import DEFAULT_MODEL
 
 
@@ -73,11 +73,14 @@ def run_separate(args) -> int:
         song = job.cached()
         if song is None:
             job.start()
+            bar = _progress_bar(printable(job.song_path.name))
             try:
-                song = job.wait(_progress_bar(job.song_path.name), _download_bar())
+                song = job.wait(bar, _download_bar())
             except KeyboardInterrupt:
                 job.cancel()
                 raise
+            finally:
+                bar.close()  # an error then starts a line of its own, not glued to the bar
         print(song.dir)
     return 0
 
@@ -88,6 +91,10 @@ def _progress_bar(name: str):
     from tqdm import tqdm
 
     bar = None
+
+    def close() -> None:
+        if bar is not None:
+            bar.close()
 
     def on_progress(done: int, total: int) -> None:
         nonlocal bar
@@ -100,6 +107,7 @@ def _progress_bar(name: str):
         if done >= total:
             bar.close()
 
+    on_progress.close = close
     return on_progress
 
 
@@ -136,8 +144,8 @@ def _describe(song: cache.CachedSong) -> str:
     if damages:
         state += f"  DAMAGED: {damage.describe(damages)}"
     who = f"{m.artist} - " if m.artist else ""
-    return (f"{song.key}  {who}{m.title}  {int(minutes)}:{seconds:04.1f}  {m.model}  "
-            f"{','.join(m.sources)}  {cache.format_size(song.size_bytes())}{state}")
+    return printable(f"{song.key}  {who}{m.title}  {int(minutes)}:{seconds:04.1f}  {m.model}  "
+                     f"{','.join(m.sources)}  {cache.format_size(song.size_bytes())}{state}")
 
 
 def run_cache_list(args) -> int:

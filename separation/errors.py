@@ -11,8 +11,9 @@ class UserError(Exception):
     exit_status = 2
 
     def __init__(self, message: str):
-        # One line: whatever wrapped text reaches us, the user sees a single line.
-        super().__init__(" ".join(str(message).split()))
+        # One line: whatever wrapped text reaches us, the user sees a single line, and a
+        # title or file name with control characters cannot drive the terminal.
+        super().__init__(printable(" ".join(str(message).split())))
 
     @property
     def message(self) -> str:
@@ -35,3 +36,25 @@ def describe_os_error(exc: OSError, path=None) -> str:
     if exc.errno == errno.ENOENT:
         return f"{where}does not exist"
     return f"{where}{exc.strerror or exc}"
+
+
+def printable(text: str) -> str:
+    """text with control characters (escape sequences, bells, carriage returns) shown as
+    \\x1b and the like, so a song's title prints as text and cannot drive the terminal."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+
+
+def describe_write_failure(folder, exc: Exception) -> str:
+    """Why a write into folder failed, in words: libsndfile says "System error." and numpy
+    "problem writing element 0" when the disk is full, without an errno."""
+    import shutil
+
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return describe_os_error(exc, "")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    if free is not None and free < 64 * 2**20:
+        return f"the disk is full ({free / 2**20:.1f} MB free in {folder})"
+    return f"the write failed ({' '.join(str(exc).split())})"

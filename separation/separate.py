@@ -186,8 +186,7 @@ class Separation:
         except (EOFError, OSError):
             if not self.finished:
                 self.finished = True
-                code = self._process.exitcode if self._process else None
-                events.append(Failed(f"the separation process ended unexpectedly (exit {code})"))
+                events.append(Failed(self._why_it_ended()))
         return events
 
     def _event(self, message):
@@ -206,6 +205,24 @@ class Separation:
         if kind == "failed":
             return Failed(message[1])
         return Cancelled()
+
+    def _why_it_ended(self) -> str:
+        """In words: how the worker process ended without saying done or failed."""
+        if self._process is not None:
+            self._process.join(2.0)  # its exit status is known only once it is reaped
+        code = self._process.exitcode if self._process is not None else None
+        if code is None:
+            return "the separation process stopped answering"
+        if code < 0:
+            import signal
+
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            hint = " (out of memory?)" if name == "SIGKILL" else ""
+            return f"the separation process was stopped by {name}{hint}"
+        return f"the separation process ended unexpectedly with status {code}"
 
     def cancel(self, timeout_s: float = 5.0) -> None:
         """Stop after the segment in flight (resumable); kill if it does not stop in time."""

@@ -402,20 +402,25 @@ class SeparationRun:
 
 
 def why_write_failed(where: Path, exc: Exception) -> str:
-    import shutil
+    from .errors import describe_write_failure
 
+    return describe_write_failure(where, exc)
+
+
+def _log_details() -> str:
+    """Set up the log in this child process too; 'details in …' or ''."""
     try:
-        free = shutil.disk_usage(where).free
-    except OSError:
-        return str(exc)
-    if free < 64 * 2**20:
-        return f"the disk holding the stem cache {where} is full ({free / 2**20:.1f} MB free)"
-    return str(exc)
+        from woodshed.player.log_file import setup_logging, where_details_are
+    except ImportError:
+        return ""
+    setup_logging()
+    return where_details_are()
 
 
 def main(job: Job, conn) -> None:
     """Child-process entry point."""
     be_kind_to_the_audio_path()
+    _log_details()  # warnings (a song mended...) and bugs go to the log file
     from .model_download import DownloadCancelled
 
     run = SeparationRun(job, conn)
@@ -428,7 +433,10 @@ def main(job: Job, conn) -> None:
     except MemoryError:
         run.send("failed", "out of memory while separating (try a smaller model or --device cpu)")
     except OSError as exc:
-        run.send("failed", f"cannot write the stems: {describe_os_error(exc)}")
+        if exc.errno is None:  # numpy's "problem writing element": a full disk, mostly
+            run.send("failed", f"cannot write the stems: {why_write_failed(Path(job.cache_root), exc)}")
+        else:
+            run.send("failed", f"cannot write the stems: {describe_os_error(exc)}")
     except Exception as exc:
         import soundfile
 
@@ -436,11 +444,14 @@ def main(job: Job, conn) -> None:
             why = why_write_failed(Path(job.cache_root), exc)
             run.send("failed", f"cannot write the stems: {why}")
             return
-        # A bug: still one line for the user, the details on stderr.
-        import traceback
+        # A bug: still one line for the user; the traceback goes to the log, not through
+        # the progress bar on the terminal.
+        import logging
 
-        traceback.print_exc()
-        run.send("failed", f"separation failed: {type(exc).__name__}: {exc}")
+        logging.getLogger(__name__).exception("separation of %s failed", job.song_path)
+        details = _log_details()
+        run.send("failed", f"separation failed (a bug): {type(exc).__name__}: {exc}"
+                           + (f"; {details}" if details else ""))
     finally:
         try:
             conn.close()

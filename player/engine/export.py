@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 
 from woodshed.separation.atomic import atomic_path
-from woodshed.separation.errors import UserError, describe_os_error
+from woodshed.separation.errors import UserError, describe_os_error, describe_write_failure
 
 from .controls import Controls
 from .render import Renderer
@@ -182,10 +182,9 @@ def _write(renderer: Renderer, out_path: Path, fmt: tuple[str, str], frames: int
                     written += n
                     if progress is not None:
                         progress((done_before + written) / total)
-    except OSError as exc:
-        raise UserError(f"cannot write {out_path}: {describe_os_error(exc, '')}") from None
-    except sf.LibsndfileError as exc:
-        raise UserError(f"cannot write {out_path}: {exc}") from None
+    except (OSError, sf.LibsndfileError) as exc:  # "System error." when the disk is full
+        raise UserError(f"cannot write {out_path}: "
+                        f"{describe_write_failure(out_path.parent, exc)}") from None
     if clipped_samples and clipped is not None:
         clipped(out_path, clipped_samples, 20 * np.log10(peak))
 
