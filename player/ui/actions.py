@@ -114,6 +114,8 @@ def _defaults() -> None:
                     _window("choose_model_folder"), needs_song=False, menu="File"))
     register(Action("file.export", "Export a backing track…", "File", _window("export_dialog"),
                     ("Ctrl+E",), needs_song=False, menu="File", separator_before=True))
+    register(Action("file.preferences", "Preferences…", "File", _window("show_preferences"),
+                    ("Ctrl+,",), needs_song=False, menu="File", separator_before=True))
     register(Action("file.quit", "Quit", "File", _window("close"), ("Ctrl+Q",),
                     needs_song=False, menu="File", separator_before=True))
     # Play

@@ -22,6 +22,13 @@ class LoadedSong:
     warning: str | None = None  # something the musician should know (a song that did not import)
 
 
+BLOCKSIZE_FRAMES = [256]  # the output's buffer (Preferences ▸ Audio): one value, set by the window
+
+
+def set_blocksize(frames: int) -> None:
+    BLOCKSIZE_FRAMES[0] = int(frames)
+
+
 def start_engine(song: CachedSong, device=None):
     """(engine, None) or (None, why not): a missing sound card is not a reason to crash."""
     try:
@@ -29,7 +36,7 @@ def start_engine(song: CachedSong, device=None):
     except ImportError as exc:
         return None, f"the audio engine is not available ({exc})"
     try:
-        engine = Engine(song, device=device, blocksize=256)
+        engine = Engine(song, device=device, blocksize=BLOCKSIZE_FRAMES[0])
         engine.start()
     except UserError as exc:
         return None, f"no sound: {exc.message}"

@@ -16,12 +16,12 @@ from woodshed.separation import cache
 from woodshed.separation.errors import UserError
 
 from ..song_source import SongKind, identify, import_song_folders, import_stems
-from . import actions, keyboard, keymap, pedals, shortcuts
+from . import actions, keyboard, keymap, pedals, preferences, shortcuts
 from .audio_slot import AudioSlot
 from .banner import Banner
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
-from .loading import LoadedSong, load_cached
+from .loading import BLOCKSIZE_FRAMES, LoadedSong, load_cached, set_blocksize
 from .model_download import DownloadRelay, choose_model_folder, saved_model_folder
 from .separating import SeparationBar, SeparationMonitor, resume_separation, start_separation
 from .session import data_dir, save_session
@@ -76,9 +76,14 @@ class MainWindow(QMainWindow):
     def __init__(self, device=None, with_engine: bool = True, separation_settings=None,
                  midi: bool = False):
         super().__init__()
-        self.device = device  # output device for the engine (None: the system's default)
+        store = settings()
+        preferences.use_cache_folder(store)
+        # output device for the engine (None: the system's default, or the preferences')
+        self.device = device if device is not None else preferences.saved_device(store)
+        set_blocksize(preferences.saved_buffer(store))
         self.with_engine = with_engine
-        self.separation_settings = separation_settings  # None: the default model
+        # None: the default model; else the command line's, or the preferences'
+        self.separation_settings = preferences.separation_settings(store, separation_settings)
         self.monitor: SeparationMonitor | None = None
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -518,6 +523,20 @@ class MainWindow(QMainWindow):
     def show_error(self, text: str, action: str | None = None) -> None:
         self.banner.show_message(text, action)
 
+    def show_preferences(self) -> None:
+        preferences.PreferencesDialog(self, settings()).open()
+
+    def set_audio(self, device, blocksize_frames: int) -> None:
+        """Preferences ▸ Audio: another device moves the song there; another buffer size
+        reopens the output with it (settings and position kept)."""
+        if blocksize_frames != BLOCKSIZE_FRAMES[0]:
+            set_blocksize(blocksize_frames)
+            self.device = device
+            if self.song_view is not None:
+                self._restart_audio(fresh=True)
+        elif device != self.device:
+            self.switch_device(device)
+
     def switch_device(self, device) -> None:
         """Play through another output device from now on (the open song too)."""
         self.device = device
@@ -528,9 +547,10 @@ class MainWindow(QMainWindow):
         if action == "Retry audio" and self.song_view is not None:
             self._restart_audio()
 
-    def _restart_audio(self) -> None:
+    def _restart_audio(self, fresh: bool = False) -> None:
         """Move the song to self.device (off the UI thread): the engine keeps its settings and
-        position; a song that had no engine gets a fresh one with the session applied."""
+        position; a song that had no engine (or ``fresh``: another buffer size) gets a new one
+        with the session applied."""
         view = self.song_view
         if view is None:
             return
@@ -540,7 +560,7 @@ class MainWindow(QMainWindow):
         engine, view.engine = view.engine, None  # the UI leaves it alone meanwhile
 
         def reopen():
-            if engine is None:
+            if engine is None or fresh:  # (the slot closes the old engine first)
                 return self.audio.open(view.song, self.device,
                                        still_wanted=lambda: self.song_view is view)
             try:
@@ -558,7 +578,7 @@ class MainWindow(QMainWindow):
             if error:
                 self.show_error(error, action="Retry audio")
                 return
-            if engine is None:
+            if engine is None or fresh:
                 view.apply_session(view.session)
             if was_playing:
                 view.play()
