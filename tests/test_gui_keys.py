@@ -16,7 +16,7 @@ pytest.importorskip("pytestqt")
 # Actions that open a modal dialog or close the window: the test replaces what they do (the
 # key still has to reach them: that is what is checked).
 MODAL = ("open_dialog", "import_stems_dialog", "show_library", "export_dialog", "close",
-         "show_shortcuts", "show_about")
+         "show_shortcuts", "show_about", "show_preferences")
 
 
 def us_press(key: str) -> tuple[str | Qt.Key, Qt.KeyboardModifier]:

@@ -91,7 +91,7 @@ def _child() -> None:
     app = make_application()
     window = MainWindow(with_engine=False)
     for name in ("open_dialog", "import_stems_dialog", "show_library", "export_dialog", "close",
-                 "show_shortcuts", "show_about"):
+                 "show_shortcuts", "show_about", "show_preferences"):
         setattr(window, name, lambda: None)  # the key must reach them; no modal dialogs here
     window.resize(1200, 700)
     window.show()

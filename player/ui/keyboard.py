@@ -61,6 +61,15 @@ def is_typed_character(key: str) -> bool:
     return len(key) == 1 and not key.isalnum() and key.isprintable() and key != " "
 
 
+def typed_alone(event: QKeyEvent) -> bool:
+    """A character typed without Ctrl, Alt or Meta (Ctrl+, is another key); Ctrl and Alt
+    together are AltGr on Windows, which types "[" on a German keyboard."""
+    mods = event.modifiers()
+    ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+    alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+    return not (mods & Qt.KeyboardModifier.MetaModifier) and ctrl == alt
+
+
 def _types_text(widget: QWidget | None) -> bool:
     """The focus is somewhere a digit is typed (a tempo box, a loop's name)."""
     return isinstance(widget, (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)) or (
@@ -96,7 +105,7 @@ class KeyFilter(QObject):
         # there is the keypad's minus).
         pressed = digit_key(event)
         action = self.by_position.get(pressed) if pressed else None
-        if action is None:
+        if action is None and typed_alone(event):
             action = self.by_character.get(event.text())
         if action is None:
             return False
