@@ -97,7 +97,7 @@ class ModelServer:
                     limit, owner.drop_after_bytes = min(limit, owner.drop_after_bytes), None
                 sent = 0
                 while sent < limit:
-                    chunk = body[sent:min(limit, sent + 65536)]
+                    chunk = body[sent:min(limit, sent + 16384)]  # small steps: paced evenly
                     try:
                         self.wfile.write(chunk)
                     except (BrokenPipeError, ConnectionResetError):
