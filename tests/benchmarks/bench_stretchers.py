@@ -1,6 +1,6 @@
 """Stretcher candidates side by side, streamed as the engine streams them (README, "Stretcher").
 
-    python tests/benchmarks/bench_stretchers.py [--signalsmith DIR] [--seconds 10]
+    python tests/benchmarks/bench_stretchers.py [--seconds 10]
 
 For each candidate: pitch error on steady tones (41-440 Hz) at 0.5x and at +3 semitones,
 note-to-noise on bass-like notes with ten harmonics (how much of the output is the note's
@@ -15,10 +15,8 @@ Candidates:
 - rubberband-r3: Woodshed's stretcher (our ctypes binding of Rubber Band's C API, R3).
 - rubberband-r3-short: the same with R3's short window (OptionWindowShort).
 - pylibrb-r3: the stretcher before (pylibrb), if pylibrb is installed.
-- signalsmith-*: Signalsmith Stretch (MIT) through our own C shim (signalsmith_shim.cpp),
-  compiled here with the C++ compiler from headers the caller fetched into DIR
-  (signalsmith-stretch.h and signalsmith-linear/): the default preset (120 ms blocks) and
-  shorter blocks. Streamed in 256-frame output blocks, each given exactly its input.
+(The README's figures for Signalsmith Stretch through a binding of our own were measured once,
+with the library's headers from outside the package registries; that build is not kept here.)
 - python-stretch: Signalsmith through the python-stretch wrapper, fed 256-frame input
   blocks as a player would, if python_stretch is importable.
 The machine is shared and noisy: CPU is the median of 3 runs. Prints a table, then JSON.
@@ -32,7 +30,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -88,40 +85,6 @@ class PylibrbCandidate(RubberBandCandidate):
         self._st.set(tempo, semitones)
 
 
-class SignalsmithCandidate:
-    """Our shim: each call gives 256 output frames and exactly the input that belongs to them."""
-
-    def __init__(self, lib: ctypes.CDLL, block_ms: float | None, interval_ms: float | None):
-        self._lib = lib
-        self._block = 0 if block_ms is None else int(block_ms * RATE / 1000)
-        self._interval = 0 if interval_ms is None else int(interval_ms * RATE / 1000)
-        self.name = ("signalsmith-default (120/30 ms)" if block_ms is None
-                     else f"signalsmith {block_ms:g}/{interval_ms:g} ms")
-        self._out = np.zeros((2, BLOCK), np.float32)
-        self._out_rows = (_FP * 2)(*(self._out[c].ctypes.data_as(_FP) for c in range(2)))
-        self._in = np.zeros((2, 4 * BLOCK + 2), np.float32)
-        self._in_rows = (_FP * 2)(*(self._in[c].ctypes.data_as(_FP) for c in range(2)))
-        self._state = None
-
-    def start(self, tempo: float, semitones: float) -> None:
-        if self._state:
-            self._lib.ss_delete(self._state)
-        self._state = self._lib.ss_new(2, float(RATE), self._block, self._interval)
-        self._lib.ss_set_transpose(self._state, 2 ** (semitones / 12))
-        self._tempo, self._owed = tempo, 0.0
-        # what the library holds back: its input latency is input the caller supplies ahead
-        self.latency_frames = (self._lib.ss_input_latency(self._state) / tempo
-                               + self._lib.ss_output_latency(self._state))
-
-    def step(self, source) -> np.ndarray:
-        self._owed += BLOCK * self._tempo
-        n = int(self._owed)
-        self._owed -= n
-        self._in[:, :n] = source(n)
-        self._lib.ss_process(self._state, self._in_rows, n, self._out_rows, BLOCK)
-        return self._out.copy()
-
-
 class PythonStretchCandidate:
     """python-stretch as a player would use it: 256-frame input blocks, its own time factor."""
     name = "python-stretch 0.3.1 (256-frame input blocks)"
@@ -139,24 +102,6 @@ class PythonStretchCandidate:
 
     def step(self, source) -> np.ndarray:
         return self._st.process(np.ascontiguousarray(source(BLOCK)))
-
-
-def build_signalsmith(include_dir: Path, work: Path) -> ctypes.CDLL:
-    lib_path = work / "libsignalsmith_shim.so"
-    subprocess.run(["c++", "-O3", "-std=c++17", "-shared", "-fPIC", f"-I{include_dir}",
-                    f"-I{include_dir / 'signalsmith-linear' / 'include'}",
-                    f"-I{include_dir / 'signalsmith-linear'}",
-                    str(HERE / "signalsmith_shim.cpp"), "-o", str(lib_path)], check=True)
-    lib = ctypes.CDLL(str(lib_path))
-    lib.ss_new.restype, lib.ss_new.argtypes = ctypes.c_void_p, [ctypes.c_int, ctypes.c_float,
-                                                                 ctypes.c_int, ctypes.c_int]
-    for name in ("ss_delete", "ss_reset"):
-        getattr(lib, name).argtypes = [ctypes.c_void_p]
-    lib.ss_set_transpose.argtypes = [ctypes.c_void_p, ctypes.c_float]
-    lib.ss_input_latency.argtypes = lib.ss_output_latency.argtypes = [ctypes.c_void_p]
-    lib.ss_process.argtypes = [ctypes.c_void_p, ctypes.POINTER(_FP), ctypes.c_int,
-                               ctypes.POINTER(_FP), ctypes.c_int]
-    return lib
 
 
 # --- measures -----------------------------------------------------------------------------
@@ -273,18 +218,11 @@ def measure(candidate, cpu_seconds: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--signalsmith", type=Path,
-                        help="folder with signalsmith-stretch.h and signalsmith-linear/")
     parser.add_argument("--seconds", type=float, default=10.0, help="audio per CPU run")
     args = parser.parse_args()
     candidates = [RubberBandCandidate(), RubberBandCandidate(short_window=True)]
     if importlib.util.find_spec("pylibrb"):
         candidates.append(PylibrbCandidate())
-    work = Path(tempfile.mkdtemp(prefix="bench-stretchers-"))
-    if args.signalsmith:
-        lib = build_signalsmith(args.signalsmith, work)
-        candidates += [SignalsmithCandidate(lib, None, None),
-                       SignalsmithCandidate(lib, 60, 15), SignalsmithCandidate(lib, 40, 10)]
     if importlib.util.find_spec("python_stretch"):
         candidates.append(PythonStretchCandidate())
     rows = [measure(c, args.seconds) for c in candidates]
