@@ -76,11 +76,20 @@ def check_file(path: Path, manifest: Manifest) -> Damage | None:
     return None
 
 
+NOT_NUMBERS = "holds samples that are not numbers"
+
+
 def check(song) -> list[Damage]:
     """Every damaged file of a cached song (empty: it is whole)."""
     manifest = song.manifest
     files = [MIX_FILE] + [Manifest.stem_file(name) for name in manifest.sources]
-    return [d for d in (check_file(song.dir / f, manifest) for f in files) if d is not None]
+    damages = [d for d in (check_file(song.dir / f, manifest) for f in files) if d is not None]
+    stats = manifest.normalisation or {}
+    if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in stats.values()):
+        # An earlier Woodshed decoded NaN or infinity into the mix: every separation of it
+        # failed. The mix is decoded again (now made finite) and the song separated anew.
+        damages.insert(0, Damage(MIX_FILE, NOT_NUMBERS, 0))
+    return damages
 
 
 def describe(damages: list[Damage]) -> str:
@@ -137,8 +146,8 @@ def _sum_of_stems(song_dir: Path, manifest: Manifest) -> None:
 def mend(song, decode_mix=None) -> list[Damage]:
     """Make a damaged song separable again; returns what was damaged (empty: nothing to do).
 
-    decode_mix(folder) writes the song's mix.wav into folder, decoded from the song file; it
-    is needed only when mix.wav is damaged. The caller must be the song's one writer.
+    decode_mix(folder) writes the song's mix.wav into folder, decoded from the song file, and
+    returns its Manifest (statistics and peaks); it is needed only when mix.wav is damaged. The caller must be the song's one writer.
     Raises UserError for what cannot be redone here (an imported song's stems).
     """
     manifest = song.manifest
@@ -150,6 +159,7 @@ def mend(song, decode_mix=None) -> list[Damage]:
     if stems_bad and manifest.model in IMPORTED_MODELS:
         raise UserError(damaged_message(song, damages))
     mix_bad = any(d.file == MIX_FILE for d in damages)
+    stats_changed = False
     if mix_bad:
         if manifest.model in IMPORTED_MODELS:
             _sum_of_stems(song.dir, manifest)
@@ -160,11 +170,17 @@ def mend(song, decode_mix=None) -> list[Damage]:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
             try:
-                decode_mix(work)
+                fresh = decode_mix(work)
                 os.replace(work / MIX_FILE, song.dir / MIX_FILE)
+                if fresh is not None:  # the statistics the model's input is scaled by
+                    stats_changed = fresh.normalisation != manifest.normalisation
+                    manifest.normalisation = fresh.normalisation
+                    manifest.peaks["mix"] = fresh.peaks["mix"]
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     first_bad = min((d.good_frames for d in stems_bad), default=manifest.frames)
+    if stats_changed:  # every block was separated from other numbers: all redone
+        first_bad = 0
     for d in stems_bad:
         _remake_stem(song.dir / d.file, manifest, d.good_frames)
     for k in range(len(manifest.blocks_done)):

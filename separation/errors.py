@@ -35,6 +35,10 @@ def describe_os_error(exc: OSError, path=None) -> str:
         return f"{where}permission denied (read-only or not yours)"
     if exc.errno == errno.ENOENT:
         return f"{where}does not exist"
+    if exc.errno == errno.ENAMETOOLONG:
+        name = where[:-2]
+        short = f"{name[:60]}…: " if len(name) > 60 else where
+        return f"{short}the name is too long for this file system"
     return f"{where}{exc.strerror or exc}"
 
 

@@ -221,9 +221,9 @@ class SeparationRun:
 
         manifest = song.manifest
 
-        def decode_mix(folder: Path) -> None:
+        def decode_mix(folder: Path) -> Manifest:
             with c_stderr_silenced():
-                decode_into(folder, self.job, manifest.sample_rate, manifest.channels)
+                return decode_into(folder, self.job, manifest.sample_rate, manifest.channels)
 
         if damage.mend(song, decode_mix):
             song.reload()

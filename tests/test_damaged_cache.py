@@ -124,3 +124,22 @@ def test_a_song_with_samples_that_are_not_numbers_separates(tmp_path, cache_dir,
     assert separated.manifest.complete
     for name in ["mix", *separated.manifest.sources]:
         assert np.isfinite(sf.read(separated.dir / f"{name}.wav", dtype="float32")[0]).all(), name
+
+
+def test_a_song_left_failing_by_an_earlier_woodshed_is_separated_anew(song, model_repo):
+    """Before NaN samples were made finite, the mix kept them and the manifest NaN statistics:
+    every retry failed the same way. Now the song is found damaged and separated anew."""
+    song_file, cached, original = song
+    manifest = cached.manifest
+    manifest.normalisation = {"mean": float("nan"), "std": float("nan")}
+    manifest.blocks_done = [False] * len(manifest.blocks_done)
+    manifest.save(cached.dir)
+    listing = woodshed("cache", "list")
+    assert "mix.wav holds samples that are not numbers" in listing.stdout
+    mended = woodshed("separate", song_file, "--model", "test6s", "--model-repo", model_repo)
+    assert mended.returncode == 0, mended.stderr
+    again = cache.open_song(cached.dir)
+    assert again.manifest.complete and np.isfinite(again.manifest.normalisation["std"])
+    ours, _ = sf.read(cached.dir / "bass.wav", dtype="float32")
+    reference, _ = sf.read(original / "bass.wav", dtype="float32")
+    np.testing.assert_allclose(ours, reference, atol=1e-5)

@@ -69,3 +69,14 @@ def test_a_title_with_control_characters_prints_as_text(cache_dir, capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b[2J\\x1b[31mRed\\x07 Song" in out
+
+
+@pytest.mark.parametrize("where", ["output", "song", "cache path"])
+def test_a_name_the_os_refuses_is_one_line(cache_dir, tmp_path, capsys, where):
+    song = stem_songs.tone_song(1.0, key=stem_songs.key_for("names"))
+    too_long = str(tmp_path / ("x" * 300 + ".wav"))
+    argv = {"output": ["export", str(song.dir), "-o", too_long],
+            "song": ["export", too_long, "-o", str(tmp_path / "o.wav")],
+            "cache path": ["cache", "path", too_long]}[where]
+    line = _assert_one_line_error(capsys, woodshed(*argv))
+    assert "the name is too long for this file system" in line and len(line) < 200

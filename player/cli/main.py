@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("woodshed: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the OS refused a path (too long, not allowed...): not a bug
+        from woodshed.separation.errors import describe_os_error, printable
+
+        log.warning("the OS refused: %s", exc, exc_info=True)
+        print(f"woodshed: error: {printable(describe_os_error(exc))}", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug: one line here, the traceback in the log
         log.exception("unexpected error in `woodshed %s`", " ".join(argv))
         details = where_details_are()
