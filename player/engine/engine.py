@@ -158,6 +158,13 @@ class Engine:
     def pause(self) -> None:
         self._playing = False
 
+    def set_click(self, click) -> None:
+        """The click from now on (None: none); the producer picks it up at its next block."""
+        self.click = click
+        renderer = self._renderer
+        if renderer is not None:
+            renderer.click = click
+
     def count_in(self, bars: int) -> None:
         """Give the next play() ``bars`` bars of count-in (needs self.click)."""
         if self._renderer is not None:

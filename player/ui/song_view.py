@@ -10,6 +10,7 @@ from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSpli
 
 from woodshed.separation.errors import UserError
 
+from .bars import BarsMixin
 from .beat_grid import GridWatcher, tempo_text
 from .colours import stem_colour
 from .loops_panel import LoopsPanel
@@ -24,7 +25,7 @@ DEFAULT_LOOP_S = 4.0
 OPENING_VIEW_S = 30.0  # the lanes' width in time when a song opens (wider if the loop is)
 
 
-class SongView(QWidget):
+class SongView(BarsMixin, QWidget):
     error = pyqtSignal(str)
     engine_failed = pyqtSignal(str)  # the device vanished mid-song: offer to retry
     session_changed = pyqtSignal()

@@ -1,0 +1,144 @@
+"""The window's musical-time actions: loops in bars, the click, and fixing the grid.
+
+They go into the window's one registry of actions (actions.py), so the menus, the F1 list and
+MIDI learn all see them; their SongView side is BarsMixin below. Every one needs the song's
+beat grid: without one they tell the musician so (tap tempo makes one)."""
+from __future__ import annotations
+
+import time
+
+from woodshed.beats import grid as grid_file
+from woodshed.beats.analyse import known_grid
+
+from . import actions
+from .actions import Action
+
+TAP_RESET_S = 2.0          # a pause this long starts a new tap tempo
+
+
+def _song(method: str, *args):
+    return lambda view: getattr(view, method)(*args)
+
+
+def _register() -> None:
+    def add(action_id, name, method, args=(), keys=(), separator=False, listed_as=None):
+        actions.register(Action(action_id, name, "Beats", _song(method, *args), tuple(keys),
+                                menu="Beats", separator_before=separator, listed_as=listed_as))
+
+    for n in (1, 2, 4, 8):
+        add(f"beats.loop_{n}_bars", f"Loop {n} bar{'s' if n > 1 else ''} from this bar", "loop_bars",
+            (n,), (f"Ctrl+{n}",), listed_as=("Ctrl+1 2 4 8", "Loop 1, 2, 4 or 8 bars from this bar"))
+    add("beats.loop_bar_later", "Move the loop a bar later", "move_loop_bars", (1,), ("Ctrl+Up",),
+        separator=True)
+    add("beats.loop_bar_earlier", "Move the loop a bar earlier", "move_loop_bars", (-1,), ("Ctrl+Down",))
+    add("beats.start_beat_earlier", "Loop start a beat earlier", "nudge_loop_beats", (-1, 0), ("Ctrl+[",))
+    add("beats.start_beat_later", "Loop start a beat later", "nudge_loop_beats", (1, 0), ("Ctrl+]",))
+    add("beats.end_beat_earlier", "Loop end a beat earlier", "nudge_loop_beats", (0, -1), ("Alt+[",))
+    add("beats.end_beat_later", "Loop end a beat later", "nudge_loop_beats", (0, 1), ("Alt+]",))
+    add("beats.click", "Click on / off", "toggle_click", keys=("K",), separator=True)
+    add("beats.tap", "Tap the tempo", "tap_tempo", keys=("T",), separator=True)
+    add("beats.double", "Grid: double the tempo", "fix_grid", ("tempo", "double"))
+    add("beats.halve", "Grid: halve the tempo", "fix_grid", ("tempo", "half"))
+    add("beats.downbeat_here", "Grid: this beat is beat 1", "fix_grid", ("downbeat_here", None))
+    for n in (3, 4, 6):
+        add(f"beats.per_bar_{n}", f"Grid: {n} beats to the bar", "fix_grid", ("beats_per_bar", n))
+    add("beats.earlier_10ms", "Grid: 10 ms earlier", "fix_grid", ("shift_ms", -10.0))
+    add("beats.later_10ms", "Grid: 10 ms later", "fix_grid", ("shift_ms", 10.0))
+    add("beats.reset", "Grid: undo my fixes", "fix_grid", ("reset", None))
+
+
+if "Beats" not in actions.MENUS:
+    actions.MENUS = (*actions.MENUS[:-1], "Beats", actions.MENUS[-1])   # before Help
+_register()
+
+
+class BarsMixin:
+    """SongView's side of the actions above (self.grid, self.session, self.set_loop…)."""
+
+    def _need_grid(self) -> bool:
+        if self.grid is None:
+            self.error.emit("this song has no beat grid yet: tap the tempo (T) while it plays")
+            return False
+        return True
+
+    def loop_bars(self, bars: int) -> None:
+        """A loop of `bars` bars from the start of the bar under the playhead."""
+        if not self._need_grid():
+            return
+        first = self.grid.bar_at(self.position_s)
+        self.set_loop(self.grid.bar_start_s(first), self.grid.bar_start_s(first + bars))
+
+    def move_loop_bars(self, bars: int) -> None:
+        if not self._need_grid() or self.session.loop is None:
+            return
+        start_s, end_s = self.session.loop
+        per_bar = self.grid.beats_per_bar
+        start = self.grid.time_of_beat(self.grid.beat_position(start_s) + bars * per_bar)
+        end = self.grid.time_of_beat(self.grid.beat_position(end_s) + bars * per_bar)
+        if start >= 0 and end <= self.duration_s + 1e-6:
+            self.set_loop(start, end, enable=self.session.loop_enabled)
+
+    def nudge_loop_beats(self, start_beats: int, end_beats: int) -> None:
+        """Move the loop's start or end by whole beats (onto the grid's beats)."""
+        if not self._need_grid() or self.session.loop is None:
+            return
+        start_s, end_s = self.session.loop
+        start = self.grid.time_of_beat(round(self.grid.beat_position(start_s)) + start_beats)
+        end = self.grid.time_of_beat(round(self.grid.beat_position(end_s)) + end_beats)
+        self.set_loop(start, end, enable=self.session.loop_enabled)
+
+    def toggle_click(self) -> None:
+        if not self._need_grid():
+            return
+        engine = self.engine
+        if engine is None:
+            return
+        if getattr(engine, "click", None) is not None and not engine.click.muted:
+            engine.click.muted = True
+            return
+        from woodshed.player.engine.click import Click
+
+        if getattr(engine, "click", None) is None or engine.click.grid is not self.grid:
+            engine.set_click(Click(self.grid, self.song.manifest.sample_rate, self.song.manifest.channels))
+        engine.click.muted = False
+
+    def tap_tempo(self) -> None:
+        """Each press a beat: from the fourth, the grid is the tapped tempo through this beat."""
+        now = time.monotonic()
+        taps = getattr(self, "_taps", [])
+        if taps and now - taps[-1] > TAP_RESET_S:
+            taps = []
+        self._taps = (taps + [now])[-8:]
+        if len(self._taps) >= 4:
+            beat_s = (self._taps[-1] - self._taps[0]) / (len(self._taps) - 1)
+            fixes = grid_file.load_fixes(self.song.dir)
+            fixes.tapped_bpm, fixes.tap_anchor_s = round(60.0 / beat_s, 2), self.position_s
+            self._save_fixes(fixes)
+
+    def fix_grid(self, what: str, value) -> None:
+        """One of the musician's grid fixes, kept apart from the analysis (beat-fixes.json)."""
+        fixes = grid_file.load_fixes(self.song.dir)
+        if what == "reset":
+            fixes = grid_file.Fixes()
+        elif not self._need_grid():
+            return
+        elif what == "tempo":      # a second press, or the other one, goes back to as found
+            fixes.tempo = value if fixes.tempo is None else None
+        elif what == "downbeat_here":
+            index = min(max(int(round(self.grid.beat_position(self.position_s))), 0),
+                        len(self.grid.beats_s) - 1)
+            fixes.downbeat_s = float(self.grid.beats_s[index])
+        elif what == "beats_per_bar":
+            fixes.beats_per_bar = int(value)
+        elif what == "shift_ms":
+            fixes.shift_ms += float(value)
+        self._save_fixes(fixes)
+
+    def _save_fixes(self, fixes) -> None:
+        try:
+            grid_file.save_fixes(self.song.dir, fixes)
+        except OSError as exc:
+            self.error.emit(f"the grid fix could not be saved: {exc}")
+            return
+        state, _ = known_grid(self.song.dir)
+        self._grid_known(state)
