@@ -28,15 +28,25 @@ def _register() -> None:
     for n in (1, 2, 4, 8):
         add(f"beats.loop_{n}_bars", f"Loop {n} bar{'s' if n > 1 else ''} from this bar", "loop_bars",
             (n,), (f"Ctrl+{n}",), listed_as=("Ctrl+1 2 4 8", "Loop 1, 2, 4 or 8 bars from this bar"))
+    # Families share one row of the F1 list (it must fit a laptop's screen).
+    move = ("Ctrl+↑ ↓", "Move the loop a bar later / earlier")
     add("beats.loop_bar_later", "Move the loop a bar later", "move_loop_bars", (1,), ("Ctrl+Up",),
-        separator=True)
-    add("beats.loop_bar_earlier", "Move the loop a bar earlier", "move_loop_bars", (-1,), ("Ctrl+Down",))
-    add("beats.start_beat_earlier", "Loop start a beat earlier", "nudge_loop_beats", (-1, 0), ("Ctrl+[",))
-    add("beats.start_beat_later", "Loop start a beat later", "nudge_loop_beats", (1, 0), ("Ctrl+]",))
-    add("beats.end_beat_earlier", "Loop end a beat earlier", "nudge_loop_beats", (0, -1), ("Alt+[",))
-    add("beats.end_beat_later", "Loop end a beat later", "nudge_loop_beats", (0, 1), ("Alt+]",))
-    add("beats.click", "Click on / off", "toggle_click", keys=("K",), separator=True)
-    add("beats.tap", "Tap the tempo", "tap_tempo", keys=("T",), separator=True)
+        separator=True, listed_as=move)
+    add("beats.loop_bar_earlier", "Move the loop a bar earlier", "move_loop_bars", (-1,),
+        ("Ctrl+Down",), listed_as=move)
+    edges = ("Ctrl+[ ], Alt+[ ]", "Loop start, end a beat earlier / later")
+    add("beats.start_beat_earlier", "Loop start a beat earlier", "nudge_loop_beats", (-1, 0),
+        ("Ctrl+[",), listed_as=edges)
+    add("beats.start_beat_later", "Loop start a beat later", "nudge_loop_beats", (1, 0),
+        ("Ctrl+]",), listed_as=edges)
+    add("beats.end_beat_earlier", "Loop end a beat earlier", "nudge_loop_beats", (0, -1),
+        ("Alt+[",), listed_as=edges)
+    add("beats.end_beat_later", "Loop end a beat later", "nudge_loop_beats", (0, 1), ("Alt+]",),
+        listed_as=edges)
+    click_tap = ("K, T", "Click on / off, tap the tempo")
+    add("beats.click", "Click on / off", "toggle_click", keys=("K",), separator=True,
+        listed_as=click_tap)
+    add("beats.tap", "Tap the tempo", "tap_tempo", keys=("T",), separator=True, listed_as=click_tap)
     add("beats.double", "Grid: double the tempo", "fix_grid", ("tempo", "double"))
     add("beats.halve", "Grid: halve the tempo", "fix_grid", ("tempo", "half"))
     add("beats.downbeat_here", "Grid: this beat is beat 1", "fix_grid", ("downbeat_here", None))
