@@ -16,6 +16,7 @@ from xvfb_display import xvfb_display  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "resources" / "screenshot.png"
+PREFERENCES_SCREENSHOT = ROOT / "resources" / "screenshot-preferences.png"
 WINDOW_SIZE = (1400, 800)
 
 
@@ -36,8 +37,12 @@ def test_screenshot_of_the_window_playing_the_demo_with_a_loop(xvfb_display, jac
                for y in range(0, image.height(), 7)}
     assert len(colours) > 50
     assert "position" in child.stdout and "loop 9.6-19.2 on" in child.stdout
-    if os.environ.get("WOODSHED_UPDATE_SCREENSHOT"):  # refresh the README's picture on demand
+    assert "markers Intro,Verse 2,Last phrase" in child.stdout
+    preferences = out.with_name("preferences.png")
+    assert QImage(str(preferences)).width() > 300
+    if os.environ.get("WOODSHED_UPDATE_SCREENSHOT"):  # refresh the README's pictures on demand
         shutil.copyfile(out, SCREENSHOT)
+        shutil.copyfile(preferences, PREFERENCES_SCREENSHOT)
 
 
 def _take(out: Path) -> None:
@@ -60,6 +65,9 @@ def _take(out: Path) -> None:
         if view is None:
             QTimer.singleShot(100, when_open)
             return
+        for name, at_s in (("Intro", 0.0), ("Verse 2", 9.6), ("Last phrase", 19.2)):
+            view.seek(at_s)
+            view.add_marker_here(name)
         view.set_loop(9.6, 19.2)
         view.save_loop("Verse 2")
         view.set_loop(19.2, 28.8)
@@ -78,7 +86,17 @@ def _take(out: Path) -> None:
         view = window.song_view
         start_s, end_s, on = view.engine.loop
         print(f"position {view.engine.position_s:.2f} loop {start_s:.1f}-{end_s:.1f} {'on' if on else 'off'}")
+        print("markers " + ",".join(m.name for m in view.session.markers))
         window.grab().save(str(out))
+        from woodshed.player.ui.preferences import PreferencesDialog
+        from woodshed.player.ui.main_window import settings
+
+        dialog = PreferencesDialog(window, settings())
+        dialog.tabs.setCurrentIndex(1)  # separation: model, model folder, device
+        dialog.show()
+        app.processEvents()
+        dialog.grab().save(str(out.with_name("preferences.png")))
+        dialog.close()
         window.close()
         app.quit()
 
