@@ -75,7 +75,8 @@ def run_separate(args) -> int:
             job.start()
             bar = _progress_bar(printable(job.song_path.name))
             try:
-                song = job.wait(bar, _download_bar())
+                song = job.wait(bar, _download_bar(),
+                                _say_following(printable(job.song_path.name)))
             except KeyboardInterrupt:
                 job.cancel()
                 raise
@@ -83,6 +84,16 @@ def run_separate(args) -> int:
                 bar.close()  # an error then starts a line of its own, not glued to the bar
         print(song.dir)
     return 0
+
+
+def _say_following(name: str):
+    """on_waiting(following): one line when another Woodshed separates the same song, and one
+    when it stopped and this one carries on."""
+    def say(following: bool) -> None:
+        line = ("another Woodshed is separating it: following that one" if following
+                else "the other Woodshed stopped: carrying on from where it was")
+        print(f"{name}: {line}", file=sys.stderr, flush=True)
+    return say
 
 
 def _progress_bar(name: str):

@@ -53,8 +53,10 @@ class Ready:
 
 @dataclass
 class Waiting:
-    """Another process is separating this song: this job follows it (and takes over if it
-    stops before the end)."""
+    """Another process is separating this song: this job follows it (following=True), and
+    takes over if it stops before the end (then Waiting(following=False))."""
+
+    following: bool = True
 
 
 @dataclass
@@ -196,7 +198,7 @@ class Separation:
         if kind == "progress":
             return Progress(message[1], message[2])
         if kind == "waiting":
-            return Waiting()
+            return Waiting(*message[1:])
         if kind == "download":
             return Downloading(*message[1:])
         self.finished = True
@@ -238,13 +240,16 @@ class Separation:
             self._process.join()
         self.finished = True
 
-    def wait(self, on_progress=None, on_download=None) -> cache.CachedSong:
+    def wait(self, on_progress=None, on_download=None, on_waiting=None) -> cache.CachedSong:
         """Block until done; on_progress(done, total) per segment, on_download(Downloading)
-        while the model's weights download. Raises UserError on failure."""
+        while the model's weights download, on_waiting(following) when another process
+        is separating the song (this one follows it) and when it takes over. Raises UserError on failure."""
         try:
             while True:
                 for event in self.poll(0.5):
-                    if isinstance(event, Downloading) and on_download:
+                    if isinstance(event, Waiting) and on_waiting:
+                        on_waiting(event.following)
+                    elif isinstance(event, Downloading) and on_download:
                         on_download(event)
                     elif isinstance(event, Progress) and on_progress:
                         on_progress(event.done, event.total)

@@ -5,9 +5,10 @@ process. Talks to its parent through a Connection:
   parent → worker: ("prioritise", start_frame, end_frame) | ("cancel",)
   worker → parent: ("download", model, done_bytes, total_bytes, note) while weights download
                    | ("ready", song_dir) | ("progress", done, total) | ("done", song_dir)
-                   | ("failed", message) | ("cancelled",) | ("waiting",)
-("waiting",): another process is separating the same song; this one follows it (its
-progress, "ready" when the song folder exists) until it can take over or finds it done.
+                   | ("failed", message) | ("cancelled",) | ("waiting", following)
+("waiting", True): another process is separating the same song; this one follows it (its
+progress, "ready" when the song folder exists) until it finds it done, or, when that one
+stopped before the end, takes over: ("waiting", False).
 Every step leaves the cache consistent: a kill at any moment loses at most the segment in
 flight, and the next run resumes from the manifest and the finished segment files.
 """
@@ -196,8 +197,9 @@ class SeparationRun:
         # One writer per song: a second separation of the same song (another terminal, the
         # window, an export) waits here, following the first, then finds it done or resumes it
         writer = song_lock.write_lock(root, job.key)
-        if not writer.try_acquire():
-            self.send("waiting")
+        followed = not writer.try_acquire()
+        if followed:
+            self.send("waiting", True)
             if not self.follow_other_writer(writer, root):
                 self.send("cancelled")
                 return
@@ -211,6 +213,8 @@ class SeparationRun:
             self.send("progress", total, total)
             self.send("done", str(song.dir))
             return
+        if followed:
+            self.send("waiting", False)  # the other one stopped before the end: carry on
         self.separate_locked(root)
 
     def mend(self, song) -> None:

@@ -169,3 +169,42 @@ def test_quitting_after_quick_opens_ends_the_process(tmp_path, jack_server):
         raise AssertionError(f"the process did not end after quitting: {out!r} {err[-1500:]}")
     assert "closed" in out, err[-2000:]
     assert child.returncode == 0, err[-2000:]
+
+
+def test_opening_a_song_another_woodshed_is_separating_follows_it_and_carries_on(
+        qtbot, cache_dir, data_dir, model_repo, tmp_path):
+    """The terminal separates a song; the window opens it meanwhile: it plays at once,
+    follows the other's progress, and carries on when that one is killed; the stems equal
+    one uninterrupted run."""
+    import os
+    import signal
+
+    import songs
+    from test_one_writer import follow
+    from test_separation import reference_stems, sdr_db, stems_of
+    from woodshed.player.ui.main_window import MainWindow
+    from woodshed.player.ui.separating import FOLLOWING
+    from woodshed.separation.separate import Progress, Separation, SeparationSettings
+
+    audio = songs.music(16.0, seed=5)
+    path = songs.write(tmp_path / "song.wav", audio)
+    settings = SeparationSettings(model="test6s", model_repo=model_repo)
+    terminal = Separation(path, settings)   # stands for `woodshed separate` in a terminal
+    terminal.start()
+    follow(terminal, lambda ev: sum(isinstance(e, Progress) for e in ev) >= 2)
+    window = MainWindow(with_engine=False, separation_settings=settings)
+    qtbot.addWidget(window)
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.song_view is not None, timeout=60000)
+    qtbot.waitUntil(lambda: window.separation_bar.label.text().startswith(FOLLOWING),
+                    timeout=30000)
+    os.kill(terminal._process.pid, signal.SIGKILL)
+    terminal._process.join()
+    qtbot.waitUntil(lambda: window.separation_bar.label.text() == "Stems ready.", timeout=180000)
+    song = window.song_view.song.reload()
+    assert song.manifest.complete
+    expected = reference_stems(model_repo, "test6s", audio)
+    ours = stems_of(song)
+    for name in expected:
+        assert sdr_db(expected[name], ours[name]) >= 40, name
+    window.close()

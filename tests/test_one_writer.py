@@ -105,7 +105,7 @@ def test_a_second_separation_of_the_same_song_follows_the_first_and_takes_over(
     second = Separation(path, settings)
     second.start()
     seen = follow(second, lambda ev: any(isinstance(e, Ready) for e in ev))
-    assert any(isinstance(e, Waiting) for e in seen)  # it did not start a writer of its own
+    assert Waiting(following=True) in seen  # it did not start a writer of its own
     # The window steers with every seek, on its UI thread: that never reads the manifest
     # (peaks included, megabytes for an hour-long song): the song is found once, off it
     assert second.partial() is not None
@@ -119,6 +119,7 @@ def test_a_second_separation_of_the_same_song_follows_the_first_and_takes_over(
     os.kill(first._process.pid, signal.SIGKILL)  # the first writer dies mid-song
     first._process.join()
     seen += follow(second, lambda ev: any(isinstance(e, Done) for e in ev))
+    assert Waiting(following=False) in seen  # it said it carried on
     done_counts = [e.done for e in seen if isinstance(e, Progress)]
     assert done_counts == sorted(done_counts)  # progress never went backwards
     song = second.cached()
@@ -141,6 +142,8 @@ def test_two_terminals_separating_one_song_both_succeed_with_one_result(
     for run, (out, err) in zip(runs, outputs):
         assert run.returncode == 0, err
         assert "Traceback" not in err
+    # one of them said, in one line, that it followed the other
+    assert sum("another Woodshed is separating it" in err for _, err in outputs) == 1
     folders = {out.strip() for out, _ in outputs}
     assert len(folders) == 1
     song = cache.open_song(Path(folders.pop()))

@@ -21,6 +21,7 @@ READY_TIMEOUT_S = 300.0  # model loading on a slow machine; the window stays liv
 POLL_MS = 200
 FIRST_SPAN_S = (0.0, 30.0)
 AHEAD_S = 30.0  # after a seek, separate this much from the playhead on first
+FOLLOWING = "Another Woodshed is separating this song: following it"
 
 
 def start_separation(path: Path, device=None, with_engine: bool = True, settings=None,
@@ -135,6 +136,7 @@ class SeparationMonitor(QObject):
     def __init__(self, job, bar: SeparationBar, parent: QObject | None = None):
         super().__init__(parent)
         self.job, self.bar = job, bar
+        self.following = False  # another process separates the song; this job follows it
         self.started_s = time.monotonic()
         self.first_progress: tuple[float, int] | None = None
         self.timer = QTimer(self)
@@ -146,10 +148,13 @@ class SeparationMonitor(QObject):
         bar.show_running()
 
     def poll(self) -> None:
-        from woodshed.separation.separate import Cancelled, Done, Failed, Progress
+        from woodshed.separation.separate import Cancelled, Done, Failed, Progress, Waiting
 
         for event in self.job.poll(0):
-            if isinstance(event, Progress):
+            if isinstance(event, Waiting):
+                self.following = event.following
+                self.bar.label.setText(FOLLOWING if event.following else "Separating stems…")
+            elif isinstance(event, Progress):
                 self._progress(event.done, event.total)
             elif isinstance(event, Done):
                 self._finish("done", "Stems ready.")
@@ -168,7 +173,8 @@ class SeparationMonitor(QObject):
             left_s = (now - t0) / (done - d0) * (total - done)
             eta = f", about {format_time(left_s, 0)} left"
         self.bar.bar.setValue(round(1000 * done / max(1, total)))
-        self.bar.label.setText(f"Separating stems: {done} of {total} segments{eta}")
+        doing = FOLLOWING if self.following else "Separating stems"
+        self.bar.label.setText(f"{doing}: {done} of {total} segments{eta}")
         self.progressed.emit(done, total)
         self.stems_arrived.emit()
 
