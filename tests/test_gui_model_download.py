@@ -53,6 +53,8 @@ def test_cancel_stops_the_download_and_keeps_what_arrived(qtbot, cache_dir, data
     qtbot.mouseClick(bar.cancel, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.loading and not bar.isVisible(), timeout=30000)
     assert window.song_view is None
+    assert "download of the separation model tinydl cancelled" in window.banner.message
+    assert "carries on from there" in window.banner.message
     partial = tmp_path / "models" / (server.file_name + ".download")
     assert partial.is_file() and 0 < partial.stat().st_size < len(server.payload)
     window.close()

@@ -42,16 +42,22 @@ def start_separation(path: Path, device=None, with_engine: bool = True, settings
     job.start(first_s=FIRST_SPAN_S)
     song = job.partial()
     deadline = time.monotonic() + READY_TIMEOUT_S
+    downloading = None
     while song is None or not song.mix_path.is_file():
         for event in job.poll(0.5):
             if isinstance(event, Ready):
                 song = job.partial()
             elif isinstance(event, Downloading):
+                downloading = event
                 deadline = time.monotonic() + READY_TIMEOUT_S  # the wait is the download's
                 if on_download is not None:
                     on_download(job, event)
             elif isinstance(event, Failed):
                 raise UserError(event.message)
+            elif isinstance(event, Cancelled) and downloading is not None:
+                raise UserError(f"download of the separation model {downloading.model} cancelled "
+                                f"at {downloading.done_bytes / 1e6:.1f} MB: it carries on from "
+                                "there when you open a song again")
             elif isinstance(event, Cancelled):
                 raise UserError("separation cancelled")
         if job.finished and song is None:
