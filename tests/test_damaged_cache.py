@@ -143,3 +143,26 @@ def test_a_song_left_failing_by_an_earlier_woodshed_is_separated_anew(song, mode
     ours, _ = sf.read(cached.dir / "bass.wav", dtype="float32")
     reference, _ = sf.read(original / "bass.wav", dtype="float32")
     np.testing.assert_allclose(ours, reference, atol=1e-5)
+
+
+def test_reopening_a_damaged_song_in_the_window_mends_it(qtbot, song, model_repo, tmp_path,
+                                                        monkeypatch):
+    from woodshed.player.ui.main_window import MainWindow
+    from woodshed.separation.separate import SeparationSettings
+
+    monkeypatch.setenv("WOODSHED_DATA_DIR", str(tmp_path / "data"))
+    song_file, cached, original = song
+    _cut(cached.stem_path("bass"), 0.5)
+    window = MainWindow(with_engine=False, separation_settings=SeparationSettings(
+        model="test6s", model_repo=model_repo))
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path(song_file)
+    qtbot.waitUntil(lambda: window.song_view is not None, timeout=120000)
+    qtbot.waitUntil(lambda: cache.open_song(cached.dir, check=False).manifest.complete,
+                    timeout=180000)
+    assert damage.check(cache.open_song(cached.dir)) == []
+    ours, _ = sf.read(cached.stem_path("bass"), dtype="float32")
+    reference, _ = sf.read(original / "bass.wav", dtype="float32")
+    np.testing.assert_allclose(ours, reference, atol=1e-5)
+    window.close()
