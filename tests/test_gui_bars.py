@@ -94,3 +94,19 @@ def test_k_turns_the_click_on_and_off_in_the_playing_engine(qtbot, cache_dir, da
     press(qtbot, window, Qt.Key.Key_K)
     assert v.engine.click.muted
     window.close()
+
+
+def test_space_plays_from_the_loop_when_the_playhead_is_outside_it(qtbot, cache_dir, data_dir, jack_server):
+    window = open_demo(qtbot, jack_server.portaudio_device)
+    v = window.song_view
+    v.set_loop(9.6, 14.4)
+    v.seek(20.0)                                              # outside the loop
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: v.engine.position_s > 9.7, timeout=5000)
+    assert 9.6 <= v.engine.position_s < 14.4
+    press(qtbot, window, Qt.Key.Key_Space)                    # pause inside the loop: stays
+    inside = v.position_s
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: v.engine.position_s > inside + 0.1, timeout=5000)
+    assert 9.6 <= v.engine.position_s < 14.4
+    window.close()

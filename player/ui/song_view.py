@@ -207,8 +207,19 @@ class SongView(BarsMixin, QWidget):
         return float(self.engine.position_s) if self.engine is not None else self.session.position_s
 
     def toggle_play(self) -> None:
+        if not self.playing:
+            self._play_from_the_loop()
         self._engine("pause" if self.playing else "play")
         self.refresh()
+
+    def _play_from_the_loop(self) -> None:
+        """With a loop on, play starts at its start when the playhead is outside it (or at its
+        end): the song never plays past an enabled loop."""
+        loop = self.session.loop
+        if loop is not None and self.session.loop_enabled:
+            here = self.position_s
+            if not loop[0] <= here < loop[1] - 0.01:
+                self.seek(loop[0])
 
     def play(self) -> None:
         self._engine("play")
