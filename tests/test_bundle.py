@@ -157,3 +157,33 @@ def test_the_executables_differ_in_more_than_case():
     spec = (BUILD / "woodshed.spec").read_text()
     names = re.findall(r'exclude_binaries=True, name="([^"]+)"', spec)
     assert len(names) == 2 and len({n.lower() for n in names}) == 2
+
+
+def test_install_sh_puts_the_desktop_entry_icon_and_command_in_place_and_takes_them_away(tmp_path):
+    import configparser
+    import shutil
+
+    if sys.platform != "linux":
+        pytest.skip("the Linux install step")
+    app = tmp_path / "woodshed-0.1.0-linux-x86_64"  # laid out as bundle.py packs it
+    (app / "share").mkdir(parents=True)
+    shutil.copy(BUILD / "linux" / "install.sh", app / "install.sh")
+    shutil.copy(BUILD / "linux" / "woodshed.desktop", app / "share" / "woodshed.desktop")
+    shutil.copy(BUILD / "woodshed.svg", app / "share" / "woodshed.svg")
+    (app / "woodshed").write_text("#!/bin/sh\n")
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(["sh", str(app / "install.sh")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.read(home / ".local/share/applications/woodshed.desktop")
+    desktop = entry["Desktop Entry"]
+    assert desktop["Exec"] == f'"{app}/woodshed" %f'  # songs open from the file manager
+    assert desktop["Icon"] == "woodshed" and "audio/mpeg" in desktop["MimeType"]
+    assert (home / ".local/share/icons/hicolor/scalable/apps/woodshed.svg").is_file()
+    assert (home / ".local/bin/woodshed").resolve() == (app / "woodshed").resolve()
+    done = subprocess.run(["sh", str(app / "install.sh"), "--uninstall"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not (home / ".local/share/applications/woodshed.desktop").exists()
+    assert not (home / ".local/bin/woodshed").exists() and (app / "woodshed").exists()
