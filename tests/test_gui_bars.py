@@ -92,7 +92,7 @@ def test_k_turns_the_click_on_and_off_in_the_playing_engine(qtbot, cache_dir, da
     assert v.engine.click is not None and not v.engine.click.muted
     assert v.engine._renderer.click is v.engine.click       # the producer clicks from its next block
     press(qtbot, window, Qt.Key.Key_K)
-    assert v.engine.click.muted
+    assert not v.engine.click.on_beats
     window.close()
 
 
@@ -109,4 +109,21 @@ def test_space_plays_from_the_loop_when_the_playhead_is_outside_it(qtbot, cache_
     press(qtbot, window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: v.engine.position_s > inside + 0.1, timeout=5000)
     assert 9.6 <= v.engine.position_s < 14.4
+    window.close()
+
+
+def test_count_in_holds_the_song_for_a_bar_then_plays(qtbot, cache_dir, data_dir, jack_server):
+    import time
+
+    window = open_demo(qtbot, jack_server.portaudio_device)
+    v = window.song_view
+    qtbot.waitUntil(lambda: v.grid is not None, timeout=60000)
+    v.seek(4.8)
+    actions.get("beats.count_in").run(v)                    # 1 bar: 2.4 s at 100 BPM
+    assert v.transport.bpm.text().endswith("count-in 1")
+    started = time.monotonic()
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: v.engine.position_s > 4.85, timeout=8000)
+    assert time.monotonic() - started > 2.0                  # the bar of count-in came first
+    assert not v.engine.click.on_beats                       # the click itself stays off
     window.close()

@@ -47,7 +47,8 @@ def _register() -> None:
     add("beats.click", "Click on / off", "toggle_click", keys=("K",), separator=True,
         listed_as=click_tap)
     add("beats.tap", "Tap the tempo", "tap_tempo", keys=("T",), separator=True, listed_as=click_tap)
-    add("beats.double", "Grid: double the tempo", "fix_grid", ("tempo", "double"))
+    add("beats.count_in", "Count-in: off, 1 bar, 2 bars", "cycle_count_in", separator=True)
+    add("beats.double", "Grid: double the tempo", "fix_grid", ("tempo", "double"), separator=True)
     add("beats.halve", "Grid: halve the tempo", "fix_grid", ("tempo", "half"))
     add("beats.downbeat_here", "Grid: this beat is beat 1", "fix_grid", ("downbeat_here", None))
     for n in (3, 4, 6):
@@ -97,20 +98,45 @@ class BarsMixin:
         end = self.grid.time_of_beat(round(self.grid.beat_position(end_s)) + end_beats)
         self.set_loop(start, end, enable=self.session.loop_enabled)
 
+    count_in_bars = 0
+
+    def cycle_count_in(self) -> None:
+        """Off -> 1 bar -> 2 bars -> off: clicks before the song each time play starts."""
+        self.count_in_bars = (self.count_in_bars + 1) % 3
+        self.show_tempo()
+
+    def arm_count_in(self) -> None:
+        """Called as play starts: the engine plays the count-in first (the click's sound, even
+        with the click itself off)."""
+        engine = self.engine
+        if not self.count_in_bars or self.grid is None or engine is None:
+            return
+        from woodshed.player.engine.click import Click
+
+        if getattr(engine, "click", None) is None or engine.click.grid is not self.grid:
+            click = Click(self.grid, self.song.manifest.sample_rate, self.song.manifest.channels)
+            click.muted = True                 # the beats stay silent until K
+            engine.set_click(click)
+        was_muted = engine.click.muted
+        engine.click.muted = False
+        engine.click.on_beats = not was_muted
+        engine.count_in(self.count_in_bars)
+
     def toggle_click(self) -> None:
         if not self._need_grid():
             return
         engine = self.engine
         if engine is None:
             return
-        if getattr(engine, "click", None) is not None and not engine.click.muted:
-            engine.click.muted = True
+        if getattr(engine, "click", None) is not None and not engine.click.muted and engine.click.on_beats:
+            engine.click.on_beats = False      # off: silent on the beats, a count-in still clicks
             return
         from woodshed.player.engine.click import Click
 
         if getattr(engine, "click", None) is None or engine.click.grid is not self.grid:
             engine.set_click(Click(self.grid, self.song.manifest.sample_rate, self.song.manifest.channels))
         engine.click.muted = False
+        engine.click.on_beats = True
 
     def tap_tempo(self) -> None:
         """Each press a beat: from the fourth, the grid is the tapped tempo through this beat."""

@@ -209,6 +209,7 @@ class SongView(BarsMixin, QWidget):
     def toggle_play(self) -> None:
         if not self.playing:
             self._play_from_the_loop()
+            self.arm_count_in()
         self._engine("pause" if self.playing else "play")
         self.refresh()
 
@@ -483,7 +484,8 @@ class SongView(BarsMixin, QWidget):
 
     def show_tempo(self) -> None:
         if self.grid is not None:
-            self.transport.bpm.setText(tempo_text(self.grid.bpm, self.transport.tempo))
+            count_in = f" · count-in {self.count_in_bars}" if self.count_in_bars else ""
+            self.transport.bpm.setText(tempo_text(self.grid.bpm, self.transport.tempo) + count_in)
 
     # --- display rate ----------------------------------------------------------
     def refresh(self) -> None:
