@@ -197,6 +197,7 @@ class MidiInputs:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()    # guards _open for open_ports()
         self._lister: PortLister | None = None
+        self._refused: set[PortInfo] = set()   # said once; tried again quietly each scan
         self.thread_id: int | None = None
 
     # --- caller's thread -----------------------------------------------------------------
@@ -304,11 +305,13 @@ class MidiInputs:
             for info in [i for i in self._open if i not in present]:
                 self._close(self._open.pop(info))
                 self.on_change(f"MIDI device {info} disconnected")
+            self._refused &= set(present)
             for info in present:
                 if info not in self._open:
                     port = self._open_port(info)
                     if port is not None:
                         self._open[info] = port
+                        self._refused.discard(info)
                         self.on_change(f"MIDI device {info} connected")
 
     def _open_port(self, info: PortInfo) -> _OpenPort | None:
@@ -322,8 +325,10 @@ class MidiInputs:
                 return None  # gone between the scan and now
             midi_in.ignore_types(sysex=True, timing=True, active_sense=True)
             midi_in.open_port(names.index(info.name), name="in")
-        except Exception as exc:
-            self.on_change(f"MIDI device {info} could not be opened: {exc}")
+        except Exception as exc:  # another program holds it (Windows MM), a backend error
+            if info not in self._refused:
+                self._refused.add(info)
+                self.on_change(f"MIDI device {info} could not be opened: {exc}")
             return None
         polled = api == rtmidi.API_UNIX_JACK
         if not polled:
