@@ -126,8 +126,9 @@ def test_a_killed_export_leaves_no_part_file_past_the_next_run(song, tmp_path, c
     # Another live process's temporary file is not ours to remove.
     live = tmp_path / f".backing.wav.{os.getppid()}.abcdefgh.part"
     live.write_bytes(b"")
-    assert woodshed("export", str(song.dir), "-o", str(out)) == 0
-    assert out.exists()
+    other = tmp_path / "other name.wav"  # the next export, whatever file it writes
+    assert woodshed("export", str(song.dir), "-o", str(other)) == 0
+    assert other.exists() and not out.exists()
     assert list(tmp_path.glob(".backing.wav.*.part")) == [live]
 
 

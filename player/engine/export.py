@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 import numpy as np
 import soundfile as sf
 
-from woodshed.separation.atomic import atomic_path
+from woodshed.separation.atomic import atomic_path, remove_stale_parts
 from woodshed.separation.errors import UserError, describe_os_error, describe_write_failure
 
 from .controls import Controls
@@ -163,6 +163,7 @@ def _write(renderer: Renderer, out_path: Path, fmt: tuple[str, str], frames: int
            progress: Callable[[float], None] | None, done_before: int, total: int,
            clipped: ClipReport | None = None) -> None:
     clipped_samples, peak = 0, 0.0
+    remove_stale_parts(out_path.parent)  # what killed exports left in this folder, any name
     try:
         with atomic_path(out_path) as tmp:
             with sf.SoundFile(tmp, "w", samplerate=renderer.out_rate, channels=renderer.channels,
