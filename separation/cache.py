@@ -102,10 +102,14 @@ class CachedSong:
         return self
 
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.dir.iterdir() if p.is_file())
+        """Bytes of the song's files (a file removed meanwhile counts 0, never an error)."""
+        return folder_bytes(self.dir)
 
     def last_used_s(self) -> float:
-        return (self.dir / MANIFEST_NAME).stat().st_mtime
+        try:
+            return (self.dir / MANIFEST_NAME).stat().st_mtime
+        except OSError:  # removed meanwhile (another process): the oldest of all
+            return 0.0
 
     def touch(self) -> None:
         """Mark as just used, for least-recently-used eviction."""
