@@ -56,18 +56,41 @@ def digit_key(event: QKeyEvent) -> tuple[int, bool] | None:
     return None
 
 
+def _punctuation(text: str) -> bool:
+    return len(text) == 1 and not text.isalnum() and text.isprintable() and text != " "
+
+
 def is_typed_character(key: str) -> bool:
-    """A binding matched by the character typed: one punctuation character."""
-    return len(key) == 1 and not key.isalnum() and key.isprintable() and key != " "
+    """A binding matched here rather than by a Qt shortcut: one punctuation character, alone
+    or with Ctrl or Alt ("[", "Ctrl+["): on a German keyboard "[" is AltGr+8, and a Qt
+    shortcut Ctrl+[ never sees Ctrl+AltGr+8 as its key."""
+    prefix, char = _split(key)
+    return prefix in ("", "Ctrl", "Alt") and _punctuation(char)
 
 
-def typed_alone(event: QKeyEvent) -> bool:
-    """A character typed without Ctrl, Alt or Meta (Ctrl+, is another key); Ctrl and Alt
-    together are AltGr on Windows, which types "[" on a German keyboard."""
+def _split(key: str) -> tuple[str, str]:
+    if key == "+":
+        return "", "+"
+    if key.endswith("++"):
+        return key[:-2], "+"
+    prefix, _, char = key.rpartition("+")
+    return prefix, char
+
+
+def _typed(event: QKeyEvent) -> tuple[str, str] | None:
+    """("", "[") for a "[" typed alone (Shift and AltGr as the layout needs), ("Ctrl", "[") or
+    ("Alt", "[") with one of those held; None with Meta. Ctrl and Alt together are AltGr on
+    Windows: typed alone."""
     mods = event.modifiers()
+    if mods & Qt.KeyboardModifier.MetaModifier:
+        return None
     ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
     alt = bool(mods & Qt.KeyboardModifier.AltModifier)
-    return not (mods & Qt.KeyboardModifier.MetaModifier) and ctrl == alt
+    if ctrl == alt:
+        return "", event.text()
+    # With Ctrl the text is a control character ("\x1b" for Ctrl+[): the key names it.
+    key = event.key()
+    return ("Ctrl" if ctrl else "Alt"), (chr(key) if 0x20 < key < 0x7f else "")
 
 
 def _types_text(widget: QWidget | None) -> bool:
@@ -93,20 +116,31 @@ class KeyFilter(QObject):
                     digit = key.removeprefix("Shift+")
                     self.by_position[(int(digit), key.startswith("Shift+"))] = action
                 elif is_typed_character(key):
-                    self.by_character[key] = action
+                    self.by_character[_split(key)] = action
         QApplication.instance().installEventFilter(self)
 
     def eventFilter(self, obj, event):
-        if event.type() != QEvent.Type.KeyPress or not isinstance(obj, QWidget):
+        kind = event.type()
+        if kind not in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
             return False
-        if obj.window() is not self.window or _types_text(QApplication.focusWidget()):
+        if not isinstance(obj, QWidget) or obj.window() is not self.window:
             return False
+        typed = _typed(event)
+        if kind == QEvent.Type.ShortcutOverride:
+            # A character bound here wins over Qt's guess at a shortcut: Ctrl+AltGr+8 types
+            # "[" on a German keyboard, and Qt would take it for Ctrl+8.
+            if typed in self.by_character and typed[0] and not digit_key(event):
+                event.accept()
+                return True
+            return False
+        if _types_text(QApplication.focusWidget()) and (typed is None or typed[0] == ""):
+            return False  # a text field types what is typed alone (Ctrl+, still works there)
         # The digit row first: on a French keyboard its sixth key types "-" (tempo down
         # there is the keypad's minus).
         pressed = digit_key(event)
         action = self.by_position.get(pressed) if pressed else None
-        if action is None and typed_alone(event):
-            action = self.by_character.get(event.text())
+        if action is None:
+            action = self.by_character.get(typed)
         if action is None:
             return False
         self.trigger(action)
