@@ -105,7 +105,9 @@ def _child() -> None:
     seen: list[str] = []
     window.action_triggered.connect(seen.append)
 
-    def key(*args: str, settle_ms: int = 120) -> list[str]:
+    def key(*args: str, settle_ms: int = 250) -> list[str]:
+        """Press through X; what the window did, once it has had settle_ms to do it (X
+        delivers asynchronously: a busy machine needs the time)."""
         seen.clear()
         subprocess.run(["xdotool", *args], check=True)
         QTest.qWait(settle_ms)
@@ -164,7 +166,7 @@ def _child() -> None:
                     sym = f"shift+{code}" if k.startswith("Shift+") else str(code)
                 else:
                     sym = keysym(k, layout)
-                got_ids = key("key", "--clearmodifiers", sym, settle_ms=60)
+                got_ids = key("key", "--clearmodifiers", sym, settle_ms=150)
                 every[k] = True if got_ids == [action.id] else got_ids  # what it fired instead
         report(layout, "every key", every)
     QMainWindow.close(window)  # (window.close was replaced above)
