@@ -38,16 +38,17 @@ def test_bar_actions_are_in_the_registry_without_shared_keys():
 def test_keys_loop_bars_from_the_bar_under_the_playhead_and_move_it(qtbot, view):
     window, v = view
     v.seek(5.3)                                              # in bar 3 (4.8 .. 7.2 s)
-    press(qtbot, window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_F6)                      # 2 bars
     assert v.session.loop == pytest.approx((4.8, 9.6), abs=0.01) and v.session.loop_enabled
     press(qtbot, window, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)   # a bar later
     assert v.session.loop == pytest.approx((7.2, 12.0), abs=0.01)
-    press(qtbot, window, Qt.Key.Key_BracketRight, Qt.KeyboardModifier.ControlModifier)  # start +1 beat
+    ctrl_alt = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+    press(qtbot, window, Qt.Key.Key_Right, ctrl_alt)         # start a beat later
     assert v.session.loop == pytest.approx((7.8, 12.0), abs=0.01)
-    press(qtbot, window, Qt.Key.Key_BracketLeft, Qt.KeyboardModifier.AltModifier)     # end -1 beat
+    press(qtbot, window, Qt.Key.Key_Left, ctrl_alt | Qt.KeyboardModifier.ShiftModifier)  # end a beat earlier
     assert v.session.loop == pytest.approx((7.8, 11.4), abs=0.01)
     v.seek(1.0)
-    press(qtbot, window, Qt.Key.Key_8, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_F8)                      # 8 bars
     assert v.session.loop == pytest.approx((0.0, 19.2), abs=0.01)
 
 

@@ -25,23 +25,25 @@ def _register() -> None:
         actions.register(Action(action_id, name, "Beats", _song(method, *args), tuple(keys),
                                 menu="Beats", separator_before=separator, listed_as=listed_as))
 
-    for n in (1, 2, 4, 8):
+    # Function keys and arrows: the same keys on every layout (brackets need AltGr on many,
+    # digits need Shift on French ones).
+    for n, key in ((1, "F5"), (2, "F6"), (4, "F7"), (8, "F8")):
         add(f"beats.loop_{n}_bars", f"Loop {n} bar{'s' if n > 1 else ''} from this bar", "loop_bars",
-            (n,), (f"Ctrl+{n}",), listed_as=("Ctrl+1 2 4 8", "Loop 1, 2, 4 or 8 bars from this bar"))
+            (n,), (key,), listed_as=("F5 F6 F7 F8", "Loop 1, 2, 4, 8 bars from this bar"))
     # Families share one row of the F1 list (it must fit a laptop's screen).
     move = ("Ctrl+↑ ↓", "Move the loop a bar later / earlier")
     add("beats.loop_bar_later", "Move the loop a bar later", "move_loop_bars", (1,), ("Ctrl+Up",),
         separator=True, listed_as=move)
     add("beats.loop_bar_earlier", "Move the loop a bar earlier", "move_loop_bars", (-1,),
         ("Ctrl+Down",), listed_as=move)
-    edges = ("Ctrl+[ ], Alt+[ ]", "Loop start, end a beat earlier / later")
+    edges = ("Ctrl+Alt+← → (+Shift)", "Loop start (end) a beat earlier / later")
     add("beats.start_beat_earlier", "Loop start a beat earlier", "nudge_loop_beats", (-1, 0),
-        ("Ctrl+[",), listed_as=edges)
+        ("Ctrl+Alt+Left",), listed_as=edges)
     add("beats.start_beat_later", "Loop start a beat later", "nudge_loop_beats", (1, 0),
-        ("Ctrl+]",), listed_as=edges)
+        ("Ctrl+Alt+Right",), listed_as=edges)
     add("beats.end_beat_earlier", "Loop end a beat earlier", "nudge_loop_beats", (0, -1),
-        ("Alt+[",), listed_as=edges)
-    add("beats.end_beat_later", "Loop end a beat later", "nudge_loop_beats", (0, 1), ("Alt+]",),
+        ("Ctrl+Alt+Shift+Left",), listed_as=edges)
+    add("beats.end_beat_later", "Loop end a beat later", "nudge_loop_beats", (0, 1), ("Ctrl+Alt+Shift+Right",),
         listed_as=edges)
     click_tap = ("K, T", "Click on / off, tap the tempo")
     add("beats.click", "Click on / off", "toggle_click", keys=("K",), separator=True,
