@@ -11,9 +11,9 @@ import pytest
 
 import beat_songs
 from songs import write
-from woodshed.beats import analyse, grid as grid_mod
-from woodshed.beats.analyse import grid_for, known_grid
-from woodshed.beats.grid import Analysis, Fixes, GridUnreadable, apply_fixes
+from woodshed.separation.beats import analyse, grid as grid_mod
+from woodshed.separation.beats.analyse import grid_for, known_grid
+from woodshed.separation.beats.grid import Analysis, Fixes, GridUnreadable, apply_fixes
 from woodshed.player.cli.main import main
 from woodshed.separation.importer import import_folder
 
@@ -63,7 +63,7 @@ def test_reopening_reads_the_kept_grid_without_analysing(demo_song, monkeypatch)
     ([110] * 10, 4, 1),                # one beat of pickup before bar 1
 ], ids=["tempo-change", "three-four", "pickup"])
 def test_grid_follows_the_music(tmp_path, bpm_by_bar, beats_per_bar, pickup):
-    from woodshed.beats.analyse import analyse_file
+    from woodshed.separation.beats.analyse import analyse_file
 
     beats = beat_songs.beat_times(bpm_by_bar, beats_per_bar, start_s=0.5)
     if pickup:
@@ -180,7 +180,7 @@ def test_woodshed_beats_numbers_a_pickup_bar_zero(cache_dir, tmp_path, capsys):
 # --- real music: Debian's fretsonfire-songs-sectoid, tempo from each chart ----------------
 def test_real_songs_tempo_within_two_percent(sectoid_songs):
     from chart_truth import chart_beats, chart_mix
-    from woodshed.beats import features, tracker
+    from woodshed.separation.beats import features, tracker
 
     for folder in sorted(p for p in sectoid_songs.iterdir() if p.is_dir()):
         mono, rate = chart_mix(folder)

@@ -11,9 +11,9 @@ import pytest
 import soundfile as sf
 import torch
 
-from woodshed.beats import beat_this
-from woodshed.beats.analyse import analyse_file
-from woodshed.beats.beat_this_model.beat_tracker import BeatThis
+from woodshed.separation.beats import beat_this
+from woodshed.separation.beats.analyse import analyse_file
+from woodshed.separation.beats.beat_this_model.beat_tracker import BeatThis
 
 SMALL = dict(spect_dim=128, transformer_dim=64, ff_mult=2, n_layers=1, head_dim=16, stem_dim=16,
              sum_head=True, partial_transformers=True)

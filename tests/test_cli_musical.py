@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from woodshed.beats.analyse import grid_for
+from woodshed.separation.beats.analyse import grid_for
 from woodshed.player.cli.main import main
 from woodshed.player.engine.trainer import SpeedTrainer
 

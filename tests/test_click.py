@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from woodshed.beats.analyse import grid_for
+from woodshed.separation.beats.analyse import grid_for
 from woodshed.player.cli.main import main
 from woodshed.player.engine.click import ACCENT_GAIN, BEAT_GAIN
 from woodshed.player.engine.controls import Controls
@@ -36,7 +36,7 @@ def click_onsets(with_click: np.ndarray, without: np.ndarray, rate: int) -> tupl
 
 @pytest.mark.parametrize("tempo, pitch", [(0.7, 0), (1.25, 2)])
 def test_export_clicks_land_where_each_beat_is_heard(demo, tmp_path, tempo, pitch):
-    from woodshed.beats import features, tracker
+    from woodshed.separation.beats import features, tracker
 
     song, grid = demo
     with_click, without = tmp_path / "click.wav", tmp_path / "song.wav"

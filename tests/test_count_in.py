@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from test_click import click_onsets
-from woodshed.beats.analyse import grid_for
+from woodshed.separation.beats.analyse import grid_for
 from woodshed.player.engine.controls import Controls
 from woodshed.player.engine.export import song_click
 from woodshed.player.engine.render import Renderer

@@ -8,7 +8,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from test_gui_helpers import data_dir, focused, open_demo  # noqa: F401 (fixture)
-from woodshed.beats import grid as grid_file
+from woodshed.separation.beats import grid as grid_file
 from woodshed.player.ui import actions, bars  # noqa: F401 (bars registers its actions)
 
 pytest.importorskip("pytestqt")

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FOLDERS = {"player": "woodshed.player", "separation": "woodshed.separation",
-                   "resources": "woodshed.resources", "beats": "woodshed.beats"}
+                   "resources": "woodshed.resources"}
 
 
 def _setuptools_config() -> dict:

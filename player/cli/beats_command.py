@@ -37,8 +37,8 @@ def run_beats(args) -> int:
 def grid_of_song(path: Path):
     """The grid of SONG: from its cache folder (analysed once, kept), or of a song file that is
     not separated, straight from the file (nothing is written)."""
-    from woodshed.beats.analyse import GridState, grid_for, analyse_file
-    from woodshed.beats.grid import Fixes, apply_fixes
+    from woodshed.separation.beats.analyse import GridState, grid_for, analyse_file
+    from woodshed.separation.beats.grid import Fixes, apply_fixes
     from woodshed.player.song_source import SongKind, identify, import_stems
 
     source = identify(path)

@@ -226,7 +226,7 @@ def export_mix(song, out_path, *, without: Iterable[str] = (), only: Iterable[st
 def song_click(song):
     """The click for a song's beat grid (found first if it is not known yet); UserError
     when the song has none."""
-    from woodshed.beats.analyse import grid_for
+    from woodshed.separation.beats.analyse import grid_for
 
     from .click import Click
 

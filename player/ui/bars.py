@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 
-from woodshed.beats import grid as grid_file
-from woodshed.beats.analyse import known_grid
+from woodshed.separation.beats import grid as grid_file
+from woodshed.separation.beats.analyse import known_grid
 
 from . import actions
 from .actions import Action

@@ -7,7 +7,7 @@ import logging
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
-from woodshed.beats.analyse import GridJob, GridState, known_grid
+from woodshed.separation.beats.analyse import GridJob, GridState, known_grid
 
 log = logging.getLogger(__name__)
 

@@ -47,14 +47,14 @@ def fetch_sectoid(where: Path) -> Path | None:
 
 
 def model_free(path: Path) -> np.ndarray:
-    from woodshed.beats.analyse import analyse_model_free
+    from woodshed.separation.beats.analyse import analyse_model_free
 
     return np.array(analyse_model_free(path).beats_s)
 
 
 def with_beat_this(path: Path) -> np.ndarray:
-    from woodshed.beats import beat_this
-    from woodshed.beats.analyse import analyse_with_beat_this
+    from woodshed.separation.beats import beat_this
+    from woodshed.separation.beats.analyse import analyse_with_beat_this
 
     return np.array(analyse_with_beat_this(path, beat_this.configured_model()).beats_s)
 
@@ -71,7 +71,7 @@ def chart_offset_ms(folder: Path) -> float:
     """Where the guitar part's onsets land against the chart's notes (+: audio later)."""
     import mido
 
-    from woodshed.beats import features, tracker
+    from woodshed.separation.beats import features, tracker
 
     audio, rate = sf.read(folder / "guitar.ogg", dtype="float32", always_2d=True)
     act = tracker.activation(features.features_of_audio(audio.mean(axis=1), rate).onset)
@@ -94,7 +94,7 @@ def accuracy(songs_dir: Path, work: Path) -> list[dict]:
     import mir_eval
 
     trackers = {"model-free": model_free}
-    from woodshed.beats import beat_this
+    from woodshed.separation.beats import beat_this
     if beat_this.configured_model():
         trackers["beat_this"] = with_beat_this
     try:
@@ -127,7 +127,7 @@ def accuracy(songs_dir: Path, work: Path) -> list[dict]:
 _COST_SCRIPT = """
 import resource, sys, time
 from pathlib import Path
-from woodshed.beats.analyse import analyse_model_free
+from woodshed.separation.beats.analyse import analyse_model_free
 t0 = time.perf_counter()
 a = analyse_model_free(Path(sys.argv[1]))
 print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(a.beats_s))

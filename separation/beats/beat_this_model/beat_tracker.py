@@ -4,7 +4,7 @@ Model definitions for the Beat This! beat tracker.
 Vendored unchanged from beat-this 1.1.0 (CPJKU, MIT licence: LICENSE beside this file) except
 for the two imports below: the package imports torchaudio for its spectrogram, and no
 torchaudio release loads with the torch Woodshed uses, so Woodshed computes the spectrogram
-itself (woodshed.beats.beat_this) and takes only the model code.
+itself (woodshed.separation.beats.beat_this) and takes only the model code.
 """
 
 import contextlib
