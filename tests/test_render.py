@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+from stem_songs import cents, frequency_hz
 from woodshed.separation import cache
 from woodshed.separation.errors import UserError
 from woodshed.player.engine.controls import Controls
@@ -36,19 +37,6 @@ def make_song(stems: dict[str, np.ndarray], key: str = "song", mix: np.ndarray |
         m.save(song.dir)
         song.reload()
     return song
-
-
-def frequency_hz(audio: np.ndarray) -> float:
-    """Strongest frequency of a mono signal, to well under a cent (zero-padded FFT + parabola)."""
-    x = audio * np.hanning(len(audio))
-    spectrum = np.abs(np.fft.rfft(x, 16 * len(x)))
-    k = int(np.argmax(spectrum))
-    a, b, c = np.log(spectrum[k - 1:k + 2])
-    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * RATE / (16 * len(x))
-
-
-def cents(f: float, ref: float) -> float:
-    return 1200 * np.log2(f / ref)
 
 
 def db(x: float) -> float:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stem_songs import cents, frequency_hz
 from woodshed.player.engine import rubberband
 from woodshed.player.engine.stretch import MAX_FEED_FRAMES, OPTIONS, Stretcher
 from woodshed.separation.errors import UserError
@@ -24,19 +25,6 @@ HEADER = Path("/usr/include/rubberband/rubberband-c.h")
 def tone(freq_hz: float, seconds: float, amp: float = 0.3) -> np.ndarray:
     t = np.arange(int(seconds * RATE)) / RATE
     return np.repeat((amp * np.sin(2 * np.pi * freq_hz * t))[None], 2, 0).astype(np.float32)
-
-
-def frequency_hz(audio: np.ndarray) -> float:
-    """Strongest frequency, to well under a cent (zero-padded FFT + parabola)."""
-    x = audio * np.hanning(len(audio))
-    spectrum = np.abs(np.fft.rfft(x, 16 * len(x)))
-    k = int(np.argmax(spectrum))
-    a, b, c = np.log(spectrum[k - 1:k + 2])
-    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * RATE / (16 * len(x))
-
-
-def cents(f: float, ref: float) -> float:
-    return 1200 * np.log2(f / ref)
 
 
 def stream(stretcher: Stretcher, audio: np.ndarray, block: int = BLOCK) -> np.ndarray:
