@@ -21,6 +21,21 @@ def model_repo(tmp_path_factory) -> Path:
     return tiny_models.build_repo(tmp_path_factory.mktemp("models"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_data_folder(tmp_path_factory):
+    """The same for module- and session-scoped fixtures, which run before any test's own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WOODSHED_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _own_data_folder(tmp_path, monkeypatch):
+    """No test writes the musician's real data folder (window settings, sessions, the error
+    log): each test gets its own, as the data_dir fixture names it."""
+    monkeypatch.setenv("WOODSHED_DATA_DIR", str(tmp_path / "data"))
+
+
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch) -> Path:
     """A fresh, empty stem cache for this test (WOODSHED_CACHE_DIR)."""
