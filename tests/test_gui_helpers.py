@@ -33,6 +33,22 @@ def open_demo(qtbot, device, **window_options):
     return window
 
 
+def open_quiet(qtbot, song, size: tuple[int, int] = (1200, 700)):
+    """A shown, active MainWindow without sound (with_engine=False) with ``song`` open."""
+    from woodshed.player.ui.main_window import MainWindow
+
+    window = MainWindow(with_engine=False)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    with qtbot.waitActive(window):  # shortcuts go to the active window
+        window.activateWindow()
+    window.open_song(song)
+    qtbot.waitUntil(lambda: window.song_view is not None, timeout=10000)
+    return window
+
+
 def focused(window):
     """Where a key press goes: the focus widget (the window itself when nothing has it)."""
     return QApplication.focusWidget() or window

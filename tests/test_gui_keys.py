@@ -9,7 +9,7 @@ from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtGui import QKeyEvent, QKeySequence
 from PyQt6.QtWidgets import QApplication
 
-from test_gui_helpers import data_dir  # noqa: F401 (fixture)
+from test_gui_helpers import data_dir, open_quiet  # noqa: F401 (fixture)
 
 pytest.importorskip("pytestqt")
 
@@ -48,17 +48,8 @@ def press(qtbot, window, key: str) -> None:
 @pytest.fixture
 def window(qtbot, cache_dir, data_dir, monkeypatch):
     from woodshed.player.ui.demo_song import import_demo
-    from woodshed.player.ui.main_window import MainWindow
 
-    w = MainWindow(with_engine=False)
-    qtbot.addWidget(w)
-    w.resize(1200, 700)
-    w.show()
-    qtbot.waitExposed(w)
-    with qtbot.waitActive(w):
-        w.activateWindow()
-    w.open_song(import_demo())
-    qtbot.waitUntil(lambda: w.song_view is not None, timeout=10000)
+    w = open_quiet(qtbot, import_demo())
     yield w
     w.close()
 

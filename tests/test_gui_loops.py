@@ -8,7 +8,7 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication
 
-from test_gui_helpers import data_dir  # noqa: F401 (fixture)
+from test_gui_helpers import data_dir, open_quiet  # noqa: F401 (fixture)
 from test_gui_keys import fired, press
 
 pytest.importorskip("pytestqt")
@@ -22,18 +22,7 @@ def demo_song(cache_dir):
 
 
 def open_window(qtbot, song):
-    from woodshed.player.ui.main_window import MainWindow
-
-    window = MainWindow(with_engine=False)
-    qtbot.addWidget(window)
-    window.resize(1300, 760)
-    window.show()
-    qtbot.waitExposed(window)
-    with qtbot.waitActive(window):
-        window.activateWindow()
-    window.open_song(song)
-    qtbot.waitUntil(lambda: window.song_view is not None, timeout=10000)
-    return window
+    return open_quiet(qtbot, song, (1300, 760))
 
 
 def type_into(qtbot, box, text: str, key=Qt.Key.Key_Return) -> None:
