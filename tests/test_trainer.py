@@ -50,3 +50,43 @@ def test_eight_passes_each_at_its_speed(cache_dir):
     durations = np.diff(pass_starts[:9])                               # eight whole passes
     expected = length_s / np.array(speeds[:8])
     assert np.abs(durations / expected - 1).max() < 0.005, (durations, expected)
+
+
+def test_a_trainer_set_while_playing_starts_at_its_first_pass_and_says_which_is_heard(cache_dir):
+    """The window switches the trainer on mid-song (Engine.set_trainer): its passes count from
+    then, not from the loop wraps before it; moving the loop starts it again; and
+    trainer_pass_at tells which pass (and speed) each output frame plays."""
+    song = import_folder(Path(str(files("woodshed.resources") / "demo")))
+    rate = song.manifest.sample_rate
+    controls = Controls.for_song(song)
+    controls.set_loop(0.0, 1.2)
+    controls.set_loop_enabled(True)
+    controls.seek(0.0)
+    renderer = Renderer(song, controls)
+    renderer.render(int(3.7 * rate))                    # three wraps without a trainer
+    assert renderer.playhead.loop_passes == 3
+    assert renderer.trainer_pass_at(renderer.output_index) is None
+    trainer = SpeedTrainer(0.5, 0.25, 1, 1.0)
+    renderer.trainer = trainer
+    passes_seen = []
+    for _ in range(int(6 * rate) // 1024):
+        renderer.render(1024)
+        passes_seen.append(renderer.trainer_pass_at(renderer.output_index - 1024))
+    heard = [p for p in passes_seen if p is not None]
+    # from pass 0 at 50 %, one pass at each speed up to the target, then held there
+    assert heard[0] == (0, 0.5)
+    firsts = {}
+    for number, speed in heard:
+        firsts.setdefault(number, speed)
+    assert [firsts[n] for n in sorted(firsts)][:4] == [0.5, 0.75, 1.0, 1.0]
+    assert [number for number, _ in heard] == sorted(number for number, _ in heard)
+    # heard after it is read: the stretcher's latency keeps the old pass a moment
+    read_pass = renderer._trainer_pass(trainer, controls.snapshot)
+    assert renderer.trainer_pass_at(renderer.output_index)[0] in (read_pass - 1, read_pass)
+    controls.set_loop(2.4, 3.6)                          # moved: the trainer starts again
+    controls.seek(2.4)
+    renderer.render(int(0.5 * rate))
+    assert renderer.trainer_pass_at(renderer.output_index) == (0, 0.5)
+    renderer.trainer = None                              # off: the musician's own tempo
+    renderer.render(int(0.5 * rate))
+    assert renderer.trainer_pass_at(renderer.output_index) is None

@@ -165,6 +165,24 @@ class Engine:
         if renderer is not None:
             renderer.click = click
 
+    def set_trainer(self, trainer) -> None:
+        """The speed trainer from now on (None: none, the musician's tempo again). A new
+        trainer starts at its first pass; the producer picks it up at its next block."""
+        self.trainer = trainer
+        renderer = self._renderer
+        if renderer is not None:
+            renderer.trainer = trainer
+
+    @property
+    def trainer_pass(self) -> tuple[int, float] | None:
+        """(pass, speed) of the speed trainer as heard now (pass 0 is the first), or None
+        without a trainer or before its first pass is heard. Reads the producer's record;
+        never waits on it."""
+        output, renderer = self._output, self._renderer
+        if output is None or renderer is None or self.trainer is None:
+            return None
+        return renderer.trainer_pass_at(self._heard_index(output))
+
     def count_in(self, bars: int) -> None:
         """Give the next play() ``bars`` bars of count-in (needs self.click)."""
         if self._renderer is not None:
@@ -188,17 +206,20 @@ class Engine:
         shown = self._seek_shown
         if output is None or renderer is None:
             return self._parked_s
-        heard = output.written_frames - output.buffered() - output.latency_s * output.sample_rate
-        index = 0.0
-        for ring_index, render_index, advancing in reversed(list(self._history)):
-            if ring_index <= heard:
-                index = render_index + (heard - ring_index if advancing else 0)
-                break
+        index = self._heard_index(output)
         if shown is not None:
             if not renderer.seek_heard(shown[1], index):
                 return shown[0]
             self._seek_shown = None
         return min(self.duration_s, max(0.0, renderer.source_frame_at(index) / self.sample_rate))
+
+    def _heard_index(self, output) -> float:
+        """The renderer's output frame being heard now (ring and device latency)."""
+        heard = output.written_frames - output.buffered() - output.latency_s * output.sample_rate
+        for ring_index, render_index, advancing in reversed(list(self._history)):
+            if ring_index <= heard:
+                return render_index + (heard - ring_index if advancing else 0)
+        return 0.0
 
     @property
     def duration_s(self) -> float:

@@ -46,6 +46,12 @@ class Renderer:
         self.meter = meter
         self.click = click                  # a Click (click.py), added after the stretcher
         self.trainer = trainer              # a SpeedTrainer (trainer.py): speed per loop pass
+        # The trainer's passes count from when it (or its loop) was set: (trainer, loop,
+        # playhead.loop_passes then). Producer thread only.
+        self._trainer_from: tuple | None = None
+        # Where each trainer pass begins in the mix stream: (mix_index, pass, speed), for
+        # the window's "pass 3 · 70 %" as heard (trainer_pass_at). Appended by the producer.
+        self._trainer_marks: deque = deque(maxlen=64)
         self._count_in: tuple[int, float, int] | None = None   # (beats, period, frames)
         self._count_in_done = 0
         self._pre_roll_frames = 0           # output (post) frames of count-in before the song
@@ -138,6 +144,17 @@ class Renderer:
             return False
         post = output_index * self.sample_rate / self.out_rate
         return _follow(post_anchors, post) >= self._seek_mix_index
+
+    def trainer_pass_at(self, output_index: float) -> tuple[int, float] | None:
+        """(pass, speed) of the speed trainer heard in output frame ``output_index``, passes
+        counted from 0; None without a trainer or before its first pass is heard. Any thread."""
+        marks = list(self._trainer_marks)
+        post_anchors = list(self._post_anchors)
+        if self.trainer is None or not marks or not post_anchors:
+            return None
+        mix = _follow(post_anchors, output_index * self.sample_rate / self.out_rate)
+        heard = [(p, speed) for mix_index, p, speed in marks if mix_index <= mix + 0.5]
+        return heard[-1] if heard else None
 
     @property
     def seek_serial(self) -> int | None:
@@ -264,14 +281,39 @@ class Renderer:
         # The trainer keeps the stretcher in even at 1.0x: its steps never cross the bypass.
         return snap.stretching or self.trainer is not None
 
+    def _trainer_pass(self, trainer, snap) -> int:
+        """This pass's number for ``trainer``: wraps since it was set on this loop (a new
+        trainer, or a moved loop, starts again from its first pass). Reads only: any thread."""
+        since = self._trainer_from
+        if since is None or since[0] is not trainer or since[1] != snap.loop_frames:
+            return 0
+        return self.playhead.loop_passes - since[2]
+
     def _tempo(self, snap) -> float:
         """The speed to play now: the trainer's for this loop pass, else the musician's."""
-        if self.trainer is not None:
-            return self.trainer.speed(self.playhead.loop_passes)
+        trainer = self.trainer  # once: the window may take it away meanwhile
+        if trainer is not None:
+            return trainer.speed(self._trainer_pass(trainer, snap))
         return snap.tempo
+
+    def _follow_trainer(self, snap) -> None:
+        """Producer thread, before each feed: start counting a new trainer's (or a moved
+        loop's) passes, and note where each pass begins for trainer_pass_at."""
+        trainer = self.trainer
+        if trainer is None:
+            self._trainer_from = None
+            return
+        since = self._trainer_from
+        if since is None or since[0] is not trainer or since[1] != snap.loop_frames:
+            self._trainer_from = (trainer, snap.loop_frames, self.playhead.loop_passes)
+        passes = self._trainer_pass(trainer, snap)
+        marks = self._trainer_marks
+        if not marks or marks[-1][1] != passes or marks[-1][2] != trainer.speed(passes):
+            marks.append((self._mix_index, passes, trainer.speed(passes)))
 
     def _stretch_step(self, snap) -> int:
         """Feed the stretcher once; returns the output frames it gave."""
+        self._follow_trainer(snap)
         tempo = self._tempo(snap)
         self._ask_tempo(tempo)
         self._stretcher.set(tempo, snap.pitch_semitones)
