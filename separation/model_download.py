@@ -192,7 +192,7 @@ def _offline(name: str, f: WeightsFile, exc: BaseException) -> UserError:
     return UserError(
         f"cannot download the separation model {name!r} from {host} ({reason}): offline? "
         "Connect once to let it download (it resumes where it stopped), or choose a folder of "
-        "model weights (File > Use a folder of model weights…, or --model-repo DIR)")
+        "model weights (in the window: Preferences > Separation > Model folder; or --model-repo DIR)")
 
 
 def _remote_size(f: WeightsFile, name: str) -> int | None:

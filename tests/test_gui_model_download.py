@@ -1,5 +1,6 @@
 """The window on first use: the model's download shows MB of MB, speed and time left, with
-Cancel; offline, the window says so; a folder of weights can be chosen instead."""
+Cancel; offline, the window says so and names the way out (a folder of weights: Preferences,
+tested in test_gui_preferences.py)."""
 from __future__ import annotations
 
 import pytest
@@ -69,19 +70,3 @@ def test_offline_the_window_says_so_and_names_the_way_out(qtbot, cache_dir, data
     assert "Traceback" not in message and "\n" not in message
     assert not window.separation_bar.isVisible()
     window.close()
-
-
-def test_a_chosen_folder_of_weights_is_used_and_remembered(qtbot, data_dir, model_repo, monkeypatch):
-    from woodshed.player.ui import model_download as ui
-    from woodshed.player.ui.main_window import MainWindow
-
-    monkeypatch.setattr(ui.QFileDialog, "getExistingDirectory", lambda *a: str(model_repo))
-    window = MainWindow(with_engine=False)
-    qtbot.addWidget(window)
-    window.qactions["file.model_folder"].trigger()  # File ▸ Use a folder of model weights…
-    assert window.separation_settings.model_repo == model_repo
-    window.close()
-    again = MainWindow(with_engine=False)  # a new start reads it back
-    qtbot.addWidget(again)
-    assert again.separation_settings.model_repo == model_repo
-    again.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication, QDialogButtonBox
+from PyQt6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 
 from test_gui_helpers import data_dir, open_demo  # noqa: F401 (fixture)
 
@@ -34,34 +34,166 @@ def open_preferences(qtbot, window):
 
 
 def page(dialog, title: str):
-    return dialog.pages[[dialog.tabs.tabText(i) for i in range(dialog.tabs.count())].index(title)]
+    """The page, brought forward (as a click on its tab does)."""
+    index = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())].index(title)
+    dialog.tabs.setCurrentIndex(index)
+    return dialog.pages[index]
 
 
-def test_separation_and_cache_preferences_apply_and_are_remembered(qtbot, cache_dir, data_dir,
-                                                                  model_repo, tmp_path):
-    from woodshed.separation import cache
+def press_ok(qtbot, dialog) -> None:
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
 
+
+def test_separation_preferences_apply_and_are_remembered(qtbot, cache_dir, data_dir, model_repo):
     window = quiet_window(qtbot)
     dialog = open_preferences(qtbot, window)
     separation = page(dialog, "Separation")
     separation.model.setCurrentText("test4s")
     separation.folder.setText(str(model_repo))
     separation.compute.setCurrentText("cpu")
-    stems = page(dialog, "Stem cache")
-    new_cache = tmp_path / "my stems"
-    stems.folder.setText(str(new_cache))
-    stems.limit.setValue(3.0)
-    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    separation.shifts.setValue(2)
+    separation.overlap.setValue(0.5)
+    press_ok(qtbot, dialog)
     assert not dialog.isVisible(), dialog.status.text()
     s = window.separation_settings
-    assert (s.model, s.model_repo, s.device) == ("test4s", model_repo, "cpu")
-    assert cache.cache_root() == new_cache and cache.size_limit_bytes() == 3_000_000_000
+    assert (s.model, s.model_repo, s.device, s.shifts, s.overlap) == ("test4s", model_repo, "cpu", 2, 0.5)
     window.close()
 
     again = quiet_window(qtbot)  # a restart: no --model-repo, the folder is remembered
     s = again.separation_settings
-    assert (s.model, s.model_repo, s.device) == ("test4s", model_repo, "cpu")
+    assert (s.model, s.model_repo, s.device, s.shifts, s.overlap) == ("test4s", model_repo, "cpu", 2, 0.5)
     again.close()
+
+
+def test_file_menu_model_folder_is_the_preferences_row(qtbot, cache_dir, data_dir, model_repo,
+                                                       monkeypatch):
+    """File ▸ Use a folder of model weights… opens Preferences ▸ Separation at its row: one
+    way to choose it, remembered for the next start (offline without --model-repo)."""
+    from woodshed.player.ui import preferences
+
+    monkeypatch.setattr(preferences.QFileDialog, "getExistingDirectory", lambda *a: str(model_repo))
+    window = quiet_window(qtbot)
+    window.qactions["file.model_folder"].trigger()
+    dialog = next(d for d in window.findChildren(preferences.PreferencesDialog) if d.isVisible())
+    separation = dialog.tabs.currentWidget()
+    assert separation is page(dialog, "Separation")
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is separation.folder, timeout=3000)
+    qtbot.mouseClick(separation.choose_folder, Qt.MouseButton.LeftButton)
+    assert separation.folder.text() == str(model_repo)
+    press_ok(qtbot, dialog)
+    assert window.separation_settings.model_repo == model_repo
+    window.close()
+    again = quiet_window(qtbot)
+    assert again.separation_settings.model_repo == model_repo
+    again.close()
+
+
+def test_a_model_folder_without_weights_is_refused(qtbot, cache_dir, data_dir, tmp_path):
+    window = quiet_window(qtbot)
+    before = window.separation_settings
+    dialog = open_preferences(qtbot, window)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    page(dialog, "Separation").folder.setText(str(empty))
+    press_ok(qtbot, dialog)
+    assert dialog.isVisible() and "no demucs weights" in dialog.status.text()
+    assert window.separation_settings is before
+    dialog.close()
+    window.close()
+
+
+def test_the_command_line_wins_only_for_what_it_names(qtbot, cache_dir, data_dir, model_repo):
+    """`woodshed app` without --model-repo separates with the Preferences' folder; a --model
+    typed wins over the Preferences' model, the folder still comes from them."""
+    from woodshed.player.cli.app_command import separation_options
+    from woodshed.player.cli.main import build_parser
+    from woodshed.player.ui.main_window import MainWindow
+
+    window = quiet_window(qtbot)
+    dialog = open_preferences(qtbot, window)
+    separation = page(dialog, "Separation")
+    separation.model.setCurrentText("test4s")
+    separation.folder.setText(str(model_repo))
+    press_ok(qtbot, dialog)
+    window.close()
+    for argv, model in ((["app"], "test4s"), (["app", "--model", "test6s"], "test6s")):
+        options = separation_options(build_parser().parse_args(argv))
+        started = MainWindow(with_engine=False, command_line=options)
+        qtbot.addWidget(started)
+        assert (started.separation_settings.model, started.separation_settings.model_repo) == (model, model_repo)
+        started.close()
+
+
+def test_every_command_line_setting_has_its_row(qtbot, cache_dir, data_dir):
+    """What `separate`, `app` and `play` take beyond the song and its practice (loop, mute,
+    tempo…) is a setting: each has a row in the dialog."""
+    from woodshed.player.cli.main import build_parser
+    from woodshed.player.ui.preferences import COMMAND_LINE_ROWS
+
+    per_song = {"-h", "--help", "--mute", "--solo", "--loop", "--start", "--loop-bars", "--click",
+                "--count-in", "--trainer", "--midi", "--gain", "--tempo", "--pitch"}
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for command in ("separate", "app", "play"):
+        options = {o for a in commands[command]._actions for o in a.option_strings} - per_song
+        for option in options:
+            named = [row for what, row in COMMAND_LINE_ROWS.items() if what.split()[0] == option]
+            assert named, f"{command} {option} has no Preferences row"
+    window = quiet_window(qtbot)
+    dialog = open_preferences(qtbot, window)
+    for row in COMMAND_LINE_ROWS.values():
+        assert dialog.findChild(QWidget, row) is not None, row
+    dialog.close()
+    window.close()
+
+
+def test_cache_folder_and_limit_apply_and_are_remembered(qtbot, data_dir, tmp_path, monkeypatch):
+    from woodshed.separation import cache
+
+    monkeypatch.delenv("WOODSHED_CACHE_DIR", raising=False)
+    monkeypatch.delenv("WOODSHED_CACHE_LIMIT", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the default, were it used
+    window = quiet_window(qtbot)
+    dialog = open_preferences(qtbot, window)
+    stems = page(dialog, "Stem cache")
+    assert stems.folder.isEnabled() and not stems.folder_note.isVisible()
+    new_cache = tmp_path / "my stems"
+    stems.folder.setText(str(new_cache))
+    stems.limit.setValue(3.0)
+    press_ok(qtbot, dialog)
+    assert not dialog.isVisible(), dialog.status.text()
+    assert cache.cache_root() == new_cache and cache.size_limit_bytes() == 3_000_000_000
+    window.close()
+    again = quiet_window(qtbot)
+    assert cache.cache_root() == new_cache
+    dialog = open_preferences(qtbot, again)
+    assert page(dialog, "Stem cache").folder.text() == str(new_cache)
+    dialog.close()
+    again.close()
+
+
+def test_a_cache_folder_set_by_the_environment_is_shown_and_not_changed(qtbot, cache_dir, data_dir,
+                                                                      tmp_path, monkeypatch):
+    """WOODSHED_CACHE_DIR wins over Preferences: the row shows it, cannot be edited and says
+    why (so does WOODSHED_CACHE_LIMIT for the limit)."""
+    from woodshed.player.ui import preferences
+    from woodshed.player.ui.main_window import settings
+    from woodshed.separation import cache
+
+    settings().setValue(preferences.CACHE_FOLDER_KEY, str(tmp_path / "chosen before"))
+    monkeypatch.setenv("WOODSHED_CACHE_LIMIT", "5GB")
+    window = quiet_window(qtbot)
+    assert cache.cache_root() == cache_dir
+    dialog = open_preferences(qtbot, window)
+    stems = page(dialog, "Stem cache")
+    assert stems.folder.text() == str(cache_dir)
+    assert not stems.folder.isEnabled() and not stems.choose_folder.isEnabled()
+    assert stems.folder_note.isVisible() and "WOODSHED_CACHE_DIR" in stems.folder_note.text()
+    assert not stems.limit.isEnabled() and "WOODSHED_CACHE_LIMIT" in stems.limit_note.text()
+    press_ok(qtbot, dialog)
+    assert not dialog.isVisible(), dialog.status.text()
+    assert cache.cache_root() == cache_dir
+    window.close()
 
 
 def test_a_model_folder_that_does_not_exist_is_said_and_nothing_changes(qtbot, cache_dir, data_dir,
@@ -78,6 +210,11 @@ def test_a_model_folder_that_does_not_exist_is_said_and_nothing_changes(qtbot, c
 
 
 def test_buffer_size_reopens_the_output_with_the_songs_settings(qtbot, cache_dir, data_dir, jack_server):
+    """Applied live: the output reopens at once with the new block, keeping the mix and
+    place; remembered (with window.ini's format) for the next start."""
+    from woodshed.player.ui import preferences
+    from woodshed.player.ui.main_window import settings
+
     window = open_demo(qtbot, jack_server.portaudio_device)
     view = window.song_view
     assert view.engine.blocksize == 256
@@ -92,4 +229,23 @@ def test_buffer_size_reopens_the_output_with_the_songs_settings(qtbot, cache_dir
     assert view.engine.position_s == pytest.approx(7.0, abs=0.05)
     view.play()
     qtbot.waitUntil(lambda: view.engine.position_s > 7.3, timeout=5000)
+    window.close()
+    again = quiet_window(qtbot)  # a restart opens songs with it; the file says its format
+    assert again.buffer_frames == 1024
+    assert int(settings().value(preferences.FORMAT_KEY)) == preferences.SETTINGS_FORMAT
+    again.close()
+
+
+def test_settings_of_a_newer_woodshed_are_said_and_read(qtbot, cache_dir, data_dir):
+    from woodshed.player.ui import preferences
+    from woodshed.player.ui.main_window import settings
+
+    store = settings()
+    store.setValue(preferences.FORMAT_KEY, preferences.SETTINGS_FORMAT + 1)
+    store.setValue(preferences.BUFFER_KEY, 512)
+    store.sync()
+    window = quiet_window(qtbot)
+    assert "newer Woodshed" in window.banner.message
+    assert window.buffer_frames == 512
+    assert int(settings().value(preferences.FORMAT_KEY)) == preferences.SETTINGS_FORMAT + 1
     window.close()

@@ -15,7 +15,7 @@ def add_parser(subparsers) -> None:
     app.add_argument("song", nargs="?", help="a song file to open")
     _add_device_argument(app)
     add_model_arguments(app)
-    app.set_defaults(func=_run_app)
+    app.set_defaults(func=_run_app, model=None)  # not named: the window's Preferences decide
     demo = subparsers.add_parser("demo", help="open the practice window on the bundled demo song",
                                  description="Open the practice window on 'Woodshed Groove', a "
                                  "short demo song (drums, bass, piano, lead) that ships with Woodshed.")
@@ -27,15 +27,18 @@ def _add_device_argument(parser) -> None:
     parser.add_argument("--device", help="output device: number or name (see `woodshed devices`)")
 
 
-def _run_app(args) -> int:
-    from woodshed.separation.separate import SeparationSettings
+def separation_options(args) -> dict:
+    """The separation options typed on the command line: each wins over its preference (one
+    not typed leaves the Preferences' value, so the window works offline without them)."""
+    return {"model": args.model, "model_repo": args.model_repo}
 
+
+def _run_app(args) -> int:
     from woodshed.player.ui.app import run
 
     if args.song is not None and not Path(args.song).expanduser().exists():
         raise UserError(f"{args.song} does not exist")  # say so here, before any window opens
-    settings = SeparationSettings(model=args.model, model_repo=args.model_repo)
-    return run(song=args.song, device=_device(args.device), separation_settings=settings)
+    return run(song=args.song, device=_device(args.device), command_line=separation_options(args))
 
 
 def _run_demo(args) -> int:

@@ -53,7 +53,7 @@ def _close_on_ctrl_c(window) -> None:
     timer.start(250)
 
 
-def run(song: str | None = None, demo: bool = False, device=None, separation_settings=None) -> int:
+def run(song: str | None = None, demo: bool = False, device=None, command_line: dict | None = None) -> int:
     """Open the window (on a song, or the demo) and run until it closes."""
     from woodshed.player.log_file import setup_logging
 
@@ -61,7 +61,7 @@ def run(song: str | None = None, demo: bool = False, device=None, separation_set
     app = make_application()
     from .main_window import MainWindow
 
-    window = MainWindow(device=device, separation_settings=separation_settings, midi=True)
+    window = MainWindow(device=device, command_line=command_line, midi=True)
     window.show()
     _close_on_ctrl_c(window)
     if demo:

@@ -25,8 +25,10 @@ class AudioSlot:
         self._engine = None  # the engine this slot opened last and has not closed
         self._closers: list[threading.Thread] = []
 
-    def open(self, song, device=None, still_wanted=lambda: True):
-        """(engine, None) or (None, why not), after closing the slot's previous engine.
+    def open(self, song, device=None, blocksize_frames: int | None = None,
+             still_wanted=lambda: True):
+        """(engine, None) or (None, why not), after closing the slot's previous engine; its
+        output in blocks of ``blocksize_frames`` (None: the engine's default).
         (None, None) when still_wanted() says, once the slot is free, that nobody waits
         for it any more (the musician opened another song meanwhile)."""
         from .loading import start_engine
@@ -35,7 +37,7 @@ class AudioSlot:
             if not still_wanted():  # (and the engine of the song that is wanted stays open)
                 return None, None
             self._close_current()
-            engine, error = start_engine(song, device)
+            engine, error = start_engine(song, device, blocksize_frames)
             self._engine = engine
             return engine, error
 

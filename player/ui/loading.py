@@ -22,21 +22,16 @@ class LoadedSong:
     warning: str | None = None  # something the musician should know (a song that did not import)
 
 
-BLOCKSIZE_FRAMES = [256]  # the output's buffer (Preferences ▸ Audio): one value, set by the window
-
-
-def set_blocksize(frames: int) -> None:
-    BLOCKSIZE_FRAMES[0] = int(frames)
-
-
-def start_engine(song: CachedSong, device=None):
-    """(engine, None) or (None, why not): a missing sound card is not a reason to crash."""
+def start_engine(song: CachedSong, device=None, blocksize_frames: int | None = None):
+    """(engine, None) or (None, why not): a missing sound card is not a reason to crash.
+    blocksize_frames: the output's block (Preferences ▸ Audio); None: the engine's default."""
     try:
         from woodshed.player.engine.engine import Engine
     except ImportError as exc:
         return None, f"the audio engine is not available ({exc})"
     try:
-        engine = Engine(song, device=device, blocksize=BLOCKSIZE_FRAMES[0])
+        sizes = {} if blocksize_frames is None else {"blocksize": int(blocksize_frames)}
+        engine = Engine(song, device=device, **sizes)
         engine.start()
     except UserError as exc:
         return None, f"no sound: {exc.message}"

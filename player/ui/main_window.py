@@ -21,8 +21,8 @@ from .audio_slot import AudioSlot
 from .banner import Banner
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
-from .loading import BLOCKSIZE_FRAMES, LoadedSong, load_cached, set_blocksize
-from .model_download import DownloadRelay, choose_model_folder, saved_model_folder
+from .loading import LoadedSong, load_cached
+from .model_download import DownloadRelay
 from .separating import SeparationBar, SeparationMonitor, resume_separation, start_separation
 from .session import data_dir, save_session
 from .song_names import song_details, song_label, told_apart
@@ -74,16 +74,21 @@ class MainWindow(QMainWindow):
     action_triggered = pyqtSignal(str)  # a registry action's id, each time one runs
 
     def __init__(self, device=None, with_engine: bool = True, separation_settings=None,
-                 midi: bool = False):
+                 midi: bool = False, command_line: dict | None = None):
+        """device, separation_settings: given (a test, a benchmark), they win over the
+        preferences; command_line: the separation options the musician typed (model,
+        model_repo), each of which wins over its preference."""
         super().__init__()
         store = settings()
+        settings_note = preferences.check_format(store)
         preferences.use_cache_folder(store)
         # output device for the engine (None: the system's default, or the preferences')
         self.device = device if device is not None else preferences.saved_device(store)
-        set_blocksize(preferences.saved_buffer(store))
+        self.buffer_frames = preferences.saved_buffer(store)  # the output's block (Preferences)
         self.with_engine = with_engine
         # None: the default model; else the command line's, or the preferences'
-        self.separation_settings = preferences.separation_settings(store, separation_settings)
+        self.separation_settings = preferences.separation_settings(store, separation_settings,
+                                                                   command_line)
         self.monitor: SeparationMonitor | None = None
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -98,8 +103,6 @@ class MainWindow(QMainWindow):
         self.separation_bar = SeparationBar()
         self.separation_bar.cancel_clicked.connect(self.cancel_separation)
         self.download_relay = DownloadRelay(self.separation_bar, self.tasks, self)
-        if self.separation_settings is None and saved_model_folder(settings()) is not None:
-            self.use_model_folder(saved_model_folder(settings()))
         self.separation_bar.resume_clicked.connect(self.resume_separation)
         self.paused_separation = None  # a cancelled job of the open song, to resume
         self.welcome = self._welcome_page()
@@ -124,6 +127,8 @@ class MainWindow(QMainWindow):
         else:
             self.first_start_size()
         self.refresh_library()
+        if settings_note:
+            self.show_error(settings_note)
         # pedals and controllers (pedals.py); off in tests that do not ask for it
         self.midi = pedals.MidiBridge(self).start() if midi else None
 
@@ -244,16 +249,8 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def choose_model_folder(self) -> None:
-        folder = choose_model_folder(self, settings())
-        if folder is not None:
-            self.use_model_folder(folder)
-
-    def use_model_folder(self, folder) -> None:
-        """Separate with the weights in this folder (offline) instead of downloading them."""
-        from woodshed.separation.separate import SeparationSettings
-
-        current = self.separation_settings or SeparationSettings()
-        self.separation_settings = SeparationSettings(model=current.model, model_repo=folder)
+        """File ▸ Use a folder of model weights: Preferences ▸ Separation, at its row."""
+        self.show_preferences().show_row("Separation", "model_folder")
 
     def open_song(self, song) -> None:
         self._load(lambda open_engine: load_cached(song, self.device, self.with_engine, open_engine),
@@ -273,7 +270,7 @@ class MainWindow(QMainWindow):
         serial = self._open_serial
 
         def open_engine(song):
-            return self.audio.open(song, self.device,
+            return self.audio.open(song, self.device, self.buffer_frames,
                                    still_wanted=lambda: self._open_serial == serial)
 
         self.loading = True
@@ -523,14 +520,17 @@ class MainWindow(QMainWindow):
     def show_error(self, text: str, action: str | None = None) -> None:
         self.banner.show_message(text, action)
 
-    def show_preferences(self) -> None:
-        preferences.PreferencesDialog(self, settings()).open()
+    def show_preferences(self) -> preferences.PreferencesDialog:
+        dialog = preferences.PreferencesDialog(self, settings())
+        dialog.open()
+        return dialog
 
     def set_audio(self, device, blocksize_frames: int) -> None:
         """Preferences ▸ Audio: another device moves the song there; another buffer size
-        reopens the output with it (settings and position kept)."""
-        if blocksize_frames != BLOCKSIZE_FRAMES[0]:
-            set_blocksize(blocksize_frames)
+        reopens the output with it at once (settings and position kept; a song opened later
+        opens with it)."""
+        if blocksize_frames != self.buffer_frames:
+            self.buffer_frames = blocksize_frames
             self.device = device
             if self.song_view is not None:
                 self._restart_audio(fresh=True)
@@ -561,7 +561,7 @@ class MainWindow(QMainWindow):
 
         def reopen():
             if engine is None or fresh:  # (the slot closes the old engine first)
-                return self.audio.open(view.song, self.device,
+                return self.audio.open(view.song, self.device, self.buffer_frames,
                                        still_wanted=lambda: self.song_view is view)
             try:
                 self.audio.switch(engine, self.device)

@@ -1,20 +1,16 @@
 """The separation model's first download, seen from the window: MB of MB, speed, time left
-and Cancel in the separation bar; and a File-menu choice of a folder of model weights, for
-a machine that is offline (remembered in window.ini).
+and Cancel in the separation bar. (Offline, a folder of model weights is a row of
+Preferences ▸ Separation: preferences.py.)
 """
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
-from PyQt6.QtWidgets import QFileDialog
 
 from woodshed.separation.model_download import DownloadMeter, DownloadProgress
 
 log = logging.getLogger(__name__)
-
-MODEL_FOLDER_KEY = "separation/model_folder"
 
 
 class DownloadRelay(QObject):
@@ -53,18 +49,3 @@ class DownloadRelay(QObject):
 
     def done(self) -> None:
         self.job = None
-
-
-def saved_model_folder(settings) -> Path | None:
-    value = settings.value(MODEL_FOLDER_KEY)
-    return Path(value) if value else None
-
-
-def choose_model_folder(window, settings) -> Path | None:
-    """Ask for a folder of demucs weights (.th/.yaml); remember it for separation."""
-    start = str(saved_model_folder(settings) or Path.home())
-    folder = QFileDialog.getExistingDirectory(window, "Folder of model weights", start)
-    if not folder:
-        return None
-    settings.setValue(MODEL_FOLDER_KEY, folder)
-    return Path(folder)

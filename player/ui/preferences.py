@@ -1,6 +1,9 @@
-"""File ▸ Preferences: what the command line can set, for the window, remembered in
-window.ini: output device and buffer size, separation model, model folder (offline: no
---model-repo needed) and compute device, stem cache folder and size limit.
+"""File ▸ Preferences: everything the command line can set, for the window, remembered in
+window.ini: output device (play --device) and buffer size, separation model (--model), model
+folder (--model-repo: offline, no command line needed), compute device (--device), shifts and
+overlap (--shifts, --overlap), stem cache folder and size limit (cache limit). Where an
+environment variable decides instead (WOODSHED_CACHE_DIR, WOODSHED_CACHE_LIMIT,
+WOODSHED_MODEL_REPO), the row says so.
 
 Pages are registered (register_page) so other parts add theirs; each page is a QWidget with
 apply(window), called when the musician presses OK or Apply.
@@ -14,24 +17,35 @@ from typing import Callable
 
 from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                              QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                             QTabWidget, QVBoxLayout, QWidget)
+                             QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from woodshed.separation import cache
 from woodshed.separation.errors import UserError
 
 from .devices_menu import output_devices
-from .model_download import MODEL_FOLDER_KEY
 
 log = logging.getLogger(__name__)
 
+# window.ini's format: stamped in the file; a file without it (written before) reads the same.
+# A newer Woodshed's file is read as far as its keys are understood (each value is checked).
+SETTINGS_FORMAT = 1
+FORMAT_KEY = "format"
 DEVICE_KEY = "audio/device"
 BUFFER_KEY = "audio/buffer_frames"
 MODEL_KEY = "separation/model"
+MODEL_FOLDER_KEY = "separation/model_folder"
 COMPUTE_KEY = "separation/device"
+SHIFTS_KEY = "separation/shifts"
+OVERLAP_KEY = "separation/overlap"
 CACHE_FOLDER_KEY = "cache/folder"
 BUFFER_SIZES = (128, 256, 512, 1024, 2048)
 DEFAULT_BUFFER = 256
 COMPUTE_DEVICES = ("auto", "cpu", "cuda", "mps")
+# The command line's options these rows stand for (app/play/separate), checked by a test.
+COMMAND_LINE_ROWS = {"--device (play, app)": "output_device", "--model": "model",
+                     "--model-repo": "model_folder", "--device (separate)": "compute_device",
+                     "--shifts": "shifts", "--overlap": "overlap", "cache limit": "cache_limit",
+                     "WOODSHED_CACHE_DIR": "cache_folder"}
 
 _PAGES: list[tuple[str, Callable]] = []
 
@@ -42,6 +56,23 @@ def register_page(title: str, make: Callable) -> None:
 
 
 # --- what the window starts with ---------------------------------------------------------
+def check_format(settings) -> str | None:
+    """Stamp window.ini with its format; a sentence for the musician when a newer Woodshed
+    wrote it (its settings are then read as far as this one understands them)."""
+    value = settings.value(FORMAT_KEY)
+    try:
+        version = int(value) if value is not None else None
+    except (TypeError, ValueError):
+        version = None
+    if version is not None and version > SETTINGS_FORMAT:
+        log.warning("window settings: format %s is newer than %s", version, SETTINGS_FORMAT)
+        return (f"The window's settings were written by a newer Woodshed (format {version}): "
+                "those this version understands are used.")
+    if version != SETTINGS_FORMAT:
+        settings.setValue(FORMAT_KEY, SETTINGS_FORMAT)
+    return None
+
+
 def saved_device(settings):
     """The output device chosen here: a PortAudio index, a name, or None (system default)."""
     value = settings.value(DEVICE_KEY)
@@ -59,20 +90,31 @@ def saved_buffer(settings) -> int:
     return frames if frames in BUFFER_SIZES else DEFAULT_BUFFER
 
 
-def separation_settings(settings, given=None):
-    """SeparationSettings from the preferences; `given` (the command line, a test) wins."""
+def _saved_number(settings, key: str, kind, default):
+    try:
+        return kind(settings.value(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def separation_settings(settings, given=None, command_line: dict | None = None):
+    """SeparationSettings from the preferences. ``given`` (a test, a benchmark) wins whole;
+    ``command_line`` ({"model": …, "model_repo": …} the musician typed) wins field by field,
+    so `woodshed app --model htdemucs` still separates offline with the preferences' folder."""
     from woodshed.separation.separate import SeparationSettings
 
     if given is not None:
         return given
-    model = settings.value(MODEL_KEY) or None
     folder = settings.value(MODEL_FOLDER_KEY) or None
-    device = settings.value(COMPUTE_KEY) or "auto"
-    if model is None and folder is None and device == "auto":
+    kwargs = {"model": settings.value(MODEL_KEY) or None,
+              "model_repo": Path(folder) if folder else None,
+              "device": settings.value(COMPUTE_KEY) or "auto",
+              "shifts": _saved_number(settings, SHIFTS_KEY, int, 0),
+              "overlap": _saved_number(settings, OVERLAP_KEY, float, 0.25)}
+    kwargs.update({k: v for k, v in (command_line or {}).items() if v is not None})
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if kwargs == {"device": "auto", "shifts": 0, "overlap": 0.25}:
         return None  # the defaults (and the model download on first use)
-    kwargs = {"device": device, "model_repo": Path(folder) if folder else None}
-    if model:
-        kwargs["model"] = model
     try:
         return SeparationSettings(**kwargs)
     except UserError as exc:
@@ -80,19 +122,28 @@ def separation_settings(settings, given=None):
         return None
 
 
-def use_cache_folder(settings, chosen_now: bool = False) -> None:
+def cache_folder_from_environment() -> str | None:
+    """WOODSHED_CACHE_DIR when it was set outside Woodshed (it then decides the cache folder,
+    over the preferences), else None. The window itself sets it to pass the preferences'
+    folder to the separation processes it starts: that value is not 'outside'."""
+    value = os.environ.get("WOODSHED_CACHE_DIR")
+    return value if value and value != _CACHE_DIR_SET_HERE[0] else None
+
+
+_CACHE_DIR_SET_HERE = [None]  # the WOODSHED_CACHE_DIR value use_cache_folder set last
+
+
+def use_cache_folder(settings) -> None:
     """The stem cache the preferences name, for this process and the separation processes it
-    starts (they inherit the environment). At start-up a WOODSHED_CACHE_DIR set outside wins;
-    a folder chosen in the dialog just now wins over it."""
+    starts (they inherit the environment); a WOODSHED_CACHE_DIR set outside wins (the row in
+    Preferences then says so and cannot be changed)."""
     folder = settings.value(CACHE_FOLDER_KEY)
-    if folder and (chosen_now or not os.environ.get("WOODSHED_CACHE_DIR")):
-        os.environ["WOODSHED_CACHE_DIR"] = str(folder)
+    if folder and cache_folder_from_environment() is None:
+        os.environ["WOODSHED_CACHE_DIR"] = _CACHE_DIR_SET_HERE[0] = str(folder)
 
 
 # --- the pages ---------------------------------------------------------------------------
-def _folder_row(edit: QLineEdit, title: str, parent: QWidget) -> QHBoxLayout:
-    browse = QPushButton("Choose…")
-
+def _folder_row(edit: QLineEdit, browse: QPushButton, title: str, parent: QWidget) -> QHBoxLayout:
     def choose():
         folder = QFileDialog.getExistingDirectory(parent, title, edit.text() or str(Path.home()))
         if folder:
@@ -124,12 +175,13 @@ class AudioPage(QWidget):
         self.buffer.setObjectName("buffer_frames")
         for frames in BUFFER_SIZES:
             self.buffer.addItem(f"{frames} frames ({frames / 44.1:.1f} ms at 44.1 kHz)", frames)
-        self.buffer.setCurrentIndex(self.buffer.findData(saved_buffer(settings)))
+        self.buffer.setCurrentIndex(self.buffer.findData(window.buffer_frames))
         form = QFormLayout(self)
         form.addRow("Output device", self.device)
         form.addRow("Buffer size", self.buffer)
-        form.addRow("", QLabel("Smaller: the controls answer sooner; larger: safer on a busy "
-                               "machine."))
+        form.addRow("", _note("Smaller: the controls answer sooner; larger: safer on a busy "
+                              "machine. Applied at once: the output reopens (a moment of "
+                              "silence), the song keeps its place and mix."))
 
     def apply(self, window) -> None:
         device = self.device.currentData()
@@ -137,6 +189,25 @@ class AudioPage(QWidget):
         self.settings.setValue(DEVICE_KEY, "" if device is None else str(device))
         self.settings.setValue(BUFFER_KEY, frames)
         window.set_audio(device, frames)
+
+
+def _note(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
+def _set_by_environment(widgets, note: QLabel, variable: str, value: str) -> None:
+    """A row an environment variable decides: shown, not editable, and why."""
+    for widget in widgets:
+        widget.setEnabled(False)
+        widget.setToolTip(f"Set by {variable}")
+    note.setText(f"Set by the environment variable {variable}={value}, which wins over "
+                 "Preferences: unset it to choose here.")
+
+
+def has_weights(folder: Path) -> bool:
+    return any(p.suffix in (".th", ".yaml") for p in folder.iterdir())
 
 
 class SeparationPage(QWidget):
@@ -154,25 +225,52 @@ class SeparationPage(QWidget):
         folder = current.model_repo if current and current.model_repo else settings.value(MODEL_FOLDER_KEY)
         self.folder = QLineEdit(str(folder or ""))
         self.folder.setObjectName("model_folder")
-        self.folder.setPlaceholderText("(downloaded on first use)")
+        from_env = os.environ.get("WOODSHED_MODEL_REPO")
+        self.folder.setPlaceholderText(f"(WOODSHED_MODEL_REPO: {from_env})" if from_env
+                                       else "(downloaded on first use)")
+        self.choose_folder = QPushButton("Choose…")
+        self.choose_folder.setObjectName("choose_model_folder")
         self.compute = QComboBox()
         self.compute.setObjectName("compute_device")
         self.compute.addItems(COMPUTE_DEVICES)
         self.compute.setCurrentText(current.device if current else (settings.value(COMPUTE_KEY) or "auto"))
+        self.shifts = QSpinBox()
+        self.shifts.setObjectName("shifts")
+        self.shifts.setRange(0, 20)
+        self.shifts.setValue(current.shifts if current else 0)
+        self.overlap = QDoubleSpinBox()
+        self.overlap.setObjectName("overlap")
+        self.overlap.setRange(0.0, 0.99)
+        self.overlap.setSingleStep(0.05)
+        self.overlap.setValue(current.overlap if current else 0.25)
         form = QFormLayout(self)
         form.addRow("Model", self.model)
-        form.addRow("Model folder", _folder_row(self.folder, "Folder of model weights", self))
-        form.addRow("", QLabel("A folder of demucs weights (.th/.yaml) for working offline. Its "
-                               "files are run as code: use only weights you trust."))
+        form.addRow("Model folder", _folder_row(self.folder, self.choose_folder,
+                                                "Folder of model weights", self))
+        form.addRow("", _note("A folder of demucs weights (.th/.yaml) for working offline. Its "
+                              "files are run as code: use only weights you trust."))
         form.addRow("Compute on", self.compute)
+        form.addRow("Shifts", self.shifts)
+        form.addRow("Overlap", self.overlap)
+        form.addRow("", _note("Shifts: passes averaged (better, that many times slower). "
+                              "Changing shifts or overlap separates a song again."))
 
     def apply(self, window) -> None:
-        folder = self.folder.text().strip()
-        if folder and not Path(folder).expanduser().is_dir():
-            raise UserError(f"model folder {folder} does not exist")
+        from woodshed.separation.separate import SeparationSettings
+
+        text = self.folder.text().strip()
+        folder = Path(text).expanduser() if text else None
+        if folder is not None and not folder.is_dir():
+            raise UserError(f"model folder {text} does not exist")
+        if folder is not None and not has_weights(folder):
+            raise UserError(f"model folder {text} holds no demucs weights (.th or .yaml files)")
+        SeparationSettings(device=self.compute.currentText(), shifts=self.shifts.value(),
+                           overlap=self.overlap.value())  # a bad value is said, nothing saved
         self.settings.setValue(MODEL_KEY, self.model.currentText().strip())
-        self.settings.setValue(MODEL_FOLDER_KEY, str(Path(folder).expanduser()) if folder else "")
+        self.settings.setValue(MODEL_FOLDER_KEY, str(folder) if folder else "")
         self.settings.setValue(COMPUTE_KEY, self.compute.currentText())
+        self.settings.setValue(SHIFTS_KEY, self.shifts.value())
+        self.settings.setValue(OVERLAP_KEY, round(self.overlap.value(), 2))
         window.separation_settings = separation_settings(self.settings)
 
 
@@ -182,24 +280,45 @@ class CachePage(QWidget):
         self.settings = settings
         self.folder = QLineEdit(str(cache.cache_root()))
         self.folder.setObjectName("cache_folder")
+        self.choose_folder = QPushButton("Choose…")
+        self.choose_folder.setObjectName("choose_cache_folder")
         self.limit = QDoubleSpinBox()
         self.limit.setObjectName("cache_limit")
         self.limit.setRange(0.5, 10000)
         self.limit.setDecimals(1)
         self.limit.setSuffix(" GB")
         self.limit.setValue(cache.size_limit_bytes() / 1e9)
+        self.folder_note = _note("")
+        self.folder_note.setObjectName("cache_folder_note")
+        self.limit_note = _note("Past the limit, the songs used longest ago are removed first "
+                                "(never one that is open).")
+        self.limit_note.setObjectName("cache_limit_note")
         form = QFormLayout(self)
-        form.addRow("Stem cache", _folder_row(self.folder, "Folder for separated stems", self))
+        form.addRow("Stem cache", _folder_row(self.folder, self.choose_folder,
+                                              "Folder for separated stems", self))
+        form.addRow("", self.folder_note)
         form.addRow("Size limit", self.limit)
-        form.addRow("", QLabel("Past the limit, the songs used longest ago are removed first "
-                               "(never one that is open)."))
+        form.addRow("", self.limit_note)
+        outside = cache_folder_from_environment()
+        if outside:
+            _set_by_environment((self.folder, self.choose_folder), self.folder_note,
+                                "WOODSHED_CACHE_DIR", outside)
+        else:
+            self.folder_note.hide()
+        if os.environ.get("WOODSHED_CACHE_LIMIT"):
+            _set_by_environment((self.limit,), self.limit_note, "WOODSHED_CACHE_LIMIT",
+                                os.environ["WOODSHED_CACHE_LIMIT"])
 
     def apply(self, window) -> None:
-        folder = Path(self.folder.text().strip()).expanduser()
-        if folder != cache.cache_root():
-            self.settings.setValue(CACHE_FOLDER_KEY, str(folder))
-            use_cache_folder(self.settings, chosen_now=True)
-        cache.set_size_limit(int(self.limit.value() * 1e9), cache.ensure_root())
+        if self.folder.isEnabled():
+            folder = Path(self.folder.text().strip()).expanduser()
+            if folder != cache.cache_root():
+                self.settings.setValue(CACHE_FOLDER_KEY, str(folder))
+                use_cache_folder(self.settings)
+        if self.limit.isEnabled():
+            limit_bytes = int(self.limit.value() * 1e9)
+            if limit_bytes != cache.size_limit_bytes():
+                cache.set_size_limit(limit_bytes, cache.ensure_root())
         window.refresh_library()
 
 
@@ -235,6 +354,14 @@ class PreferencesDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(buttons)
         self.resize(560, 300)
+
+    def show_row(self, page_title: str, row_name: str) -> QWidget:
+        """Bring a page forward with one of its rows (by object name) in focus."""
+        titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
+        self.tabs.setCurrentIndex(titles.index(page_title))
+        row = self.tabs.currentWidget().findChild(QWidget, row_name)
+        row.setFocus()
+        return row
 
     def apply(self) -> bool:
         """Every page's settings in force; a bad one is said here, the dialog stays open."""
