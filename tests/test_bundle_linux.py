@@ -86,7 +86,7 @@ def test_selftest_passes_without_python(app, tmp_path):
                           capture_output=True, text=True, timeout=600)
     print(done.stdout)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "5 of 5 checks passed" in done.stdout
+    assert "6 of 6 checks passed" in done.stdout
 
 
 def test_separate_with_a_local_model_folder(app, tmp_path, model_repo):

@@ -78,21 +78,39 @@ def check_model(work: Path) -> str:
     return f"demucs loader and a tiny {len(SIX_STEMS)}-stem model on torch {torch.__version__} (CPU)"
 
 
+def check_stretcher(work: Path) -> str:
+    """Rubber Band loads (tempo and pitch need it; 1.0x plays without it)."""
+    from woodshed.player.engine import rubberband
+
+    rubberband.check_available()
+    stretcher = rubberband.RubberBand(SAMPLE_RATE, 2, rubberband.PROCESS_REALTIME
+                                      | rubberband.ENGINE_FINER, 1024, 4096)
+    return f"Rubber Band (engine R{stretcher.engine_version}) for tempo and pitch"
+
+
 def check_render(work: Path) -> str:
     """The demo song through the playback renderer, slowed, transposed and resampled."""
     from woodshed.player.engine.controls import Controls
     from woodshed.player.engine.render import Renderer
     from woodshed.player.ui.demo_song import import_demo
 
+    from woodshed.player.engine.rubberband import RubberBandMissing
+
     song = import_demo(root=work / "cache")
     controls = Controls.for_song(song)
-    controls.set_tempo(0.8)
-    controls.set_pitch(2.0)
+    try:
+        controls.set_tempo(0.8)
+        controls.set_pitch(2.0)
+    except RubberBandMissing:  # the stretcher check says so; 1.0x must play without it
+        pass
     out_rate = 48000 if song.manifest.sample_rate != 48000 else 44100
     renderer = Renderer(song, controls, out_rate=out_rate)
     audio = np.concatenate([renderer.render(4096) for _ in range(40)], axis=1)
     if not np.isfinite(audio).all() or not np.abs(audio[:, -out_rate // 2:]).max() > 1e-3:
         raise RuntimeError("the renderer gave silence or non-finite samples")
+    if controls.tempo == 1.0:
+        return (f"demo song at 1.0x (no stretcher), {song.manifest.sample_rate} -> {out_rate} Hz "
+                f"({audio.shape[1] / out_rate:.1f} s rendered)")
     if not renderer.stretching:
         raise RuntimeError("tempo 0.8 did not reach the stretcher")
     return (f"demo song at 0.8x, +2 semitones, {song.manifest.sample_rate} -> {out_rate} Hz "
@@ -138,6 +156,7 @@ def check_window(work: Path) -> str:
 CHECKS = [
     ("decoding", check_decoding),
     ("model", check_model),
+    ("stretcher", check_stretcher),
     ("render", check_render),
     ("devices", check_devices),
     ("window", check_window),

@@ -25,6 +25,15 @@ def db_to_gain(db: float) -> float:
     return 0.0 if db == -math.inf else 10.0 ** (db / 20.0)
 
 
+def stretcher_needed() -> None:
+    """Another tempo or pitch needs Rubber Band: if it cannot be loaded, say so (one line,
+    RubberBandMissing) here, where every change of them passes (window, terminal, export),
+    rather than play on at 1.0x as if the change were heard."""
+    from .rubberband import check_available
+
+    check_available()
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything the renderer needs for one block, consistent as a whole."""
@@ -100,6 +109,8 @@ class Controls:
         ratio = self._number(ratio, "tempo")
         if not TEMPO_MIN <= ratio <= TEMPO_MAX:
             raise UserError(f"tempo {ratio:g} is out of range ({TEMPO_MIN:g} to {TEMPO_MAX:g})")
+        if ratio != 1.0:
+            stretcher_needed()
         with self._lock:
             self._tempo = ratio
             self.snapshot = self._build()
@@ -109,6 +120,8 @@ class Controls:
         if not PITCH_MIN_ST <= semitones <= PITCH_MAX_ST:
             raise UserError(f"pitch {semitones:g} semitones is out of range "
                             f"({PITCH_MIN_ST:g} to {PITCH_MAX_ST:+g})")
+        if semitones != 0.0:
+            stretcher_needed()
         with self._lock:
             self._pitch = semitones
             self.snapshot = self._build()

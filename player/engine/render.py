@@ -20,10 +20,12 @@ from collections import deque
 import numpy as np
 import soxr
 
+from woodshed.separation.errors import UserError
+
 from .controls import Controls
 from .mixer import StemMixer
 from .playhead import Playhead
-from .stretch import MAX_FEED_FRAMES, Stretcher
+from .stretch import MAX_FEED_FRAMES, Stretcher, make_later
 
 BLOCK_FRAMES = 256           # mixing block while bypassed
 BYPASS_FADE_S = 0.010        # crossfade entering / leaving the stretcher
@@ -67,8 +69,12 @@ class Renderer:
         self._seek_serial = None            # None: the first block starts at the seek target
         self._seek_mix_index = 0            # mix-stream frame where the last seek took effect
         self._loop: tuple[int, int] | None = None  # the loop of the last block
-        # Made now, not on the first tempo change: that block must be ready in time
-        self._stretcher = Stretcher(self.sample_rate, self.channels)
+        # Started now, on a helper thread, so it is ready before the first tempo change
+        # reaches the producer; None until then, and for good if Rubber Band cannot be loaded
+        # (the song plays at 1.0x without it: stretch_unavailable says why).
+        self._stretcher_coming = make_later(self.sample_rate, self.channels)
+        self._stretcher: Stretcher | None = None
+        self.stretch_unavailable: str | None = None
         self._stretching = False
         self._settle_left: int | None = None  # output frames at 1.0x still to run before bypass
         # timelines (see module doc); deques so the UI thread can read while we append
@@ -194,7 +200,7 @@ class Renderer:
         snap = self.controls.snapshot
         if self._stretching and snap.seek_serial != self._seek_serial:
             self._restart_stretch_at_seek(snap)
-        elif self._wants_stretch(snap) and not self._stretching:
+        elif self._wants_stretch(snap) and not self._stretching and self._stretcher_ready():
             self._enter_stretch(snap)
         elif self._stretching and not self._wants_stretch(snap):
             if self._settle_left is None:
@@ -277,6 +283,16 @@ class Renderer:
         self._out_buffered += chunk.shape[1]
 
     # --- stretching ------------------------------------------------------------
+    def _stretcher_ready(self) -> bool:
+        """Whether there is a stretcher (waits for the helper thread the first time: it was
+        started when the song opened, so it is long done by a musician's first change)."""
+        if self._stretcher is None and self.stretch_unavailable is None:
+            try:
+                self._stretcher = self._stretcher_coming.result()
+            except UserError as exc:  # RubberBandMissing: the bypass plays on
+                self.stretch_unavailable = exc.message
+        return self._stretcher is not None
+
     def _wants_stretch(self, snap) -> bool:
         # The trainer keeps the stretcher in even at 1.0x: its steps never cross the bypass.
         return snap.stretching or self.trainer is not None

@@ -49,9 +49,15 @@ class RubberBandMissing(UserError):
     pass
 
 
+LIBRARY_ENV = "WOODSHED_RUBBERBAND_LIBRARY"  # a path: load that library and no other
+
+
 def _candidates() -> list[str]:
-    """Where the library may be, most specific first: bundled with us (wheel, app bundle),
-    then the system's."""
+    """Where the library may be, most specific first: the one the user named (LIBRARY_ENV: a
+    build of their own), then bundled with us (wheel, app bundle), then the system's."""
+    named = os.environ.get(LIBRARY_ENV)
+    if named:
+        return [named]
     names = _LIBRARY_NAMES.get(sys.platform, ["librubberband.so.2", "librubberband.so"])
     found = [str(BUNDLED_DIR / name) for name in names if (BUNDLED_DIR / name).exists()]
     frozen = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle keeps binaries at its root
@@ -67,7 +73,7 @@ def _candidates() -> list[str]:
 
 
 def _load() -> ctypes.CDLL:
-    tried = []
+    tried, why_named = [], ""
     for candidate in _candidates():
         try:
             # CDLL (not PyDLL): the GIL is released for the duration of every call.
@@ -76,14 +82,20 @@ def _load() -> ctypes.CDLL:
             lib.rubberband_get_start_delay  # noqa: B018
         except (OSError, AttributeError) as exc:
             tried.append(f"{candidate} ({exc})")
+            why_named = str(exc) if candidate in str(exc) else f"{candidate}: {exc}"
             continue
         _declare(lib)
         return lib
     log.debug("Rubber Band not loaded; tried: %s", "; ".join(tried))
+    if os.environ.get(LIBRARY_ENV):
+        raise RubberBandMissing(
+            f"tempo and pitch cannot change: the stretcher is unavailable ({LIBRARY_ENV} names "
+            f"a Rubber Band library that does not load: {why_named})")
     raise RubberBandMissing(
-        "the Rubber Band library (3.x) was not found, so tempo and pitch cannot change: "
-        "install it (Debian/Ubuntu: apt install librubberband2; Fedora: dnf install rubberband; "
-        "macOS: brew install rubberband) or use a Woodshed build that bundles it")
+        "tempo and pitch cannot change: the stretcher is unavailable (the Rubber Band "
+        "library 3.x was not found): install it (Debian/Ubuntu: apt install librubberband2; "
+        "Fedora: dnf install rubberband; macOS: brew install rubberband) "
+        "or use a Woodshed build that bundles it")
 
 
 def _declare(lib: ctypes.CDLL) -> None:
@@ -111,14 +123,27 @@ def _declare(lib: ctypes.CDLL) -> None:
 
 
 _lib: ctypes.CDLL | None = None
+_missing: RubberBandMissing | None = None  # why it could not be loaded (looked for once)
 
 
 def library() -> ctypes.CDLL:
-    """The loaded library (loaded on first use, so importing Woodshed never needs it)."""
-    global _lib
+    """The loaded library (loaded on first use, so importing Woodshed never needs it);
+    RubberBandMissing, saying why, if it cannot be loaded."""
+    global _lib, _missing
     if _lib is None:
-        _lib = _load()
+        if _missing is not None:  # looking again would run the system's library search again
+            raise _missing
+        try:
+            _lib = _load()
+        except RubberBandMissing as exc:
+            _missing = exc
+            raise
     return _lib
+
+
+def check_available() -> None:
+    """Nothing if tempo and pitch can change; else RubberBandMissing saying why not."""
+    library()
 
 
 def _channel_pointers(buffer: np.ndarray):

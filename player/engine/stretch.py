@@ -8,7 +8,7 @@ R3's short window puts 41-110 Hz bass notes 30-50 cents off (measured, README "S
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -32,6 +32,13 @@ _maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="woodshed-stretche
 
 def _release(_used: RubberBand) -> None:
     """Runs on the maker thread, which then drops the last reference (and the memory)."""
+
+
+def make_later(sample_rate: int, channels: int) -> Future:
+    """A Stretcher made on the helper thread: opening a song never waits for Rubber Band
+    (its library's loading, 3-11 ms a stretcher), and a song plays at 1.0x on a machine
+    without the library. The future holds RubberBandMissing then."""
+    return _maker.submit(Stretcher, sample_rate, channels)
 
 
 class Stretcher:

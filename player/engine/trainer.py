@@ -30,6 +30,9 @@ class SpeedTrainer:
         if self.step == 0 or (self.target - self.start) * self.step < 0:
             raise UserError(f"a trainer step of {self.step:+g} never gets from {self.start:g} "
                             f"to {self.target:g}")
+        from .controls import stretcher_needed
+
+        stretcher_needed()  # it changes the tempo: one line now if it cannot
 
     def speed(self, passes: int) -> float:
         """The speed of pass number ``passes`` (0 = the first)."""

@@ -242,14 +242,18 @@ class SongView(BarsMixin, QWidget):
 
     def set_tempo(self, ratio: float) -> None:
         self.transport.set_tempo(ratio)
-        self.session.tempo = self.transport.tempo
         self._engine("set_tempo", self.transport.tempo)
+        if self.engine is not None and self.engine.tempo != self.transport.tempo:
+            self.transport.set_tempo(self.engine.tempo)  # refused (no stretcher): show what plays
+        self.session.tempo = self.transport.tempo
         self._changed()
 
     def set_pitch(self, semitones: float) -> None:
+        self._engine("set_pitch", semitones)
+        if self.engine is not None and self.engine.pitch_semitones != semitones:
+            semitones = self.engine.pitch_semitones  # refused: show what plays
         self.session.pitch_semitones = semitones
         self.transport.set_pitch(semitones)
-        self._engine("set_pitch", semitones)
         self._changed()
 
     def nudge_tempo(self, percent: float) -> None:
