@@ -35,6 +35,9 @@ def test_a_folder_written_by_format_1_opens_lists_and_exports(old_folders, tmp_p
     assert cache.size_limit_bytes() == 5 * 10**9  # its settings, written before they had a format
     session = load_session(song.key)
     assert session.tempo == 0.8 and session.muted == ["guitar"] and session.loops[0].name == "Riff"
+    # written before the speed trainer and loops in bars: their defaults
+    assert session.trainer == {"start": 0.6, "step": 0.05, "every": 2, "target": 1.0}
+    assert not session.trainer_on and session.loops[0].bars is None
     assert woodshed("cache", "list") == 0
     assert "1 songs" in capsys.readouterr().out
     out = tmp_path / "backing.wav"
@@ -99,7 +102,10 @@ def test_a_bad_manifest_is_one_line_and_list_skips_it(old_folders, tmp_path, cap
 
 @pytest.mark.parametrize("text", ["[]", "null", "{bad", '{"version": 99}', '"x"',
                                   '{"tempo": "fast", "loops": [1], "loop": [3, 1], "muted": 7}',
-                                  '{"tempo": 1e308, "pitch_semitones": -400, "gains_db": {"bass": "x"}}'])
+                                  '{"tempo": 1e308, "pitch_semitones": -400, "gains_db": {"bass": "x"}}',
+                                  '{"trainer": {"start": 0.6, "step": -0.05, "every": 0}, "trainer_on": 1}',
+                                  '{"trainer": [1], "loops": [{"name": "a", "start_s": 1, "end_s": 2, '
+                                  '"bars": [9, 2], "tempo": 9, "mix": 3}]}'])
 def test_a_bad_session_file_opens_the_song_as_new_or_keeps_what_is_sound(old_folders, text):
     from woodshed.player.ui.session import Session, load_session, session_path
 
@@ -110,6 +116,9 @@ def test_a_bad_session_file_opens_the_song_as_new_or_keeps_what_is_sound(old_fol
     assert 0.25 <= session.tempo <= 2.0 and -12 <= session.pitch_semitones <= 12
     assert all(isinstance(v, float) for v in session.gains_db.values())
     assert session.loop is None and all(isinstance(m, str) for m in session.muted)
+    assert session.trainer == {"start": 0.6, "step": 0.05, "every": 2, "target": 1.0}
+    assert session.trainer_on is False
+    assert all(loop.bars is None and loop.tempo is None and loop.mix is None for loop in session.loops)
 
 
 @pytest.mark.parametrize("text", ["[]", "{bad", '{"limit_bytes": "lots"}', '{"limit_bytes": -1}',
@@ -130,3 +139,19 @@ def test_adding_a_field_with_a_default_reads_old_manifests():
 
     text = (FIXTURE / "cache").glob("*/manifest.json").__next__().read_text()
     assert WithBeats.from_json(text).beats_s == []
+
+
+def test_a_session_keeps_the_trainer_and_what_saved_loops_remember():
+    """Saved and read back: the trainer's settings and on/off, and each saved loop's tempo,
+    pitch, mix and bars (a reopened song brought loops back with their times only)."""
+    from woodshed.player.ui.session import SavedLoop, Session, load_session, save_session
+
+    mix = {"gains_db": {"bass": -6.0}, "muted": ["drums"], "soloed": [], "pans": {}}
+    saved = Session(trainer={"start": 0.5, "step": 0.1, "every": 3, "target": 0.9}, trainer_on=True,
+                    loops=[SavedLoop("chorus", 76.8, 96.0, 0.7, -2.0, mix, (33, 40)),
+                           SavedLoop("free", 1.25, 3.5)])
+    save_session("k" * 16, saved)
+    again = load_session("k" * 16)
+    assert again.trainer == {"start": 0.5, "step": 0.1, "every": 3, "target": 0.9}
+    assert again.trainer_on is True
+    assert again.loops == saved.loops

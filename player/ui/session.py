@@ -37,6 +37,13 @@ class SavedLoop:
     tempo: float | None = None
     pitch_semitones: float | None = None
     mix: dict | None = None  # {"gains_db", "muted", "soloed", "pans"}
+    # The bars it spans, first and last (inclusive: "bars 33-40"), when it was saved on the
+    # grid's bar lines; None otherwise. See bars_of_loops.py for what a grid fix does to it.
+    bars: tuple[int, int] | None = None
+
+
+# The speed trainer's settings, as a musician sets them (0.6 = 60 %): Melissa's defaults.
+TRAINER_DEFAULTS = {"start": 0.6, "step": 0.05, "every": 2, "target": 1.0}
 
 
 @dataclass
@@ -60,6 +67,8 @@ class Session:
     loop_enabled: bool = False
     position_s: float = 0.0
     markers: list[Marker] = field(default_factory=list)  # in time order
+    trainer: dict[str, float] = field(default_factory=lambda: dict(TRAINER_DEFAULTS))
+    trainer_on: bool = False
 
     def to_json(self) -> str:
         return json.dumps({"version": SESSION_VERSION, **asdict(self)}, indent=1)
@@ -80,8 +89,8 @@ class Session:
         for name, value in data.items():
             if name in cls.__dataclass_fields__ and _fits(getattr(session, name), value):
                 setattr(session, name, value)
-        session.loops = [SavedLoop(str(loop["name"]), float(loop["start_s"]), float(loop["end_s"]))
-                         for loop in session.loops if _is_loop(loop)]
+        session.loops = [_saved_loop(loop) for loop in session.loops if _is_loop(loop)]
+        session.trainer = _trainer_settings(session.trainer)
         loop = session.loop
         session.loop = (float(loop[0]), float(loop[1])) if (
             isinstance(loop, list) and len(loop) == 2 and all(map(_finite, loop))
@@ -126,6 +135,36 @@ def _fits(default, value) -> bool:
     if default is None:  # loop: checked by from_json
         return value is None or isinstance(value, list)
     return isinstance(value, type(default))
+
+
+def _saved_loop(loop: dict) -> SavedLoop:
+    """A saved loop from its file: its times, and what it remembers if that reads right."""
+    saved = SavedLoop(str(loop["name"]), float(loop["start_s"]), float(loop["end_s"]))
+    if _finite(loop.get("tempo")) and 0.25 <= loop["tempo"] <= 2.0:
+        saved.tempo = float(loop["tempo"])
+    if _finite(loop.get("pitch_semitones")) and -12 <= loop["pitch_semitones"] <= 12:
+        saved.pitch_semitones = float(loop["pitch_semitones"])
+    if isinstance(loop.get("mix"), dict):
+        saved.mix = loop["mix"]
+    bars = loop.get("bars")
+    if (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) for b in bars)
+            and bars[0] <= bars[1]):
+        saved.bars = (bars[0], bars[1])
+    return saved
+
+
+def _trainer_settings(value: dict) -> dict[str, float]:
+    """The trainer's settings, or the defaults if the file's would make no trainer."""
+    from woodshed.player.engine.trainer import SpeedTrainer
+    from woodshed.separation.errors import UserError
+
+    settings = {**TRAINER_DEFAULTS, **{k: v for k, v in value.items() if k in TRAINER_DEFAULTS}}
+    settings["every"] = int(settings["every"])
+    try:
+        SpeedTrainer(**settings)
+    except (UserError, TypeError):
+        return dict(TRAINER_DEFAULTS)
+    return settings
 
 
 def _is_loop(loop) -> bool:

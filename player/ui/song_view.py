@@ -16,6 +16,7 @@ from .colours import stem_colour
 from .loops_panel import LoopsPanel
 from .session import Marker, SavedLoop, Session, marker_at
 from .stem_strip import Fader, StemStrip, db_text
+from .trainer_panel import TrainerMixin, TrainerPanel
 from .transport import Transport
 from .waveform import Waveforms
 
@@ -25,7 +26,7 @@ DEFAULT_LOOP_S = 4.0
 OPENING_VIEW_S = 30.0  # the lanes' width in time when a song opens (wider if the loop is)
 
 
-class SongView(BarsMixin, QWidget):
+class SongView(TrainerMixin, BarsMixin, QWidget):
     error = pyqtSignal(str)
     engine_failed = pyqtSignal(str)  # the device vanished mid-song: offer to retry
     session_changed = pyqtSignal()
@@ -42,6 +43,7 @@ class SongView(BarsMixin, QWidget):
         self.transport = Transport()
         self.waveforms = Waveforms(song, self)
         self.loops = LoopsPanel(self.duration_s)
+        self.trainer_panel = TrainerPanel()
         self.undo_stack: list[tuple[str, int, object]] = []  # deleted loops and markers
         self.strips: dict[str, StemStrip] = {}
         self.master = Fader()
@@ -85,7 +87,12 @@ class SongView(BarsMixin, QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(scroll)
-        split.addWidget(self.loops)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.loops, 1)
+        side_layout.addWidget(self.trainer_panel)
+        split.addWidget(side)
         split.setStretchFactor(0, 1)
         split.setSizes([1000, 200])
         layout = QVBoxLayout(self)
@@ -138,6 +145,7 @@ class SongView(BarsMixin, QWidget):
         self.loops.marker_jump_requested.connect(lambda m: self.seek(m.time_s))
         self.loops.markers_edited.connect(self._markers_edited)
         self.loops.deleted.connect(lambda kind, row, what: self.undo_stack.append((kind, row, what)))
+        self.trainer_panel.changed.connect(self._trainer_changed)
 
     def _engine(self, method: str, *args):
         """Call the engine; a refused value becomes a message in the window, not a crash."""
@@ -427,8 +435,11 @@ class SongView(BarsMixin, QWidget):
         self.session.loops = list(s.loops)
         if s.loop:
             self.set_loop(*s.loop, enable=s.loop_enabled)
+        self.trainer_panel.set_settings(s.trainer)
+        self.session.trainer = dict(s.trainer)
         self.seek(s.position_s)
         self.push_to_engine()
+        self.set_trainer_on(s.trainer_on)
         self.show_where_it_was(s)
 
     def show_where_it_was(self, s: Session) -> None:
@@ -489,7 +500,7 @@ class SongView(BarsMixin, QWidget):
     def show_tempo(self) -> None:
         if self.grid is not None:
             count_in = f" · count-in {self.count_in_bars}" if self.count_in_bars else ""
-            self.transport.bpm.setText(tempo_text(self.grid.bpm, self.transport.tempo) + count_in)
+            self.transport.bpm.setText(tempo_text(self.grid.bpm, self.heard_speed()) + count_in)
 
     # --- display rate ----------------------------------------------------------
     def refresh(self) -> None:
@@ -502,6 +513,7 @@ class SongView(BarsMixin, QWidget):
             self.transport.bars.setText(f"{bar}.{beat}")
             self.show_tempo()      # the speed may have come from a pedal or the session
         self.transport.show_playing(playing)
+        self.show_trainer()
         if self.engine is not None:
             failure = self.engine.error
             if failure and failure != self._engine_failure:
