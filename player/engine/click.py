@@ -38,27 +38,32 @@ class Click:
                         click_sound(sample_rate, ACCENT_HZ, ACCENT_GAIN))
         self.beats_per_bar = grid.beats_per_bar
         self.grid = grid
-        self.gain = 1.0          # linear; the window and the terminal set these
-        self.pan = 0.0           # -1 left .. +1 right
+        # Volume, mute and pan are the click's strip in Controls (snapshot.click_gains);
+        # muted here silences this click object (the window's K), strip or not.
         self.muted = False
         self.on_beats = True     # False: only count-ins click (a count-in without the click)
         self._ringing: list[list] = []   # [sound, frames of it already played]
 
-    def channel_gains(self) -> np.ndarray:
-        if self.channels == 1:
-            return np.array([self.gain], np.float32)
-        # constant-power pan, 0 dB at centre like the stems' pan
-        angle = (self.pan + 1) * np.pi / 4
-        return (self.gain * np.sqrt(2) * np.array([np.cos(angle), np.sin(angle)])).astype(np.float32)
+    def _gains(self, strip_gains) -> np.ndarray | None:
+        """(channels, 1) gains from the strip (None: unity), or None when silent."""
+        if self.muted:
+            return None
+        if strip_gains is None:
+            return np.ones((self.channels, 1), np.float32)
+        if not np.any(strip_gains):
+            return None
+        return np.asarray(strip_gains, np.float32)[:, None]
 
-    def add(self, block: np.ndarray, mix_start: float, mix_per_post: float, mix_anchors) -> None:
+    def add(self, block: np.ndarray, mix_start: float, mix_per_post: float, mix_anchors,
+            strip_gains=None) -> None:
         """Add the clicks heard in ``block`` (post-stretch frames) in place.
 
         mix_start, mix_per_post: the mix-stream frame of the block's first frame and the
         mix frames per output frame (the tempo). mix_anchors: the renderer's record of
-        (mix-stream frame, source frame, 1) at each piece it read, oldest first."""
+        (mix-stream frame, source frame, 1) at each piece it read, oldest first.
+        strip_gains: the click strip's gain per channel (Snapshot.click_gains)."""
         n = block.shape[1]
-        gains = None if self.muted else self.channel_gains()[:, None]
+        gains = self._gains(strip_gains)
         self._ring_on(block, 0, gains)
         if not self.on_beats:
             return
@@ -85,10 +90,11 @@ class Click:
         pos = self.grid.beat_position(source_frame / self.sample_rate)
         return (self.grid.time_of_beat(pos + 1) - self.grid.time_of_beat(pos)) * self.sample_rate
 
-    def add_count_in(self, block: np.ndarray, done: int, period: float, beats: int) -> None:
+    def add_count_in(self, block: np.ndarray, done: int, period: float, beats: int,
+                     strip_gains=None) -> None:
         """Count-in clicks into ``block``, which holds count-in frames [done, done + n):
         ``beats`` clicks ``period`` output frames apart from frame 0, accent on each bar's 1."""
-        gains = None if self.muted else self.channel_gains()[:, None]
+        gains = self._gains(strip_gains)
         self._ring_on(block, 0, gains)
         for k in range(beats):
             at = int(round(k * period)) - done

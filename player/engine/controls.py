@@ -1,5 +1,5 @@
 """The musician's controls as named values: volume, mute, solo, pan per stem; master; tempo;
-pitch; A-B loop; seek requests.
+pitch; A-B loop; seek requests; the click's strip (volume, mute, pan) and the count-in.
 
 The UI (or CLI, or export) writes through validated setters; the audio side reads
 ``controls.snapshot``, an immutable object replaced whole on every change. Reading it is one
@@ -19,6 +19,7 @@ TEMPO_MIN, TEMPO_MAX = 0.25, 2.0
 PITCH_MIN_ST, PITCH_MAX_ST = -12.0, 12.0
 GAIN_MAX_DB = 12.0
 LOOP_MIN_S = 0.1  # shorter loops could wrap twice in one mixing block
+COUNT_IN_MAX_BARS = 4
 
 
 def db_to_gain(db: float) -> float:
@@ -43,6 +44,11 @@ class Snapshot:
     loop_frames: tuple[int, int] | None   # active loop [start, end) in source frames
     seek_serial: int
     seek_frame: int
+    # The click's strip: linear gain per output channel (volume, mute, pan, master applied),
+    # added after the stretcher to the click and the count-in alike.
+    click_gains: np.ndarray | None = None
+    count_in_bars: int = 0               # bars of count-in (see count_in_every_pass)
+    count_in_every_pass: bool = False    # a count-in before every pass of an enabled loop
 
     @property
     def stretching(self) -> bool:
@@ -67,6 +73,11 @@ class Controls:
         self._loop_enabled = False
         self._seek_serial = 0
         self._seek_frame = 0
+        self._click_db = 0.0
+        self._click_mute = False
+        self._click_pan = 0.0
+        self._count_in_bars = 0
+        self._count_in_every_pass = False
         self.snapshot = self._build()
 
     @classmethod
@@ -151,6 +162,38 @@ class Controls:
             self._loop, self._loop_enabled = None, False
             self.snapshot = self._build()
 
+    # The click has a strip like a stem's. Its pan follows the stems' balance law (0 dB at
+    # centre), and the master volume applies to it as to everything heard.
+    def set_click_db(self, db: float) -> None:
+        db = self._number(db, "click volume", allow_minus_inf=True)
+        if db > GAIN_MAX_DB:
+            raise UserError(f"click volume {db:g} dB is too loud (at most +{GAIN_MAX_DB:g} dB)")
+        self._set("_click_db", db)
+
+    def set_click_mute(self, muted: bool) -> None:
+        """Mutes the click's strip: the beats and any count-in."""
+        self._set("_click_mute", bool(muted))
+
+    def set_click_pan(self, pan: float) -> None:
+        pan = self._number(pan, "click pan")
+        if not -1.0 <= pan <= 1.0:
+            raise UserError(f"click pan {pan:g} is out of range (-1 = left … 1 = right)")
+        self._set("_click_pan", pan)
+
+    def set_count_in_bars(self, bars: int) -> None:
+        """Bars of count-in the renderer plays before every loop pass (when
+        count_in_every_pass is on); a count-in at play is asked with Renderer.count_in."""
+        if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not (
+                0 <= bars <= COUNT_IN_MAX_BARS):
+            raise UserError(f"count-in of {bars!r} bars: give 0 (off) to {COUNT_IN_MAX_BARS}")
+        self._set("_count_in_bars", int(bars))
+
+    def set_count_in_every_pass(self, every_pass: bool) -> None:
+        """A count-in (count_in_bars of clicks, 1 bar if none set) before every pass of an
+        enabled loop: the loop plays to its end, the clicks count in, the loop's start
+        enters on the beat after them. Takes effect at the next wrap."""
+        self._set("_count_in_every_pass", bool(every_pass))
+
     def seek(self, position_s: float) -> None:
         """Ask the renderer to jump; positions outside the song are clamped to it."""
         position_s = self._number(position_s, "position")
@@ -190,6 +233,26 @@ class Controls:
     def master_db(self) -> float:
         return self._master_db
 
+    @property
+    def click_db(self) -> float:
+        return self._click_db
+
+    @property
+    def click_muted(self) -> bool:
+        return self._click_mute
+
+    @property
+    def click_pan(self) -> float:
+        return self._click_pan
+
+    @property
+    def count_in_bars(self) -> int:
+        return self._count_in_bars
+
+    @property
+    def count_in_every_pass(self) -> bool:
+        return self._count_in_every_pass
+
     def effective_gains(self) -> dict[str, float]:
         """Linear gain per stem after volume, mute, solo and master (pan not included)."""
         with self._lock:
@@ -211,6 +274,11 @@ class Controls:
             raise UserError(f"{what} must be a finite number, not {value}")
         return value
 
+    def _set(self, name: str, value) -> None:
+        with self._lock:
+            setattr(self, name, value)
+            self.snapshot = self._build()
+
     def _update(self, table: dict, stem: str, value) -> None:
         with self._lock:
             table[stem] = value
@@ -225,13 +293,23 @@ class Controls:
     def _build(self) -> Snapshot:
         gains = np.ones((len(self.stems) + 1, self.channels), np.float32)
         gains[:-1] *= np.asarray(self._stem_levels(), np.float32)[:, None]
-        if self.channels == 2:  # balance: the far side stays at unity, the near side fades
+        if self.channels == 2:
             pans = np.asarray([self._pan[s] for s in self.stems], np.float32)
-            gains[:-1, 0] *= np.minimum(1.0, 1.0 - pans)
-            gains[:-1, 1] *= np.minimum(1.0, 1.0 + pans)
+            _balance(gains[:-1], pans)
         gains[-1] = db_to_gain(self._master_db)  # the original mix, where stems are not ready
+        click = np.full((1, self.channels), 0.0 if self._click_mute else
+                        db_to_gain(self._click_db) * db_to_gain(self._master_db), np.float32)
+        if self.channels == 2:
+            _balance(click, np.asarray([self._click_pan], np.float32))
         loop = None
         if self._loop is not None and self._loop_enabled:
             loop = (int(round(self._loop[0] * self.sample_rate)),
                     int(round(self._loop[1] * self.sample_rate)))
-        return Snapshot(gains, self._tempo, self._pitch, loop, self._seek_serial, self._seek_frame)
+        return Snapshot(gains, self._tempo, self._pitch, loop, self._seek_serial, self._seek_frame,
+                        click[0], self._count_in_bars, self._count_in_every_pass)
+
+
+def _balance(gains: np.ndarray, pans: np.ndarray) -> None:
+    """In place, (rows, 2) gains: the far side stays at unity, the near side fades."""
+    gains[:, 0] *= np.minimum(1.0, 1.0 - pans)
+    gains[:, 1] *= np.minimum(1.0, 1.0 + pans)

@@ -269,6 +269,15 @@ class Engine:
     def effective_gains(self) -> dict[str, float]:
         return self.controls.effective_gains()
 
+    def set_click_db(self, db: float) -> None:
+        self.controls.set_click_db(db)
+
+    def set_click_mute(self, muted: bool) -> None:
+        self.controls.set_click_mute(muted)
+
+    def set_click_pan(self, pan: float) -> None:
+        self.controls.set_click_pan(pan)
+
     def set_tempo(self, ratio: float) -> None:
         self.controls.set_tempo(ratio)
 

@@ -221,7 +221,8 @@ class Renderer:
         beats, period, total = self._count_in
         n = min(BLOCK_FRAMES, total - self._count_in_done)
         block = np.zeros((self.channels, n), np.float32)
-        self.click.add_count_in(block, self._count_in_done, period, beats)
+        self.click.add_count_in(block, self._count_in_done, period, beats,
+                                self.controls.snapshot.click_gains)
         self._post_anchors.append((self._post_index, float(self._mix_index), 0.0))
         self._post_index += n
         self._pre_roll_frames = self._post_index
@@ -270,7 +271,8 @@ class Renderer:
         self._post_anchors.append((self._post_index, mix_start, mix_per_post))
         self._post_index += n
         if self.click is not None:
-            self.click.add(chunk, mix_start, mix_per_post, self._mix_anchors)
+            self.click.add(chunk, mix_start, mix_per_post, self._mix_anchors,
+                           self.controls.snapshot.click_gains)
         self._queue_out(chunk)
 
     def _queue_out(self, chunk: np.ndarray) -> None:
