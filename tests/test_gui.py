@@ -215,8 +215,8 @@ def test_window_opens_and_explains_when_there_is_no_audio_device(qtbot, cache_di
     assert "no sound" in window.banner.message
     assert window.banner.action.text() == "Retry audio"
     # Everything that does not need sound still works: loops, tempo, the session.
-    drag(qtbot, window.song_view.waveforms.lanes["drums"], 1.0, 3.0)
-    assert window.song_view.session.loop == pytest.approx((1.0, 3.0), abs=0.15)
+    drag(qtbot, window.song_view.waveforms.lanes["drums"], 1.2, 3.0)  # on beats: snapped or not
+    assert window.song_view.session.loop == pytest.approx((1.2, 3.0), abs=0.15)
     window.close()
 
 

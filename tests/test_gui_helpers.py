@@ -65,22 +65,24 @@ def lane_point(lane, time_s: float, y_fraction: float = 0.5) -> QPoint:
     return QPoint(point.x(), int(lane.viewport().height() * y_fraction))
 
 
-def _send(widget, kind, pos: QPoint, button, buttons):
+def _send(widget, kind, pos: QPoint, button, buttons, modifiers=Qt.KeyboardModifier.NoModifier):
     event = QMouseEvent(kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons,
-                        Qt.KeyboardModifier.NoModifier)
+                        modifiers)
     QApplication.sendEvent(widget, event)
 
 
-def drag(qtbot, lane, from_s: float, to_s: float, button=Qt.MouseButton.LeftButton, steps: int = 8):
-    """Press at from_s, move in steps, release at to_s, as a hand on a mouse would."""
+def drag(qtbot, lane, from_s: float, to_s: float, button=Qt.MouseButton.LeftButton, steps: int = 8,
+         modifiers=Qt.KeyboardModifier.NoModifier):
+    """Press at from_s, move in steps, release at to_s, as a hand on a mouse would (holding
+    ``modifiers``, Shift for instance, throughout)."""
     viewport = lane.viewport()
     start, end = lane_point(lane, from_s), lane_point(lane, to_s)
-    _send(viewport, QEvent.Type.MouseButtonPress, start, button, button)
+    _send(viewport, QEvent.Type.MouseButtonPress, start, button, button, modifiers)
     for k in range(1, steps + 1):
         p = start + (end - start) * (k / steps)
-        _send(viewport, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, button)
+        _send(viewport, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, button, modifiers)
         qtbot.wait(5)
-    _send(viewport, QEvent.Type.MouseButtonRelease, end, button, Qt.MouseButton.NoButton)
+    _send(viewport, QEvent.Type.MouseButtonRelease, end, button, Qt.MouseButton.NoButton, modifiers)
     qtbot.wait(20)
 
 

@@ -192,6 +192,7 @@ def _defaults() -> None:
 _defaults()
 
 # Mouse gestures, listed in the F1 list beside the keys (they are not actions).
-MOUSE = [("Wheel", "Zoom in time"), ("Drag", "Draw an A-B loop"),
-         ("Drag a loop edge", "Move it"), ("Right / middle drag", "Scroll"),
+MOUSE = [("Wheel", "Zoom in time"), ("Drag", "Draw an A-B loop (snaps to beats, or bars)"),
+         ("Drag a loop edge", "Move it (snaps too)"), ("Shift+drag", "Without snapping"),
+         ("Right / middle drag", "Scroll"),
          ("Click", "Seek"), ("Double-click a fader", "Back to 0 dB")]

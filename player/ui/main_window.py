@@ -36,8 +36,8 @@ MAX_RECENT = 10
 FIRST_START_FRACTION = 0.85  # of the screen, on the first start
 CLOSE_AUDIO_WAIT_S = 5.0
 SESSION_SAVE_DELAY_MS = 1000  # write the session a moment after the last change, not per tick
-MOUSE_HINT = ("Drag across the waveform: loop · click: seek · wheel: zoom · right-drag: scroll · "
-              "F1: keys")
+MOUSE_HINT = ("Drag across the waveform: loop (on the beats; Shift: free) · click: seek · "
+              "wheel: zoom · right-drag: scroll · F1: keys")
 AUDIO_FILTER = "Songs (*.mp3 *.wav *.flac *.ogg *.opus *.m4a *.aac *.aiff *.aif *.mp4 *.webm);;All files (*)"
 
 

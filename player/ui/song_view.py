@@ -128,6 +128,7 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         t.tempo_changed.connect(self.set_tempo)
         t.pitch_changed.connect(self.set_pitch)
         t.typing_done.connect(self.take_keys)
+        t.bad_input.connect(self.error)
         for strip in self.strips.values():
             strip.gain_changed.connect(self._gain)
             strip.mute_changed.connect(self._mute)
@@ -492,10 +493,24 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
     # --- musical time ------------------------------------------------------------
     def _grid_known(self, state) -> None:
         self.grid = state.grid
+        self.transport.tempo_box.song_bpm = self.grid.bpm if self.grid is not None else None
+        self.waveforms.set_grid(self.grid)
         self.show_tempo()
+        self.transport.bpm.setToolTip(
+            "The song's tempo · the speed · the tempo you hear" if self.grid is not None else
+            "No beat grid: press T on each beat while the song plays (four taps or more) and "
+            "Woodshed makes one at that tempo (Beats menu: fix it)")
         if self.grid is None:
             self.transport.bars.setText("")
-            self.transport.bpm.setText(state.message or "")
+            self.transport.bpm.setText(self._with_tap_key(state.message or ""))
+
+    @staticmethod
+    def _with_tap_key(message: str) -> str:
+        """'…; tap the tempo (T)': the key the musician has for it now (keys can be rebound)."""
+        from . import actions
+
+        keys = actions.get("beats.tap").keys
+        return message.replace("tap the tempo", f"tap the tempo ({keys[0]})") if keys else message
 
     def show_tempo(self) -> None:
         if self.grid is not None:

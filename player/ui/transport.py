@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QValidator
 from PyQt6.QtWidgets import (QAbstractSpinBox, QApplication, QDoubleSpinBox, QStyle, QHBoxLayout, QLabel, QSlider, QSpinBox,
                              QToolButton, QWidget)
 
+from .speed_text import TEMPO_MAX_PERCENT, TEMPO_MIN_PERCENT, parse_speed
 from .timefmt import format_time
 
-TEMPO_MIN_PERCENT = 25
-TEMPO_MAX_PERCENT = 200
 TEMPO_STEP_PERCENT = 5
 PITCH_RANGE_SEMITONES = 12
 FINE_TUNE_CENTS = 50  # a record not at A440 is at most a quarter tone off
@@ -19,6 +19,41 @@ class SignedSpinBox(QSpinBox):
 
     def textFromValue(self, value: int) -> str:
         return f"{value:+d}" if value else "0"
+
+
+class TempoBox(QDoubleSpinBox):
+    """The speed in percent, typed as a musician would: 70, 70 %, 0.7x, or the tempo to hear,
+    "120 bpm" (needs the song's BPM: song_bpm, set once the song has a grid)."""
+
+    def __init__(self):
+        super().__init__()
+        self.song_bpm: float | None = None
+        self.setRange(TEMPO_MIN_PERCENT, TEMPO_MAX_PERCENT)
+        self.setDecimals(1)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.1f} %"     # the % is part of the text: selectAll selects it too
+
+    def valueFromText(self, text: str) -> float:
+        return parse_speed(text, self.song_bpm)
+
+    def validate(self, text: str, pos: int):
+        try:
+            parse_speed(text, self.song_bpm)
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos   # still typing (or bad: Enter says)
+        return QValidator.State.Acceptable, text, pos
+
+    def fixup(self, text: str) -> str:
+        return text
+
+    def problem(self) -> str | None:
+        """Why what is typed is not a speed (one line), or None."""
+        try:
+            parse_speed(self.lineEdit().text(), self.song_bpm)
+        except ValueError as exc:
+            return str(exc)
+        return None
 
 
 def _button(text: str, tip: str, name: str, checkable: bool = False, icon=None) -> QToolButton:
@@ -40,9 +75,9 @@ class TypingDone(QObject):
     """Enter or Escape in a number box ends typing: Enter applies, Escape puts the value back;
     either way the box lets go of the keyboard (Space must play, not blank the box)."""
 
-    def __init__(self, box: QAbstractSpinBox, done):
+    def __init__(self, box: QAbstractSpinBox, done, complain=None):
         super().__init__(box)
-        self.box, self.done = box, done
+        self.box, self.done, self.complain = box, done, complain
         box.installEventFilter(self)
 
     def eventFilter(self, obj, event):
@@ -53,6 +88,13 @@ class TypingDone(QObject):
                 self.done()
                 return True
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                problem = self.box.problem() if hasattr(self.box, "problem") else None
+                if problem and self.complain is not None:
+                    # Say what is wrong in one line; the box shows the speed as it was.
+                    self.box.lineEdit().setText(self.box.textFromValue(self.box.value()))
+                    self.complain(problem)
+                    self.done()
+                    return True
                 QTimer.singleShot(0, self.done)  # after the box applies the value
         return False
 
@@ -65,6 +107,7 @@ class Transport(QWidget):
     tempo_changed = pyqtSignal(float)  # ratio, 1.0 = as recorded
     pitch_changed = pyqtSignal(float)  # semitones
     typing_done = pyqtSignal()  # Enter or Escape in the tempo or pitch box
+    bad_input = pyqtSignal(str)  # what was typed is not a speed: one line saying why
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -92,11 +135,10 @@ class Transport(QWidget):
         self.tempo_slider.setFixedWidth(140)
         self.tempo_slider.setToolTip("Tempo (− and +); double-click: 100 %")
         self.tempo_slider.mouseDoubleClickEvent = lambda ev: self.set_tempo(1.0, emit=True)
-        self.tempo_box = QDoubleSpinBox()
-        self.tempo_box.setRange(TEMPO_MIN_PERCENT, TEMPO_MAX_PERCENT)
-        self.tempo_box.setDecimals(1)
-        self.tempo_box.setSuffix(" %")
+        self.tempo_box = TempoBox()
         self.tempo_box.setValue(100)
+        self.tempo_box.setToolTip("Speed: type 70 (%), 0.7x, or the tempo you want to hear: "
+                                  "120 bpm. Enter applies, Escape goes back")
         self.tempo_box.setKeyboardTracking(False)  # apply on Enter, not per keystroke
         self.tempo_box.setObjectName("tempo")
         self.slower = _button("−5%", "Slower (−)", "slower")
@@ -148,7 +190,7 @@ class Transport(QWidget):
         self.cents_box.valueChanged.connect(lambda _: self.pitch_changed.emit(self.pitch))
         self._tempo = 1.0
         for box in (self.tempo_box, self.pitch_box, self.cents_box):
-            TypingDone(box, self.typing_done.emit)
+            TypingDone(box, self.typing_done.emit, self.bad_input.emit)
         # A click on a slider must not take the keyboard from the transport's keys.
         self.tempo_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 

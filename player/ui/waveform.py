@@ -13,8 +13,10 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 
+from .bar_ruler import BarAxis, BarLines, BarMarksSource
 from .colours import stem_colour
 from .peaks_view import PeakLevels
+from .snap import SnappingRegion, is_free, snap_to_grid
 from .timefmt import format_time
 
 BACKGROUND = "#161b22"
@@ -116,7 +118,7 @@ class LaneViewBox(pg.ViewBox):
     """Time-only zoom and pan; left click seeks, left drag reports a loop being drawn."""
 
     clicked = pyqtSignal(float)
-    loop_drawn = pyqtSignal(float, float, bool)  # start_s, end_s, finished
+    loop_drawn = pyqtSignal(float, float, bool, bool)  # start_s, end_s, finished, free (no snap)
 
     def __init__(self, draw_loops: bool = True):
         super().__init__(enableMenu=False)
@@ -137,7 +139,8 @@ class LaneViewBox(pg.ViewBox):
             ev.accept()
             a = self.mapSceneToView(ev.buttonDownScenePos()).x()
             b = self.mapSceneToView(ev.scenePos()).x()
-            self.loop_drawn.emit(float(min(a, b)), float(max(a, b)), bool(ev.isFinish()))
+            self.loop_drawn.emit(float(min(a, b)), float(max(a, b)), bool(ev.isFinish()),
+                                 is_free(ev))
         elif ev.button() in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton):
             ev.accept()
             dx = self.mapSceneToView(ev.scenePos()).x() - self.mapSceneToView(ev.lastScenePos()).x()
@@ -150,9 +153,13 @@ class Lane(pg.PlotWidget):
     """One stem's waveform, its playhead and its copy of the loop region."""
 
     def __init__(self, name: str, colour: str, peaks: PeakLevels, duration_s: float,
-                 show_axis: bool = False):
+                 show_axis: bool = False, bars: BarMarksSource | None = None,
+                 show_bar_ruler: bool = False):
         self.view = LaneViewBox()
         axis = {"bottom": TimeAxis("bottom")} if show_axis else {}
+        self.bars = bars or BarMarksSource(duration_s)
+        if show_bar_ruler:
+            axis["top"] = BarAxis(self.bars)
         super().__init__(viewBox=self.view, axisItems=axis, background=BACKGROUND)
         self.name = name
         self.peaks = peaks
@@ -163,17 +170,20 @@ class Lane(pg.PlotWidget):
         plot.hideAxis("left")
         if not show_axis:
             plot.hideAxis("bottom")
+        self.bar_ruler = axis.get("top")  # shown once the song has a grid
+        plot.hideAxis("top")
         plot.layout.setContentsMargins(0, 0, 0, 0)
         self.setMinimumHeight(44)
         self.view.setLimits(xMin=0, xMax=duration_s, minXRange=MIN_VIEW_S)
         self.colour = QColor(colour)
         self.waveform = EnvelopeCurves(self.view, self.colour)
         self.curve = self.waveform.curve  # the loudness line (benchmarks count its points)
+        self.bar_lines = BarLines(self.view)
         self.playhead = pg.InfiniteLine(0, pen=PLAYHEAD_PEN, movable=False)
         self.playhead.setZValue(10)
         self.view.addItem(self.playhead)
-        self.loop_region = pg.LinearRegionItem((0, 1), brush=LOOP_BRUSH, movable=True,
-                                               pen=pg.mkPen(LOOP_EDGE, width=2), swapMode="sort")
+        self.loop_region = SnappingRegion((0, 1), brush=LOOP_BRUSH, movable=True,
+                                          pen=pg.mkPen(LOOP_EDGE, width=2), swapMode="sort")
         self.loop_region.setZValue(5)  # over the waveform: visible on a loud lane too
         self.loop_region.setBounds((0, duration_s))
         self.loop_region.hide()
@@ -196,6 +206,13 @@ class Lane(pg.PlotWidget):
         (x0, x1), _ = self.view.viewRange()
         width = self.view.width() or self.width()
         self.waveform.draw(self.peaks, x0, x1, int(width))
+        self.bar_lines.draw(self.bars.marks(x0, x1, width))
+
+    def show_grid(self) -> None:
+        """The song's grid changed (found, fixed, or none): its ruler and lines follow."""
+        if self.bar_ruler is not None:
+            self.getPlotItem().showAxis("top", self.bars.grid is not None)
+        self.redraw()
 
     def set_dimmed(self, dimmed: bool) -> None:
         self.dimmed = dimmed
@@ -219,17 +236,20 @@ class Waveforms(QObject):
         self.duration_s = manifest.duration_s
         seconds_per_peak = manifest.frames_per_peak / manifest.sample_rate
         self.lanes: dict[str, Lane] = {}
+        self.bars = BarMarksSource(self.duration_s)  # the grid, shared by every lane
         names = list(manifest.sources)
         for i, name in enumerate(names):
             peaks = PeakLevels(*manifest.peaks_of(name), seconds_per_peak)
             self.lanes[name] = Lane(name, stem_colour(name, i), peaks, self.duration_s,
-                                    show_axis=(i == len(names) - 1))
+                                    show_axis=(i == len(names) - 1), bars=self.bars,
+                                    show_bar_ruler=(i == 0))
         first = next(iter(self.lanes.values()))
         for lane in self.lanes.values():
             if lane is not first:
                 lane.setXLink(first)
             lane.view.clicked.connect(self.seek_requested)
             lane.view.loop_drawn.connect(self._loop_drawn)
+            lane.loop_region.snap = self.snap_s
             lane.loop_region.sigRegionChanged.connect(self._region_moved)
             lane.loop_region.sigRegionChangeFinished.connect(self._region_finished)
         self.overview = Overview(PeakLevels(*manifest.peaks_of("mix"), seconds_per_peak),
@@ -308,6 +328,19 @@ class Waveforms(QObject):
         self.overview.loop.show()
         self._syncing = False
 
+    # --- bars --------------------------------------------------------------------
+    def set_grid(self, grid) -> None:
+        """Bar numbers on the ruler above the first lane, bar (and beat) lines in every
+        lane; None: none (a song without a grid)."""
+        self.bars.set_grid(grid)
+        for lane in self.lanes.values():
+            lane.show_grid()
+
+    def bar_labels(self) -> list[str]:
+        """The bar numbers the ruler shows (tests read them)."""
+        ruler = self.first.bar_ruler
+        return ruler.labels() if ruler is not None and ruler.isVisible() else []
+
     # --- markers -----------------------------------------------------------------
     def show_markers(self, markers) -> None:
         """A dashed line per marker across every lane, its name by the ruler (the lane that
@@ -342,8 +375,17 @@ class Waveforms(QObject):
         region = self.first.loop_region
         return tuple(float(v) for v in region.getRegion()) if region.isVisible() else None
 
-    def _loop_drawn(self, start_s: float, end_s: float, finished: bool) -> None:
-        start_s, end_s = max(0.0, start_s), min(self.duration_s, end_s)
+    def snap_s(self, time_s: float, free: bool = False) -> float:
+        """Where a loop edge dragged to time_s lands: the nearest beat (bar, zoomed out),
+        or time_s itself when dragged freely or when the song has no grid."""
+        grid = self.bars.grid
+        if grid is not None and not free:
+            x0, x1 = self.view_range_s()
+            time_s = snap_to_grid(grid, time_s, self.first.view.width() / max(x1 - x0, 1e-9))
+        return min(max(0.0, time_s), self.duration_s)
+
+    def _loop_drawn(self, start_s: float, end_s: float, finished: bool, free: bool = False) -> None:
+        start_s, end_s = self.snap_s(start_s, free), self.snap_s(end_s, free)
         if end_s - start_s < 0.05:
             return
         self.show_loop(start_s, end_s)

@@ -68,6 +68,17 @@ def long_song(minutes: float, folder: Path):
     return CachedSong(song_dir, manifest)
 
 
+def hour_grid(minutes: float):
+    """A beat grid for the long song: 4/4 near 123 BPM with a slow drift (a live drummer),
+    so the bar ruler and the lanes' bar lines are drawn as for a real song."""
+    from woodshed.separation.beats.grid import Grid
+
+    beat_s = 60.0 / 123.0
+    n = int(minutes * 60 / beat_s)
+    drift = 0.01 * np.sin(np.arange(n) / 500.0) * beat_s
+    return Grid(np.cumsum(np.full(n, beat_s) + drift) - beat_s + 0.25, 4, 0)
+
+
 def lanes_window(song):
     from PyQt6.QtWidgets import QGridLayout, QWidget
 
@@ -92,6 +103,7 @@ def repaint_all(waveforms) -> None:
 def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) -> dict:
     song = long_song(minutes, folder)
     widget, waveforms = lanes_window(song)
+    waveforms.set_grid(hour_grid(minutes))  # bar numbers and bar lines drawn too
     app.processEvents()
     waveforms.zoom_out_full()
     app.processEvents()
@@ -104,6 +116,16 @@ def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) ->
         ours_cpu.append((time.thread_time() - c) * 1000)
     points = sum(len(lane.curve.xData) + len(lane.waveform.peak_curve.xData)
                  for lane in waveforms.lanes.values())
+    bar_lines = len(waveforms.first.bar_lines.bar_times_s())
+    # Peer 0: the same without a grid (no bar ruler, no bar lines): what the bars cost.
+    waveforms.set_grid(None)
+    app.processEvents()
+    no_grid = []
+    for _ in range(repeats):
+        c = time.thread_time()
+        waveforms.redraw_all()
+        repaint_all(waveforms)
+        no_grid.append((time.thread_time() - c) * 1000)
     # Peer 1: the drawing before dB-scaled lanes (one min/max line a lane, no peak outline),
     # in the same process and conditions: what reading the lanes costs.
     lines = []
@@ -135,6 +157,7 @@ def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) ->
             "redraw_ms_max": max(ours), "redraw_cpu_ms_median": statistics.median(ours_cpu),
             "redraw_cpu_ms_max": max(ours_cpu), "all_peaks_ms_median": statistics.median(peer),
             "min_max_line_cpu_ms_median": statistics.median(lines),
+            "no_grid_cpu_ms_median": statistics.median(no_grid), "bar_lines_per_lane": bar_lines,
             "peaks_per_lane": len(waveforms.first.peaks.levels[0][0]), "points_drawn_per_redraw": points}
 
 
@@ -489,6 +512,8 @@ def main() -> None:
     print(f"{'redraw, max':46} {redraw['redraw_ms_max']:8.1f}ms")
     print(f"{'redraw, UI thread CPU time, median / max':46} {redraw['redraw_cpu_ms_median']:5.1f} / "
           f"{redraw['redraw_cpu_ms_max']:.1f} ms")
+    print(f"{'peer: the same without bars (no grid), CPU':46} {redraw['no_grid_cpu_ms_median']:8.1f}ms")
+    print(f"{'bar lines per lane at full zoom-out':46} {redraw['bar_lines_per_lane']:10d}")
     print(f"{'peer: every stored peak, median':46} {redraw['all_peaks_ms_median']:8.1f}ms")
     print(f"{'peer: min/max line (before dB lanes), CPU':46} {redraw['min_max_line_cpu_ms_median']:8.1f}ms")
     if lag:
