@@ -141,7 +141,33 @@ def test_fixes_survive_reanalysis(demo_song):
     analyse.analyse_song(demo_song)                                    # re-analysis
     grid = grid_for(demo_song).grid
     assert abs(grid.bpm - 200) < 1 and abs(grid.beats_s[0] - 0.015) < 0.010
-    (demo_song / grid_mod.FIXES_FILE).write_text("not json")          # damaged fixes: ignored
+    grid_mod.fixes_path(demo_song).write_text("not json")             # damaged fixes: ignored
+    assert abs(grid_for(demo_song).grid.bpm - 100) < 0.5
+
+
+def test_fixes_survive_the_song_leaving_the_cache(cache_dir):
+    """Evicted (or removed) from the cache and imported again, the song has its grid fixes:
+    they are kept in the data folder by the song's key, not in its cache folder."""
+    from woodshed.separation import cache
+
+    demo = Path(str(files("woodshed.resources") / "demo"))
+    song_dir = import_folder(demo).dir
+    grid_for(song_dir)
+    grid_mod.save_fixes(song_dir, Fixes(tempo="half", beats_per_bar=3))
+    assert not (song_dir / grid_mod.FIXES_FILE).exists()
+    evicted = cache.evict(limit_bytes=0)                               # the cache is full
+    assert [s.dir for s in evicted] == [song_dir] and not song_dir.exists()
+    again = import_folder(demo).dir
+    assert again == song_dir
+    grid = grid_for(again).grid                                        # analysed anew
+    assert abs(grid.bpm - 50) < 0.5 and grid.beats_per_bar == 3
+
+
+def test_fixes_an_earlier_woodshed_kept_in_the_song_folder_are_still_read(demo_song):
+    grid_for(demo_song)
+    (demo_song / grid_mod.FIXES_FILE).write_text(Fixes(tempo="double").to_json())
+    assert abs(grid_for(demo_song).grid.bpm - 200) < 1
+    grid_mod.save_fixes(demo_song, Fixes())                            # new ones win
     assert abs(grid_for(demo_song).grid.bpm - 100) < 0.5
 
 

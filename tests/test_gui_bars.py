@@ -62,7 +62,7 @@ def test_grid_fixes_are_kept_apart_and_shown(qtbot, view):
     actions.get("beats.downbeat_here").run(v)
     v.refresh()
     assert v.transport.bars.text() == "1.1"
-    kept = json.loads((v.song.dir / grid_file.FIXES_FILE).read_text())
+    kept = json.loads(grid_file.fixes_path(v.song.dir).read_text())
     assert kept["downbeat_s"] == pytest.approx(1.2, abs=0.01)
     analysis = json.loads((v.song.dir / grid_file.GRID_FILE).read_text())
     assert analysis["first_downbeat"] == 0                   # the analysis itself untouched

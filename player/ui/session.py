@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from woodshed.separation.atomic import write_text_atomic
+from woodshed.separation.data_folder import data_dir  # noqa: F401 (callers import it from here)
 
 log = logging.getLogger(__name__)
 
 SESSION_VERSION = 1
 
 
-def data_dir() -> Path:
-    env = os.environ.get("WOODSHED_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("woodshed", appauthor=False))
 
 
 @dataclass

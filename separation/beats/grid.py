@@ -1,6 +1,9 @@
 """A song's beat grid: the tracker's answer and the musician's fixes, kept apart.
 
-Two files in the song's cache folder, each replaced atomically:
+Two files, each replaced atomically: the tracker's answer in the song's cache folder, the
+musician's fixes in the data folder (beat-fixes/<song key>.json, beside the song's session),
+where evicting the song from the cache does not take them: separated or imported again
+(same song, same model: same key), it gets its fixes back.
 
     beats.json        what the tracker found (re-analysis rewrites only this one)
                       {"format": 1, "tracker": {"name", "version"}, "duration_s",
@@ -234,10 +237,21 @@ def save_analysis(song_dir: Path, analysis: Analysis) -> None:
     write_text_atomic(Path(song_dir) / GRID_FILE, analysis.to_json())
 
 
+def fixes_path(song_dir: Path) -> Path:
+    """Where the musician's fixes of this cached song are kept: by its key (the folder's
+    name), in the data folder."""
+    from woodshed.separation.data_folder import data_dir
+
+    return data_dir() / "beat-fixes" / f"{Path(song_dir).name}.json"
+
+
 def load_fixes(song_dir: Path) -> Fixes:
     """The musician's fixes for this song (none yet: no fixes). A damaged fixes file is
-    logged and read as no fixes: the grid still works, the analysis is not touched."""
-    path = Path(song_dir) / FIXES_FILE
+    logged and read as no fixes: the grid still works, the analysis is not touched.
+    Fixes an earlier Woodshed kept in the song folder are read until new ones are saved."""
+    path = fixes_path(song_dir)
+    if not path.exists():
+        path = Path(song_dir) / FIXES_FILE
     try:
         return Fixes.from_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -248,4 +262,6 @@ def load_fixes(song_dir: Path) -> Fixes:
 
 
 def save_fixes(song_dir: Path, fixes: Fixes) -> None:
-    write_text_atomic(Path(song_dir) / FIXES_FILE, fixes.to_json())
+    path = fixes_path(song_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, fixes.to_json())
