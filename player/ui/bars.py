@@ -109,36 +109,40 @@ class BarsMixin:
 
     def arm_count_in(self) -> None:
         """Called as play starts: the engine plays the count-in first (the click's sound, even
-        with the click itself off)."""
-        engine = self.engine
-        if not self.count_in_bars or self.grid is None or engine is None:
+        with the click itself off; the click strip's volume, mute and pan apply)."""
+        if not self.count_in_bars or self._song_click() is None:
             return
-        from woodshed.player.engine.click import Click
+        self.engine.count_in(self.count_in_bars)
 
+    click_on = False       # the click on the beats (K, the click strip's On)
+
+    def _song_click(self):
+        """The engine's click for the song's grid as it is now (made on first use, and again
+        when the grid is fixed); None without a grid or without sound."""
+        engine = self.engine
+        if self.grid is None or engine is None:
+            return None
         if getattr(engine, "click", None) is None or engine.click.grid is not self.grid:
+            from woodshed.player.engine.click import Click
+
             click = Click(self.grid, self.song.manifest.sample_rate, self.song.manifest.channels)
-            click.muted = True                 # the beats stay silent until K
+            click.on_beats = self.click_on
             engine.set_click(click)
-        was_muted = engine.click.muted
-        engine.click.muted = False
-        engine.click.on_beats = not was_muted
-        engine.count_in(self.count_in_bars)
+        return engine.click
+
+    def set_click_on(self, on: bool) -> None:
+        """The click on the song's beats on or off (a count-in clicks either way)."""
+        if on and not self._need_grid():
+            on = False
+        self.click_on = bool(on)
+        self.click_strip.show_click_on(self.click_on)
+        click = self._song_click()
+        if click is not None:
+            click.on_beats = self.click_on
 
     def toggle_click(self) -> None:
-        if not self._need_grid():
-            return
-        engine = self.engine
-        if engine is None:
-            return
-        if getattr(engine, "click", None) is not None and not engine.click.muted and engine.click.on_beats:
-            engine.click.on_beats = False      # off: silent on the beats, a count-in still clicks
-            return
-        from woodshed.player.engine.click import Click
-
-        if getattr(engine, "click", None) is None or engine.click.grid is not self.grid:
-            engine.set_click(Click(self.grid, self.song.manifest.sample_rate, self.song.manifest.channels))
-        engine.click.muted = False
-        engine.click.on_beats = True
+        if self._need_grid():
+            self.set_click_on(not self.click_on)
 
     def tap_tempo(self) -> None:
         """Each press a beat: from the fourth, the grid is the tapped tempo through this beat."""

@@ -62,6 +62,9 @@ class Session:
     markers: list[Marker] = field(default_factory=list)  # in time order
     trainer: dict[str, float] = field(default_factory=lambda: dict(TRAINER_DEFAULTS))
     trainer_on: bool = False
+    click_db: float = 0.0        # the click's strip: volume, mute (beats and count-in), pan
+    click_muted: bool = False
+    click_pan: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps({"version": SESSION_VERSION, **asdict(self)}, indent=1)

@@ -15,7 +15,7 @@ from .beat_grid import GridWatcher, tempo_text
 from .colours import stem_colour
 from .loops_panel import LoopsPanel
 from .session import Marker, SavedLoop, Session, marker_at
-from .stem_strip import Fader, StemStrip, db_text
+from .stem_strip import ClickStrip, Fader, StemStrip, db_text
 from .trainer_panel import TrainerMixin, TrainerPanel
 from .transport import Transport
 from .waveform import Waveforms
@@ -77,6 +77,13 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
             grid.addWidget(strip, row, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(self.waveforms.lanes[name], row, 1)
             grid.setRowStretch(row, 1)
+        # The click's strip under the stems: the song's own beats, with volume, mute and pan.
+        self.click_strip = ClickStrip()
+        grid.addWidget(self.click_strip, len(self.stems) + 1, 0, Qt.AlignmentFlag.AlignTop)
+        click_hint = QLabel("Click: on the song's beats, heard where the beats are at any "
+                            "speed (K on/off; count-in in the Beats menu)")
+        click_hint.setStyleSheet("color: #8b949e;")
+        grid.addWidget(click_hint, len(self.stems) + 1, 1)
         grid.setColumnStretch(1, 1)
         lanes = QWidget()
         lanes.setLayout(grid)
@@ -135,6 +142,11 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
             strip.solo_changed.connect(self._solo)
             strip.pan_changed.connect(self._pan)
         self.master.valueChanged.connect(lambda _: self._master(self.master.db))
+        c = self.click_strip
+        c.gain_changed.connect(lambda _name, db: self._click("click_db", "set_click_db", db))
+        c.mute_changed.connect(lambda _name, on: self._click("click_muted", "set_click_mute", on))
+        c.pan_changed.connect(lambda _name, pan: self._click("click_pan", "set_click_pan", pan))
+        c.click_toggled.connect(self.set_click_on)
         self.waveforms.seek_requested.connect(self.seek)
         self.waveforms.loop_changed.connect(self.set_loop)
         self.loops.save_requested.connect(self.save_loop)
@@ -190,6 +202,12 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         self.master_label.setText(db_text(db))
         self.session.master_db = db
         self._engine("set_master_db", db)
+        self._changed()
+
+    def _click(self, setting: str, engine_method: str, value) -> None:
+        """The click strip's volume, mute or pan: remembered with the song, heard live."""
+        setattr(self.session, setting, value)
+        self._engine(engine_method, value)
         self._changed()
 
     def _update_dimming(self) -> None:
@@ -427,6 +445,9 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         self.apply_mix({"gains_db": s.gains_db, "pans": s.pans, "muted": s.muted,
                         "soloed": s.soloed})
         self.master.set_db(s.master_db)
+        self.click_strip.fader.set_db(s.click_db)
+        self.click_strip.mute.setChecked(s.click_muted)
+        self.click_strip.pan.setValue(round(100 * s.click_pan))
         self.loops.set_markers(s.markers)
         self.session.markers = list(self.loops.markers)
         self.waveforms.show_markers(self.session.markers)
@@ -472,6 +493,9 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
             self._engine("set_solo", name, name in s.soloed)
             self._engine("set_pan", name, s.pans.get(name, 0.0))
         self._engine("set_master_db", s.master_db)
+        self._engine("set_click_db", s.click_db)
+        self._engine("set_click_mute", s.click_muted)
+        self._engine("set_click_pan", s.click_pan)
         self._engine("set_tempo", s.tempo)
         self._engine("set_pitch", s.pitch_semitones)
         if s.loop:
@@ -495,6 +519,9 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         self.grid = state.grid
         self.transport.tempo_box.song_bpm = self.grid.bpm if self.grid is not None else None
         self.waveforms.set_grid(self.grid)
+        self.click_strip.set_alive(self.grid is not None)   # no grid, no click
+        if self.click_on:
+            self._song_click()             # a fixed grid: the click follows it from now
         self.show_tempo()
         self.transport.bpm.setToolTip(
             "The song's tempo · the speed · the tempo you hear" if self.grid is not None else

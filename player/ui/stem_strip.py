@@ -115,7 +115,7 @@ class StemStrip(QWidget):
         self.pan_label.setFixedWidth(32)
         self.meter = LevelMeter(colour)
 
-        top = QHBoxLayout()
+        top = self.name_row = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.label, 1)
         top.addWidget(self.mute)
@@ -157,3 +157,39 @@ class StemStrip(QWidget):
         """Controls work only where the stem exists (during separation it may not yet)."""
         for w in (self.mute, self.solo, self.fader, self.pan):
             w.setEnabled(alive)
+
+
+CLICK_COLOUR = "#d0d7de"  # a neutral grey: the click is not a stem
+
+
+class ClickStrip(StemStrip):
+    """The click's strip, like a stem's: volume, mute (the beats and the count-in), pan; and
+    the click itself on or off (K). No solo and no meter: the click is the song's own beats,
+    not a stem the separation made."""
+
+    click_toggled = pyqtSignal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("click", CLICK_COLOUR, 0, parent)
+        self.label.setText("Click")
+        self.label.setToolTip("A metronome on the song's own beats (accented 1)")
+        self.solo.hide()
+        self.meter.hide()
+        self.mute.setToolTip("Mute the click and the count-in")
+        self.on = QPushButton("On")
+        self.on.setObjectName("click_on")
+        self.on.setCheckable(True)
+        self.on.setFixedSize(34, 22)
+        self.on.setToolTip("Click on the beats on / off (K)")
+        self.on.toggled.connect(self.click_toggled)
+        self.name_row.insertWidget(1, self.on)
+
+    def show_click_on(self, on: bool) -> None:
+        """Show the click's state (K changed it) without sending it back."""
+        self.on.blockSignals(True)
+        self.on.setChecked(on)
+        self.on.blockSignals(False)
+
+    def set_alive(self, alive: bool) -> None:
+        super().set_alive(alive)
+        self.on.setEnabled(alive)
