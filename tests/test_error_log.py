@@ -55,3 +55,41 @@ def test_the_window_says_where_the_log_is_and_its_tasks_log_their_bugs(qtbot, da
     for handler in __import__("logging").getLogger().handlers:
         handler.flush()
     assert "task sum failed" in path.read_text() and "ZeroDivisionError" in path.read_text()
+
+
+def test_a_bug_in_the_producer_thread_is_one_line_and_its_traceback_is_in_the_log(
+        jack_server, data_dir, cache_dir):
+    """The producer thread renders on its own; a bug there used to end playback as
+    "playback stopped: …" with the traceback lost with the thread."""
+    import logging
+    import time
+
+    import stem_songs
+    from woodshed.player.engine.engine import Engine
+    from woodshed.player.log_file import setup_logging
+
+    path = setup_logging()
+    song = stem_songs.tone_song(seconds=4.0)
+    with Engine(song, device=jack_server.portaudio_device) as engine:
+        engine.play()
+        deadline = time.monotonic() + 5.0
+        while engine.position_s < 0.2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert engine.error is None
+
+        def broken_render(frames):  # a bug in the mixing code, as the producer meets it
+            return {}["no such stem"]
+        engine._renderer.render = broken_render
+        deadline = time.monotonic() + 5.0
+        while engine.error is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        line = engine.error
+        assert not engine.playing
+    assert line is not None and "\n" not in line
+    assert line.startswith("playback stopped by a bug in Woodshed: KeyError: 'no such stem'")
+    assert line.endswith(f"details in {path}")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = path.read_text()
+    assert "the producer thread stopped" in text and "Traceback" in text
+    assert "broken_render" in text and "KeyError: 'no such stem'" in text

@@ -357,7 +357,7 @@ class Engine:
         except Exception as exc:  # the device vanished or the stream died: stop cleanly
             # (or a bug: either way the traceback goes to the log, not lost with the thread)
             log.exception("the producer thread stopped")
-            self._error = f"playback stopped: {exc}"
+            self._error = _stopped_line(exc)
             self._playing = False
 
     def _watch_manifest(self) -> None:
@@ -380,3 +380,15 @@ class Engine:
                 renderer.set_ready_ranges(self.song.manifest.ready_ranges())
             if self.song.manifest.complete:
                 return
+
+
+def _stopped_line(exc: Exception) -> str:
+    """One line for the musician when playback stopped: the device's own words for a device
+    that went away, and for anything else (a bug) where its traceback was written."""
+    from woodshed.player.log_file import where_details_are
+
+    if type(exc) is RuntimeError or isinstance(exc, OSError) or type(exc).__module__ == "sounddevice":
+        return f"playback stopped: {exc}"
+    text = " ".join(f"playback stopped by a bug in Woodshed: {type(exc).__name__}: {exc}".split())
+    details = where_details_are()
+    return f"{text}; {details}" if details else text
