@@ -116,6 +116,18 @@ class CachedSong:
         with contextlib.suppress(OSError):
             os.utime(self.dir / MANIFEST_NAME)
 
+    def remember_source(self, song_path) -> None:
+        """Keep where the song file (or stem folder) is now: it may have moved since it was
+        separated, and the Library mends or resumes the song from there. By the song's one
+        writer only; a cache it cannot write keeps the old path."""
+        where = source_path_of(song_path)
+        if self.manifest.source_path != where:
+            self.manifest.source_path = where
+            try:
+                self.manifest.save(self.dir)
+            except OSError as exc:
+                log.info("cannot note where %s is now (%s)", self.dir, exc)
+
     def hold(self) -> "CachedSong":
         """Mark the song in use by this process (playing, exporting, separating) until
         release() or the process's end: no Woodshed process evicts or removes it meanwhile.
@@ -141,6 +153,11 @@ class CachedSong:
         lock, self._in_use = self._in_use, None
         if lock is not None:
             lock.release()
+
+
+def source_path_of(song_path) -> str:
+    """A song file's (or stem folder's) absolute path, as the manifest keeps it."""
+    return str(Path(song_path).expanduser().absolute())
 
 
 def open_song(song_dir: Path, check: bool = True) -> CachedSong:
@@ -432,6 +449,17 @@ def building(key: str, root: Path | None = None):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def scratch(key: str, root: Path) -> Path:
+    """A temporary folder in the cache for work on song ``key``, removed afterwards (and, if
+    the process is killed meanwhile, by the next run: it is named like a build folder)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{key}-{os.getpid()}-", dir=root))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_song(key: str, stems: dict[str, np.ndarray], sample_rate: int, *, title: str,

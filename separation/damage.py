@@ -9,8 +9,8 @@ Mending (by the one writer of the song, see worker.py):
   every block from there on is marked not separated, so separation redoes just those (the
   model writes all stems of a block together: a block is redone whole);
 - a damaged mix.wav is decoded again from the song file (an imported song: summed from its
-  stems). An imported song's stems come from files only the musician has: they cannot be
-  redone here, and the message says how to import them again.
+  stems). An imported song's stems come from files only the musician has: they are imported
+  again from the stem folder (importer.mend_imported), if it is still there.
 """
 from __future__ import annotations
 
@@ -102,11 +102,22 @@ def describe(damages: list[Damage]) -> str:
 def damaged_message(song, damages: list[Damage]) -> str:
     """One line: what is damaged and how the musician mends it."""
     m = song.manifest
-    if m.model in IMPORTED_MODELS:
-        how = (f"remove it (woodshed cache remove {song.dir}) and import its stems again")
+    where = _quoted(m.source_path or m.original_name)
+    if m.model == "demo":
+        how = f"remove it (woodshed cache remove {song.dir}); the window makes it again"
+    elif m.model in IMPORTED_MODELS:
+        how = f"run `woodshed import {where}` again (or open it in the window) to mend it"
     else:
-        how = f"run `woodshed separate {m.original_name}` (or open it in the window) to mend it"
+        how = f"run `woodshed separate {where}` (or open it in the window) to mend it"
     return f"{m.title} is damaged in the stem cache: {describe(damages)}; {how}"
+
+
+def _quoted(path: str) -> str:
+    import shlex
+
+    from .errors import printable
+
+    return shlex.quote(printable(path))
 
 
 def check_or_fail(song) -> None:

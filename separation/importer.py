@@ -50,22 +50,89 @@ def import_folder(path, progress: Progress | None = None,
             pass  # a cache we cannot lock is one we cannot write either: building says so
         existing = cache.find(key, root)
         if existing is not None:
+            existing.remember_source(song.folder)
+            _mend(existing, song, infos, progress)
             existing.touch()
             return existing
         return _import_new(song, infos, source_hash, key, progress, root)
 
 
-def _import_new(song: StemFolder, infos: dict[Path, AudioInfo], source_hash: str, key: str,
-                progress: Progress | None, root: Path | None) -> CachedSong:
+def mend_imported(cached: CachedSong, progress: Progress | None = None) -> list:
+    """A damaged imported song made whole again, from what it came from: mix.wav summed from
+    its stems; damaged stems imported again from the stem folder the manifest remembers, if
+    it is still there with the same files. Returns what was damaged (empty: nothing to do).
+    UserError (one line) when it cannot be done; what is in the cache is kept either way."""
+    from . import damage
+
+    damages = damage.check(cached)
+    if not damages:
+        return damages
+    if any(d.file != MIX_FILE for d in damages):  # the stems: only their own files have them
+        song = read_stem_folder(_source_folder(cached, damages))
+        infos = {p: probe(p) for paths in song.stems.values() for p in paths}
+        if cache.song_key(stems_hash(song), IMPORT_MODEL, {"sample_rate": SAMPLE_RATE}) != cached.key:
+            raise UserError(damage.damaged_message(cached, damages) + f" (its stem folder "
+                            f"{song.folder} holds other files now)")
+    else:
+        song, infos = None, {}
+    with song_lock.write_lock(cached.dir.parent, cached.key) as writer:
+        writer.acquire()
+        return _mend(cached, song, infos, progress)
+
+
+def _source_folder(cached: CachedSong, damages) -> Path:
+    from . import damage
+
+    where = cached.manifest.source_path
+    if where is None or not Path(where).is_dir():
+        said = (f"its stem folder {where} is gone (moved or deleted)" if where
+                else "Woodshed does not know its stem folder (imported by an earlier Woodshed)")
+        raise UserError(f"{damage.damaged_message(cached, damages)} ({said})")
+    return Path(where)
+
+
+def _mend(cached: CachedSong, song: StemFolder | None, infos: dict[Path, AudioInfo],
+          progress: Progress | None) -> list:
+    """By the song's one writer: the mix from the stems, damaged stems (and the mix with
+    them) from the stem folder; the manifest, beat grid and the rest of the folder kept."""
+    import os
+
+    from . import damage
+    from .errors import describe_os_error
+
+    damages = damage.check(cached)
+    try:
+        if not any(d.file != MIX_FILE for d in damages):
+            damage.mend(cached)  # only the mix, if anything: the sum of the stems
+            return damages
+        with cache.scratch(cached.key, cached.dir.parent) as tmp:
+            _write_stems(tmp, song, infos, _new_manifest(song, infos, cached.manifest.source_hash),
+                         progress)
+            for d in damages:
+                os.replace(tmp / d.file, cached.dir / d.file)
+    except (OSError, sf.SoundFileError) as exc:
+        raise UserError(f"cannot mend {cached.manifest.title} in the stem cache: "
+                        f"{describe_os_error(exc) if isinstance(exc, OSError) else exc}") from None
+    cached.reload()
+    return damages
+
+
+def _new_manifest(song: StemFolder, infos: dict[Path, AudioInfo], source_hash: str) -> Manifest:
     frames = max(info.frames_at(SAMPLE_RATE) for info in infos.values())
-    manifest = Manifest(
+    return Manifest(
         title=song.title, original_name=song.folder.name, source_hash=source_hash,
         model=IMPORT_MODEL,
         settings={"sample_rate": SAMPLE_RATE, "folder_layout": song.layout,
                   "stem_files": {name: [p.name for p in paths]
                                  for name, paths in song.stems.items()}},
         sample_rate=SAMPLE_RATE, channels=CHANNELS, frames=frames, sources=list(song.stems),
-        block_starts=[0], blocks_done=[True], artist=song.artist)
+        block_starts=[0], blocks_done=[True], artist=song.artist,
+        source_path=cache.source_path_of(song.folder))
+
+
+def _import_new(song: StemFolder, infos: dict[Path, AudioInfo], source_hash: str, key: str,
+                progress: Progress | None, root: Path | None) -> CachedSong:
+    manifest = _new_manifest(song, infos, source_hash)
     with cache.building(key, root) as tmp:
         try:
             _write_stems(tmp, song, infos, manifest, progress)

@@ -17,16 +17,19 @@ from .atomic import write_text_atomic
 
 MANIFEST_NAME = "manifest.json"
 MIX_FILE = "mix.wav"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
-# How to add a field (a beat grid, markers...): add it to Manifest WITH A DEFAULT. A manifest
-# written before it lacks the key and loads with the default; nothing else is needed, and
-# FORMAT_VERSION stays. Only when old manifests must be read differently (a field renamed, a
-# meaning changed): bump FORMAT_VERSION and add MIGRATIONS[old] = a function that takes the
-# old JSON dict (without "format") and returns it in the next format. A newer Woodshed's
-# manifest (a higher format) is refused with a line saying so, never misread.
+# How to add a field (a beat grid, markers...): add it to Manifest WITH A DEFAULT, bump
+# FORMAT_VERSION and add MIGRATIONS[old] (at its simplest, the dict as it is: the default
+# fills the field). An older Woodshed then says "written by a newer Woodshed: update" instead
+# of "unknown field". When old manifests must be read differently (a field renamed, a meaning
+# changed), MIGRATIONS[old] takes the old JSON dict (without "format") and returns it in the
+# next format. A newer Woodshed's manifest (a higher format) is refused with a line saying so,
+# never misread.
 # tests/fixtures/format-1/ holds a folder written by format 1: test_formats.py opens it.
-MIGRATIONS: dict[int, "callable"] = {}
+MIGRATIONS: dict[int, "callable"] = {
+    1: lambda data: data,  # 2 added source_path: unknown (None) for songs separated before it
+}
 
 
 @dataclass
@@ -48,6 +51,9 @@ class Manifest:
     peaks: dict[str, str] = field(default_factory=dict)
     # demucs' input normalisation (mean, std of the mono mix), fixed once the song is decoded.
     normalisation: dict | None = None
+    # Where the song file (an import: the stem folder) was when it was last separated or
+    # imported, absolute; None if not known. Mending and resuming from the Library start here.
+    source_path: str | None = None
 
     # --- where things are -------------------------------------------------
     @staticmethod
@@ -155,6 +161,8 @@ class Manifest:
                 and starts == sorted(starts) and len(starts) == len(self.blocks_done)
                 and (not starts or (starts[0] == 0 and starts[-1] < max(1, self.frames)))):
             raise ValueError("the block map does not fit the song")
+        if self.source_path is not None and not isinstance(self.source_path, str):
+            raise ValueError("source_path is not a path")
         if not isinstance(self.peaks, dict) or not isinstance(self.title, str):
             raise ValueError("peaks or title of the wrong kind")
 

@@ -272,6 +272,29 @@ class Separation:
             self.cancel()
 
 
+def separation_of(song: cache.CachedSong, settings: SeparationSettings | None = None) -> Separation:
+    """The separation that mends or carries on a cached song, from the song file its manifest
+    remembers, with the model and settings it was separated with (``settings`` gives the rest:
+    a model folder, the device, threads). Not started. UserError, saying why, when the song
+    file is not known, is gone, or has changed since (other bytes: other stems)."""
+    from dataclasses import replace
+
+    m = song.manifest
+    where = m.source_path
+    if where is None:
+        raise UserError(f"Woodshed does not know where its song file {m.original_name} is "
+                        "(separated by an earlier Woodshed)")
+    if not Path(where).is_file():
+        raise UserError(f"its song file {where} is gone (moved or deleted)")
+    settings = replace(settings or SeparationSettings(), model=m.model,
+                       shifts=int(m.settings.get("shifts", 0)),
+                       overlap=float(m.settings.get("overlap", 0.25)))
+    job = Separation(Path(where), settings, song.dir.parent)
+    if job.key != song.key:
+        raise UserError(f"its song file {where} has changed since it was separated")
+    return job
+
+
 def separate_song(song_path: Path, settings: SeparationSettings | None = None,
                   progress=None, cache_root: Path | None = None) -> cache.CachedSong:
     """Separate (or find cached) and return the complete song; progress(done, total)."""

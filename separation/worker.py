@@ -109,7 +109,7 @@ def decode_into(song_dir: Path, job: Job, sample_rate: int, channels: int) -> Ma
         original_name=Path(job.song_path).name, source_hash=job.source_hash, model=job.model,
         settings={"shifts": job.shifts, "overlap": job.overlap}, sample_rate=sample_rate,
         channels=channels, frames=frames, sources=[], block_starts=[], blocks_done=[],
-        normalisation={"mean": mean, "std": std})
+        normalisation={"mean": mean, "std": std}, source_path=cache.source_path_of(job.song_path))
     from . import peaks
 
     manifest.peaks["mix"] = peaks.encode(np.concatenate(mins), np.concatenate(maxs))
@@ -205,6 +205,7 @@ class SeparationRun:
                 return
         song = cache.find(job.key, root)
         if song is not None:
+            song.remember_source(job.song_path)
             self.mend(song)
         if song is not None and song.manifest.complete:  # the other writer finished it
             song.hold()

@@ -65,7 +65,7 @@ def test_damage_is_said_in_one_line_and_separate_mends_it(song, case, model_repo
     spoil(cached.dir)
     # Exporting or playing the folder: one line, not silence with exit 0, not a traceback.
     result = woodshed("export", cached.dir, "-o", tmp_path / "backing.wav")
-    assert_one_line_error(result, words, "woodshed separate Song.wav")
+    assert_one_line_error(result, words, f"woodshed separate {song_file}")
     assert not (tmp_path / "backing.wav").exists()
     listing = woodshed("cache", "list")
     assert listing.returncode == 0 and "DAMAGED: " in listing.stdout and words in listing.stdout
@@ -99,15 +99,16 @@ def test_mending_a_cut_stem_redoes_only_the_blocks_after_the_cut(song):
     assert sf.info(str(reloaded.stem_path("drums"))).frames == reloaded.manifest.frames
 
 
-def test_an_imported_song_with_a_lost_stem_says_it_cannot_be_redone(cache_dir, tmp_path):
+def test_an_imported_song_with_a_lost_stem_says_to_import_it_again(cache_dir, tmp_path):
+    """(Mending it that way: test_mend_import.py.)"""
     made = stem_songs.tone_song(2.0, key=stem_songs.key_for("imported"))
     manifest = made.manifest
     manifest.model = "import"
     manifest.save(made.dir)
     made.stem_path("bass").unlink()
     result = woodshed("export", made.dir, "-o", tmp_path / "x.wav")
-    assert_one_line_error(result, "bass.wav is missing", "import its stems again")
-    with pytest.raises(Exception, match="import its stems again"):
+    assert_one_line_error(result, "bass.wav is missing", "run `woodshed import")
+    with pytest.raises(Exception, match="run `woodshed import"):
         damage.mend(cache.open_song(made.dir, check=False))
     assert woodshed("cache", "remove", made.dir).returncode == 0  # a damaged song can go
 

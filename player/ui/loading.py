@@ -20,6 +20,7 @@ class LoadedSong:
     engine_error: str | None
     separation: object | None = None  # a running separation.separate.Separation, if any
     warning: str | None = None  # something the musician should know (a song that did not import)
+    paused: object | None = None  # a Separation not started: the song's rest, to resume
 
 
 def start_engine(song: CachedSong, device=None, blocksize_frames: int | None = None):

@@ -23,6 +23,7 @@ from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
 from .loading import LoadedSong, load_cached
 from .model_download import DownloadRelay
+from .reopen import open_cached_folder
 from .separating import SeparationBar, SeparationMonitor, resume_separation, start_separation
 from .session import data_dir, save_session
 from .song_names import song_details, song_label, told_apart
@@ -225,9 +226,10 @@ class MainWindow(QMainWindow):
                 return start_separation(source.path, self.device, self.with_engine,
                                         self.separation_settings, self.download_relay.on_download,
                                         open_engine)
-            if source.kind is SongKind.CACHED:
-                return load_cached(cache.open_song(source.path), self.device, self.with_engine,
-                                   open_engine)
+            if source.kind is SongKind.CACHED:  # mended or resumable from its song file
+                return open_cached_folder(source.path, self.device, self.with_engine,
+                                          self.separation_settings,
+                                          self.download_relay.on_download, open_engine)
             if source.kind is SongKind.STEMS:
                 return load_cached(import_stems(source.path), self.device, self.with_engine,
                                    open_engine)
@@ -253,8 +255,10 @@ class MainWindow(QMainWindow):
         self.show_preferences().show_row("Separation", "model_folder")
 
     def open_song(self, song) -> None:
-        self._load(lambda open_engine: load_cached(song, self.device, self.with_engine, open_engine),
-                   recent=str(song.dir))
+        """A cached song (the Library): mended or resumable from its song file (reopen.py)."""
+        self._load(lambda open_engine: open_cached_folder(
+            song.dir, self.device, self.with_engine, self.separation_settings,
+            self.download_relay.on_download, open_engine), recent=str(song.dir))
 
     def open_demo(self) -> None:
         def work(open_engine):
@@ -324,6 +328,9 @@ class MainWindow(QMainWindow):
     def on_song_shown(self, loaded: LoadedSong) -> None:
         if loaded.separation is not None:
             self._follow(loaded.separation)
+        elif loaded.paused is not None:  # opened from the Library, separated part way
+            self.paused_separation = loaded.paused
+            self.separation_bar.show_paused(loaded.song.manifest.ready_fraction())
 
     def _follow(self, job) -> None:
         """Show a separation's progress, fill the lanes as stems arrive, steer it."""

@@ -24,18 +24,25 @@ AHEAD_S = 30.0  # after a seek, separate this much from the playhead on first
 FOLLOWING = "Another Woodshed is separating this song: following it"
 
 
-def start_separation(path: Path, device=None, with_engine: bool = True, settings=None,
-                     on_download=None, open_engine=None) -> LoadedSong:
-    """Runs on a background thread: find the stems, or start separating and return as soon
-    as the song folder exists (its mix plays at once). While the model's weights download
-    (first use), on_download(job, Downloading) is called on this thread."""
-    from woodshed.separation.separate import (Cancelled, Downloading, Failed, Ready, Separation,
-                                              SeparationSettings)
+def window_settings(settings=None):
+    """Separation settings for a song that plays meanwhile: the audio path keeps a core."""
+    from woodshed.separation.separate import SeparationSettings
 
     settings = settings or SeparationSettings()
-    if settings.threads is None:  # the song plays meanwhile: leave the audio path a core
+    if settings.threads is None:
         settings = replace(settings, threads=max(1, (os.cpu_count() or 2) - 1))
-    job = Separation(Path(path), settings)
+    return settings
+
+
+def start_separation(path: Path, device=None, with_engine: bool = True, settings=None,
+                     on_download=None, open_engine=None, job=None) -> LoadedSong:
+    """Runs on a background thread: find the stems, or start separating and return as soon
+    as the song folder exists (its mix plays at once). While the model's weights download
+    (first use), on_download(job, Downloading) is called on this thread. ``job``: a
+    Separation made already (of a song opened from its cache folder), else one of path."""
+    from woodshed.separation.separate import Cancelled, Downloading, Failed, Ready, Separation
+
+    job = job or Separation(Path(path), window_settings(settings))
     song = job.cached()
     if song is not None:
         return load_cached(song, device, with_engine, open_engine)
