@@ -1,0 +1,156 @@
+"""A song opened from the Library (its cache folder, not its song file) is treated as if its
+song file were opened: a damaged one is mended from the file the manifest remembers, redoing
+only what is damaged, and one separated part way offers Resume separation. When the file is
+gone or has changed, one line says so and the cache keeps what it has."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PyQt6.QtCore import Qt
+
+import songs
+from test_gui_helpers import data_dir  # noqa: F401 (fixture)
+from test_mend_import import choose_in_library
+from test_separate_cli import woodshed
+from woodshed.separation import cache, damage
+from woodshed.separation.manifest import Manifest
+
+MODEL = "test4s"
+
+
+@pytest.fixture(scope="module")
+def separated(tmp_path_factory, model_repo):
+    """A song separated once by the terminal, kept as the reference: (song file, its folder)."""
+    root = tmp_path_factory.mktemp("separated")
+    song_file = songs.write(root / "Song.wav", songs.music(12.0, seed=4))
+    result = woodshed("separate", song_file, "--model", MODEL, "--model-repo", model_repo,
+                      env={"WOODSHED_CACHE_DIR": str(root / "cache")})
+    assert result.returncode == 0, result.stderr
+    return song_file, Path(result.stdout.strip())
+
+
+@pytest.fixture
+def song(separated, cache_dir):
+    song_file, original = separated
+    shutil.copytree(original.parent, cache_dir)
+    song = cache.open_song(cache_dir / original.name)
+    assert song.manifest.source_path == str(song_file)
+    return song_file, song, original
+
+
+def _window(qtbot, model_repo):
+    from woodshed.player.ui.main_window import MainWindow
+    from woodshed.separation.separate import SeparationSettings
+
+    window = MainWindow(with_engine=False,
+                        separation_settings=SeparationSettings(model=MODEL, model_repo=model_repo))
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def _opened(qtbot, window):
+    qtbot.waitUntil(lambda: window.song_view is not None or bool(window.banner.message),
+                    timeout=120000)
+
+
+def _equal_to_reference(song, original):
+    assert song.reload().manifest.complete and damage.check(song) == []
+    for name in ["mix", *song.manifest.sources]:
+        ours, _ = sf.read(song.dir / f"{name}.wav", dtype="float32")
+        reference, _ = sf.read(original / f"{name}.wav", dtype="float32")
+        np.testing.assert_allclose(ours, reference, atol=1e-5, err_msg=name)
+
+
+def test_a_damaged_song_opened_from_the_library_is_mended(song, qtbot, data_dir, model_repo):
+    song_file, cached, original = song
+    cached.stem_path("bass").unlink()
+    window = _window(qtbot, model_repo)
+    choose_in_library(qtbot, window, cached.key)
+    _opened(qtbot, window)
+    assert window.song_view is not None, window.banner.message
+    qtbot.waitUntil(lambda: window.separation_bar.bar.value() == 1000, timeout=180000)
+    _equal_to_reference(cached, original)
+    window.close()
+
+
+@pytest.mark.parametrize("how", ["gone", "changed", "not known"])
+def test_a_damaged_song_without_its_file_is_one_line_and_kept(song, qtbot, data_dir, model_repo,
+                                                              how, tmp_path):
+    song_file, cached, original = song
+    if how == "gone":
+        song_file.rename(tmp_path / "moved.wav")
+    elif how == "changed":
+        shutil.copy(song_file, tmp_path / "kept.wav")
+        songs.write(song_file, songs.music(12.0, seed=5))
+    else:  # separated by an earlier Woodshed (manifest format 1)
+        manifest = cached.manifest
+        manifest.source_path = None
+        manifest.save(cached.dir)
+    _cut = cached.stem_path("drums")
+    _cut.write_bytes(_cut.read_bytes()[:50000])
+    kept = {p.name: p.read_bytes() for p in cached.dir.iterdir()}
+    window = _window(qtbot, model_repo)
+    try:
+        choose_in_library(qtbot, window, cached.key)
+        _opened(qtbot, window)
+        line = window.banner.message
+        assert window.song_view is None and "\n" not in line
+        assert "drums.wav is cut short" in line
+        assert {"gone": f"its song file {song_file} is gone (moved or deleted)",
+                "changed": f"its song file {song_file} has changed since it was separated",
+                "not known": "does not know where its song file Song.wav is"}[how] in line
+        assert {p.name: p.read_bytes() for p in cached.dir.iterdir()} == kept
+    finally:
+        window.close()
+        if how == "changed":
+            shutil.copy(tmp_path / "kept.wav", song_file)
+        elif how == "gone":
+            (tmp_path / "moved.wav").rename(song_file)
+
+
+def _separated_part_way(cached) -> None:
+    """As a cancelled separation leaves it: the last blocks not done yet."""
+    manifest = Manifest.load(cached.dir)
+    assert len(manifest.blocks_done) >= 2
+    manifest.blocks_done[-1] = False
+    manifest.save(cached.dir)
+
+
+def test_a_song_separated_part_way_offers_resume_from_the_library(song, qtbot, data_dir,
+                                                                  model_repo):
+    song_file, cached, original = song
+    _separated_part_way(cached)
+    window = _window(qtbot, model_repo)
+    choose_in_library(qtbot, window, cached.key)
+    _opened(qtbot, window)
+    assert window.song_view is not None and window.banner.message == ""
+    qtbot.waitUntil(lambda: window.separation_bar.resume.isVisible(), timeout=5000)
+    assert "paused" in window.separation_bar.label.text()
+    qtbot.mouseClick(window.separation_bar.resume, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.separation_bar.bar.value() == 1000, timeout=180000)
+    _equal_to_reference(cached, original)
+    window.close()
+
+
+def test_a_song_separated_part_way_whose_file_is_gone_opens_with_one_line(song, qtbot, data_dir,
+                                                                           model_repo, tmp_path):
+    song_file, cached, original = song
+    _separated_part_way(cached)
+    song_file.rename(tmp_path / "moved.wav")
+    try:
+        window = _window(qtbot, model_repo)
+        choose_in_library(qtbot, window, cached.key)
+        _opened(qtbot, window)
+        qtbot.waitUntil(lambda: bool(window.banner.message), timeout=5000)
+        line = window.banner.message
+        assert window.song_view is not None and "\n" not in line
+        assert "is gone (moved or deleted)" in line and "separated to" in line
+        assert not window.separation_bar.resume.isVisible()
+        window.close()
+    finally:
+        (tmp_path / "moved.wav").rename(song_file)
