@@ -202,3 +202,26 @@ def test_a_song_172_bpm_at_70_percent_reads_120():
     assert parse_speed("70,5 %", None) == 70.5
     with pytest.raises(ValueError, match="no BPM yet"):
         parse_speed("120 bpm", None)
+
+
+def test_zoomed_out_a_dragged_loop_snaps_to_bars(qtbot, cache_dir, data_dir):
+    from woodshed.player.ui.demo_song import import_demo
+    from woodshed.player.ui.snap import SNAP_BEAT_MIN_PX
+
+    from PyQt6.QtWidgets import QSplitter
+
+    window = open_quiet(qtbot, import_demo())
+    view = window.song_view
+    qtbot.waitUntil(lambda: view.grid is not None, timeout=60000)
+    view.findChild(QSplitter).setSizes([560, 640])    # the loops panel wide, the lanes narrow:
+    qtbot.wait(50)                                    # the whole song in few pixels
+    view.waveforms.zoom_out_full()
+    qtbot.wait(50)
+    lane = view.waveforms.lanes["bass"]
+    x0, x1 = view.waveforms.view_range_s()
+    beat_px = 0.6 * lane.view.width() / (x1 - x0)
+    if beat_px >= SNAP_BEAT_MIN_PX:
+        pytest.skip(f"the lanes are too wide here ({lane.view.width():.0f} px, window {window.width()}) to zoom beats under {SNAP_BEAT_MIN_PX} px")
+    drag(qtbot, lane, 5.5, 10.3)                      # bars start at 4.8 and 9.6 s
+    assert view.session.loop == pytest.approx((view.grid.bar_start_s(3), view.grid.bar_start_s(5)), abs=1e-6)
+    window.close()

@@ -18,8 +18,8 @@ import pyqtgraph as pg
 LINE_MIN_PX = 12.0       # closer bar lines would grey the lane out (and cost paint)
 BEAT_LINE_MIN_PX = 14.0  # beats get lines once they are this far apart
 LABEL_MIN_PX = 44.0      # room for a bar number ("1234") and a gap
-BAR_PEN = pg.mkPen((230, 237, 243, 75), width=1)
-BEAT_PEN = pg.mkPen((230, 237, 243, 28), width=1)
+BAR_PEN = pg.mkPen((230, 237, 243, 120), width=1)
+BEAT_PEN = pg.mkPen((230, 237, 243, 45), width=1)
 LINE_Z = 4  # over the waveform (visible on a loud lane), under the loop, markers and playhead
 
 
@@ -148,7 +148,7 @@ class BarAxis(pg.AxisItem):
         super().__init__("top")
         self.source = source
         self._labels: dict[float, int] = {}
-        self.setStyle(tickLength=-6)
+        self.setStyle(tickLength=-6, hideOverlappingLabels=False)  # bar 1 at the very left too
 
     def tickValues(self, minVal, maxVal, size):
         marks = self.source.marks(minVal, maxVal, size)
@@ -161,7 +161,11 @@ class BarAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):
         if spacing != 1.0:
             return [""] * len(values)
-        return [str(self._labels.get(v, "")) for v in values]
+        # Centred on its bar line as pyqtgraph writes labels, the number padded on its left
+        # so it stands just right of the line, as a DAW's bar ruler writes it (bar 1 at the
+        # song's very start readable too).
+        numbers = [str(self._labels.get(v, "")) for v in values]
+        return [" " * (len(n) + 1) + n if n else "" for n in numbers]
 
     def labels(self) -> list[str]:
         """The bar numbers the ruler shows now (tests read them)."""

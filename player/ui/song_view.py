@@ -6,7 +6,8 @@ from __future__ import annotations
 import copy
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout,
+                             QWidget)
 
 from woodshed.separation.errors import UserError
 
@@ -83,6 +84,7 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         click_hint = QLabel("Click: on the song's beats, heard where the beats are at any "
                             "speed (K on/off; count-in in the Beats menu)")
         click_hint.setStyleSheet("color: #8b949e;")
+        click_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the lanes
         grid.addWidget(click_hint, len(self.stems) + 1, 1)
         grid.setColumnStretch(1, 1)
         lanes = QWidget()

@@ -159,7 +159,7 @@ class StemStrip(QWidget):
             w.setEnabled(alive)
 
 
-CLICK_COLOUR = "#d0d7de"  # a neutral grey: the click is not a stem
+CLICK_COLOUR = "#6e7781"  # a neutral grey: the click is not a stem
 
 
 class ClickStrip(StemStrip):
