@@ -123,6 +123,7 @@ class Separation:
         if song is not None and damage.check(song):
             return None  # the worker mends it, redoing only what is damaged
         if song is not None and song.manifest.complete:
+            song.remember_source(self.song_path)  # it may have moved since it was separated
             song.touch()
             return song
         return None

@@ -154,3 +154,43 @@ def test_a_song_separated_part_way_whose_file_is_gone_opens_with_one_line(song, 
         window.close()
     finally:
         (tmp_path / "moved.wav").rename(song_file)
+
+
+def test_the_windows_export_never_writes_over_the_song_file(song, qtbot, data_dir, model_repo,
+                                                            tmp_path):
+    """The terminal's rule (export.check_safe_to_write) in the window: refused with one line,
+    before any question (Replace? would be asked of any other existing file)."""
+    from woodshed.player.ui.export_dialog import ExportDialog
+
+    song_file, cached, original = song
+    before = song_file.read_bytes()
+    window = _window(qtbot, model_repo)
+    window.open_path(song_file)
+    _opened(qtbot, window)
+    assert window.song_view is not None, window.banner.message
+    dialog = ExportDialog(window.song_view, window.tasks, window)
+    qtbot.addWidget(dialog)
+    asked = []  # the Replace? question, were it asked (refused before it, as in the terminal)
+    dialog.confirm_replace = lambda path: asked.append(path)
+    (tmp_path / "link.wav").symlink_to(song_file)
+    for path in (song_file, song_file.parent / ".." / song_file.parent.name / "Song.wav",
+                 tmp_path / "link.wav"):
+        dialog.path.setText(str(path))
+        qtbot.mouseClick(dialog.export, Qt.MouseButton.LeftButton)
+        assert not asked
+        assert "it is the song you are exporting from" in dialog.status.text()
+        assert dialog.export.isEnabled() and dialog.result_path is None
+    assert song_file.read_bytes() == before
+    window.close()
+
+
+def test_a_moved_song_file_is_remembered_where_it_is_now(song, model_repo, tmp_path):
+    song_file, cached, original = song
+    moved = tmp_path / "Moved.wav"
+    song_file.rename(moved)
+    try:
+        result = woodshed("separate", moved, "--model", MODEL, "--model-repo", model_repo)
+        assert result.returncode == 0 and Path(result.stdout.strip()) == cached.dir, result.stderr
+        assert cached.reload().manifest.source_path == str(moved)
+    finally:
+        moved.rename(song_file)

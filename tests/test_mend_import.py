@@ -121,3 +121,25 @@ def choose_in_library(qtbot, window, key: str) -> None:
     cell = table.visualItemRect(table.item(row, 0)).center()
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+
+
+def test_the_windows_export_never_writes_into_the_stem_folder(imported, qtbot, data_dir):
+    from PyQt6.QtCore import Qt
+
+    from test_gui_helpers import open_quiet
+    from woodshed.player.ui.export_dialog import ExportDialog
+
+    folder, song, before = imported
+    kept = {p: p.read_bytes() for p in folder.iterdir()}
+    window = open_quiet(qtbot, song)
+    dialog = ExportDialog(window.song_view, window.tasks, window)
+    qtbot.addWidget(dialog)
+    asked = []  # the Replace? question, were it asked (refused before it, as in the terminal)
+    dialog.confirm_replace = lambda path: asked.append(path)
+    for path in (folder / "Bass.wav", folder / "backing.wav"):
+        dialog.path.setText(str(path))
+        qtbot.mouseClick(dialog.export, Qt.MouseButton.LeftButton)
+        assert not asked
+        assert "it is the song you are exporting from" in dialog.status.text()
+    assert {p: p.read_bytes() for p in folder.iterdir()} == kept
+    window.close()

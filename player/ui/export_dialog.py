@@ -117,8 +117,11 @@ class ExportDialog(QDialog):
             kwargs.update(start_s=session.loop[0], end_s=session.loop[1])
         out = Path(self.path.text()).expanduser()
         song = view.song
+        # The terminal's rule: never into the stem cache, never over the song's own file (or
+        # into the stem folder it was imported from); an existing file is asked about below.
+        inputs = [Path(song.manifest.source_path)] if song.manifest.source_path else []
         try:
-            check_safe_to_write([out], song, force=True)  # never into the stem cache
+            check_safe_to_write([out], song, force=True, inputs=inputs)
         except UserError as exc:
             self.status.setText(f"Not exported: {exc.message}")
             return
@@ -130,7 +133,7 @@ class ExportDialog(QDialog):
         self._clipping = []  # filled on the export's thread, read in _done once it has ended
         self.tasks.run(lambda: export_mix(song, out, progress=self.progressed.emit,
                                           clipped=lambda *told: self._clipping.append(
-                                              clip_warning(*told)), force=True, **kwargs),
+                                              clip_warning(*told)), force=True, inputs=inputs, **kwargs),
                        self._done, self._failed, "export")
 
     def _done(self, path) -> None:

@@ -7,7 +7,7 @@ import logging
 import threading
 from pathlib import Path
 
-from PyQt6.QtCore import QPoint, QSettings, QSize, QTimer, pyqtSignal
+from PyQt6.QtCore import QByteArray, QPoint, QSettings, QSize, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QPushButton, QLabel, QMainWindow, QMessageBox, QStackedWidget,
                              QVBoxLayout, QWidget)
@@ -64,6 +64,14 @@ def _fraction_done(view) -> float:
         (a / view.song.manifest.sample_rate, b / view.song.manifest.sample_rate)
         for a, b in view.song.manifest.ready_ranges()]
     return sum(b - a for a, b in ranges) / max(1e-9, view.duration_s)
+
+
+def _recent_entry_fits(entry) -> bool:
+    """An Open recent entry as add_recent writes it: a label, and details of text."""
+    return (isinstance(entry, dict) and isinstance(entry.get("label"), str)
+            and isinstance(entry.get("key"), (str, type(None)))
+            and isinstance(entry.get("details", {}), dict)
+            and all(isinstance(v, str) for v in entry.get("details", {}).values()))
 
 
 def settings() -> QSettings:
@@ -123,7 +131,7 @@ class MainWindow(QMainWindow):
         self.save_timer.timeout.connect(self.save_session_soon)
 
         geometry = settings().value("geometry")
-        if geometry is not None:
+        if isinstance(geometry, (bytes, QByteArray)):  # a hand-edited file may hold anything
             self.restoreGeometry(geometry)
         else:
             self.first_start_size()
@@ -441,15 +449,19 @@ class MainWindow(QMainWindow):
     # --- recent songs and library ---------------------------------------------------
     def recent(self) -> list[str]:
         value = settings().value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        value = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [p for p in value if isinstance(p, str) and p]
 
     def recent_titles(self) -> dict[str, dict]:
-        """path -> {"label": title — artist, "details": what tells it apart}, for Open recent."""
+        """path -> {"label": title — artist, "details": what tells it apart}, for Open recent.
+        Entries of another shape (a hand-edited window.ini) are left out, not a crash."""
         try:
             value = json.loads(settings().value("recent_titles", "{}") or "{}")
-        except ValueError:
+        except (ValueError, TypeError):
             return {}
-        return value if isinstance(value, dict) else {}
+        if not isinstance(value, dict):
+            return {}
+        return {path: entry for path, entry in value.items() if _recent_entry_fits(entry)}
 
     def add_recent(self, path: str, manifest=None, key: str | None = None) -> None:
         """path first in Open recent. One entry a song: opened again from the Library (its
