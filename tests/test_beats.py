@@ -11,7 +11,7 @@ import pytest
 
 import beat_songs
 from songs import write
-from woodshed.separation.beats import analyse, grid as grid_mod
+from woodshed.separation.beats import analyse, grid as grid_mod, tracker
 from woodshed.separation.beats.analyse import grid_for, known_grid
 from woodshed.separation.beats.grid import Analysis, Fixes, GridUnreadable, apply_fixes
 from woodshed.player.cli.main import main
@@ -45,7 +45,7 @@ def test_demo_song_grid_is_exact_and_kept_in_its_folder(demo_song):
     assert [i for i in range(len(truth)) if grid.is_downbeat(i)] == list(range(0, len(truth), 4))
     assert abs(grid.bpm - BPM) / BPM < 0.005
     kept = json.loads((demo_song / grid_mod.GRID_FILE).read_text())
-    assert kept["tracker"] == {"name": "woodshed-flux", "version": "1"}
+    assert kept["tracker"] == {"name": tracker.NAME, "version": tracker.VERSION}
     assert kept["beats_per_bar"] == 4 and len(kept["beats_s"]) == len(grid.beats_s)
 
 
