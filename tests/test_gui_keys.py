@@ -126,10 +126,14 @@ def test_keys_change_the_song_as_named(qtbot, window):
     press(qtbot, window, "+")  # Shift+= on a US keyboard
     press(qtbot, window, "+")
     assert view.transport.tempo == pytest.approx(1.05)
+    # (Toggles, checked against the state before: after the every-key test with the focus on
+    # a mute button, this window's bass sometimes starts muted -- seen on main at 73fbcaa too.)
+    bass_muted = view.strips["bass"].mute.isChecked()
     press(qtbot, window, "2")
-    assert view.strips["bass"].mute.isChecked()
+    assert view.strips["bass"].mute.isChecked() is not bass_muted
+    lead_soloed = view.strips["lead"].solo.isChecked()
     press(qtbot, window, "Shift+4")  # arrives as "$"
-    assert view.strips["lead"].solo.isChecked()
+    assert view.strips["lead"].solo.isChecked() is not lead_soloed
     press(qtbot, window, "Ctrl+0")
     assert view.transport.tempo == 1.0
 
@@ -161,9 +165,11 @@ def test_after_enter_or_escape_in_tempo_and_pitch_the_keys_belong_to_the_transpo
     assert t.tempo == pytest.approx(0.75)
 
 
-def scan_event(scan_code: int, text: str, shift: bool) -> QKeyEvent:
+def scan_event(scan_code: int, text: str, shift: bool, alt: bool = False) -> QKeyEvent:
     """A key press as X11 reports it: the key's position (scan code) and the character."""
     mods = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    if alt:
+        mods |= Qt.KeyboardModifier.AltModifier
     key = ord(text.upper()) if text.isascii() else 0
     return QKeyEvent(QEvent.Type.KeyPress, key, mods, scan_code, 0, 0, text)
 
@@ -180,6 +186,27 @@ def test_mute_and_solo_follow_the_digit_rows_third_key_on_every_layout(qtbot, wi
     QApplication.sendEvent(target, scan_event(third_key, shifted, shift=True))
     assert view.strips["piano"].solo.isChecked(), "shifted third key solos stem 3"
     assert not view.strips["drums"].solo.isChecked()
+
+
+def test_on_a_french_keyboard_the_minus_key_slows_down_and_alt_mutes_stem_6(qtbot, window):
+    """The digit row's sixth key types "-" on a French keyboard: the musician reads the key
+    cap, so it is tempo down; Alt + that key mutes stem 6 (Alt + the row's Nth key mutes stem
+    N on every layout, Alt+Shift solos)."""
+    view = window.song_view
+    seen = []
+    window.action_triggered.connect(seen.append)
+    sixth_key = 15  # X11 scan code
+    target = QApplication.focusWidget() or window
+    QApplication.sendEvent(target, scan_event(sixth_key, "-", shift=False))
+    assert seen == ["play.slower"] and view.transport.tempo == pytest.approx(0.95)
+    QApplication.sendEvent(target, scan_event(sixth_key, "-", shift=False, alt=True))
+    assert seen[1:] == ["mix.mute_6"]  # (the demo has four stems: the action is what counts)
+    QApplication.sendEvent(target, scan_event(sixth_key, "6", shift=True))
+    assert seen[2:] == ["mix.solo_6"]
+    QApplication.sendEvent(target, scan_event(12, '"', shift=False, alt=True))  # Alt + third key
+    assert view.strips["piano"].mute.isChecked()
+    QApplication.sendEvent(target, scan_event(12, "3", shift=True, alt=True))
+    assert view.strips["piano"].solo.isChecked()
 
 
 def test_digits_typed_into_a_box_are_digits_not_mutes(qtbot, window):
@@ -201,7 +228,7 @@ def test_the_f1_list_is_grouped_in_two_columns_and_fits_on_the_screen(qtbot, win
     dialog = dialogs[0]
     qtbot.waitExposed(dialog)
     assert dialog.rows["Space or PgDown or Media Play or Toggle Media Play/Pause"] == "Play / pause"
-    assert dialog.rows["Shift+1 … 9"] == "Solo stem N"
+    assert dialog.rows["Shift+1 … 9 or Alt+Shift+1 … 9"] == "Solo stem N"
     assert dialog.rows["Z"] == "Zoom to the loop"
     hint = dialog.sizeHint()
     assert hint.height() <= 700 and hint.width() <= 1200, hint  # a laptop screen, no scrolling

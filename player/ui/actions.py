@@ -172,14 +172,16 @@ def _defaults() -> None:
                     (",",), menu="Markers"))
     register(Action("marker.loop_section", "Loop from this marker to the next", "Markers",
                     _song("loop_between_markers"), ("Shift+L",), menu="Markers"))
-    # Mix: the digit row, by physical key
+    # Mix: the digit row, by physical key; with Alt on every layout (on a French keyboard the
+    # sixth key types "-": tempo down, so mute 6 is Alt + that key there)
     for n in range(1, 10):
         register(Action(f"mix.mute_{n}", f"Mute stem {n}", "Mix", _song("toggle_mute", n - 1),
-                        (str(n),), by_physical_key=True, listed_as=("1 … 9", "Mute stem N")))
+                        (str(n), f"Alt+{n}"), by_physical_key=True,
+                        listed_as=("1 … 9 or Alt+1 … 9", "Mute stem N")))
     for n in range(1, 10):
         register(Action(f"mix.solo_{n}", f"Solo stem {n}", "Mix", _song("toggle_solo", n - 1),
-                        (f"Shift+{n}",), by_physical_key=True,
-                        listed_as=("Shift+1 … 9", "Solo stem N")))
+                        (f"Shift+{n}", f"Alt+Shift+{n}"), by_physical_key=True,
+                        listed_as=("Shift+1 … 9 or Alt+Shift+1 … 9", "Solo stem N")))
     # Help
     register(Action("help.shortcuts", "Keys and mouse", "Help", _window("show_shortcuts"),
                     ("F1",), needs_song=False, menu="Help"))

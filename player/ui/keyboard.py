@@ -8,6 +8,11 @@ the key's position, which the platform reports as a scan code, and Shift decides
 two it is. Events without a scan code (synthesised ones) fall back to the character a US
 keyboard sends.
 
+A key that types a character bound here is that character's key, even on the digit row: on a
+French keyboard the sixth key types "-", and "-" is tempo down (the musician reads the key
+cap). Mute and solo stay reachable there with Alt: Alt + the Nth key of the row mutes stem N
+on every layout (Alt+Shift solos), whatever the key types.
+
 Punctuation moves between layouts and needs Shift or AltGr on some ("+" is Shift+= on a US
 keyboard, "[" is AltGr+8 on a German one, Ctrl+Alt+8 on Windows): a Qt shortcut "+" then sees
 "Shift++" and does not fire. The character the key typed is what the musician meant.
@@ -32,28 +37,39 @@ _MAC_VIRTUAL = {0x12: 1, 0x13: 2, 0x14: 3, 0x15: 4, 0x17: 5, 0x16: 6, 0x1A: 7, 0
 _US_SHIFTED_DIGIT = {ch: int(d) for d, ch in US_SHIFTED.items() if d in "123456789"}
 
 
-def digit_key(event: QKeyEvent) -> tuple[int, bool] | None:
-    """(N, shifted) when the key pressed is the digit row's Nth key (1…9), else None."""
+DigitPress = tuple[int, bool, bool]  # (N of the row's Nth key, with Shift, with Alt)
+
+
+def digit_key(event: QKeyEvent) -> DigitPress | None:
+    """(N, shifted, with_alt) when the key pressed is the digit row's Nth key (1…9), alone or
+    with Shift and/or Alt; else None."""
     mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-    if mods & ~Qt.KeyboardModifier.ShiftModifier:
-        return None  # Ctrl+digit, Alt+digit… belong to others
+    if mods & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier):
+        return None  # Ctrl+digit (and Ctrl+Alt: AltGr on Windows) belong to others
     shifted = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+    alt = bool(mods & Qt.KeyboardModifier.AltModifier)
     platform = QGuiApplication.platformName()
     if platform == "cocoa":
         n = _MAC_VIRTUAL.get(event.nativeVirtualKey())
         if n:
-            return n, shifted
+            return n, shifted, alt
     elif event.nativeScanCode():
         table = _WINDOWS_SCAN if platform == "windows" else _X_SCAN
         n = table.get(event.nativeScanCode())
-        return (n, shifted) if n else None
+        return (n, shifted, alt) if n else None
     # No position known (a synthesised event): the character a US keyboard sends.
     if Qt.Key.Key_1.value <= event.key() <= Qt.Key.Key_9.value:
-        return event.key() - Qt.Key.Key_0.value, shifted
+        return event.key() - Qt.Key.Key_0.value, shifted, alt
     text = event.text()
     if text in _US_SHIFTED_DIGIT:
-        return _US_SHIFTED_DIGIT[text], True
+        return _US_SHIFTED_DIGIT[text], True, alt
     return None
+
+
+def position_of(key: str) -> DigitPress:
+    """A by-physical-key binding ("3", "Shift+3", "Alt+3", "Alt+Shift+3") as digit_key's tuple."""
+    *mods, digit = key.split("+")
+    return int(digit), "Shift" in mods, "Alt" in mods
 
 
 def _punctuation(text: str) -> bool:
@@ -108,13 +124,12 @@ class KeyFilter(QObject):
         super().__init__(window)
         self.window = window
         self.trigger = trigger  # trigger(action)
-        self.by_position: dict[tuple[int, bool], Action] = {}
-        self.by_character: dict[str, Action] = {}
+        self.by_position: dict[DigitPress, Action] = {}
+        self.by_character: dict[tuple[str, str], Action] = {}
         for action in actions:
             for key in action.keys:
                 if action.by_physical_key:
-                    digit = key.removeprefix("Shift+")
-                    self.by_position[(int(digit), key.startswith("Shift+"))] = action
+                    self.by_position[position_of(key)] = action
                 elif is_typed_character(key):
                     self.by_character[_split(key)] = action
         QApplication.instance().installEventFilter(self)
@@ -135,12 +150,12 @@ class KeyFilter(QObject):
             return False
         if _types_text(QApplication.focusWidget()) and (typed is None or typed[0] == ""):
             return False  # a text field types what is typed alone (Ctrl+, still works there)
-        # The digit row first: on a French keyboard its sixth key types "-" (tempo down
-        # there is the keypad's minus).
-        pressed = digit_key(event)
-        action = self.by_position.get(pressed) if pressed else None
+        # What the key types first: on a French keyboard the digit row's sixth key types
+        # "-", tempo down (Alt + that key mutes stem 6 there).
+        action = self.by_character.get(typed)
         if action is None:
-            action = self.by_character.get(typed)
+            pressed = digit_key(event)
+            action = self.by_position.get(pressed) if pressed else None
         if action is None:
             return False
         self.trigger(action)
