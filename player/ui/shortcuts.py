@@ -46,7 +46,11 @@ class ShortcutsDialog(QDialog):
         by_group = groups()
         placed = {g for column in COLUMNS for g in column}
         columns = [list(c) for c in COLUMNS]
-        columns[1] += [g for g in by_group if g not in placed]  # groups others add
+
+        def height(column):  # in rows; a group's heading and frame count about two
+            return sum(len(by_group.get(g, ())) + 2 for g in column if g in by_group)
+        for group in (g for g in by_group if g not in placed):  # groups others add (Beats…)
+            min(columns, key=height).append(group)  # to the shorter column: both fit the screen
         outer = QGridLayout(self)
         self.rows: dict[str, str] = {}  # keys -> what it does (tests read it)
         for col, names in enumerate(columns):
