@@ -117,6 +117,15 @@ def test_dragging_a_loop_snaps_to_beats_and_shift_drags_freely(qtbot, demo):
     assert view.engine is None                        # nothing here needed sound
 
 
+def test_the_f1_list_says_drags_snap_and_shift_drags_freely():
+    from woodshed.player.ui.shortcuts import groups
+    from woodshed.player.ui.snap import FREE_KEY_NAME
+
+    mouse = dict(groups()["Mouse"])
+    assert "on the beats" in mouse["Drag"] and f"{FREE_KEY_NAME}: freely" in mouse["Drag"]
+    assert f"{FREE_KEY_NAME}: freely" in mouse["Drag a loop edge"]
+
+
 def test_zoomed_out_loops_snap_to_bars():
     grid = Grid(np.arange(0, 600, 0.5), 4, 0)         # 120 BPM: bars every 2 s
     assert snap_to_grid(grid, 10.3, px_per_s=100) == pytest.approx(10.5)   # beats 50 px apart

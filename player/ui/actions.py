@@ -194,7 +194,6 @@ def _defaults() -> None:
 _defaults()
 
 # Mouse gestures, listed in the F1 list beside the keys (they are not actions).
-MOUSE = [("Wheel", "Zoom in time"), ("Drag", "Draw an A-B loop (snaps to beats, or bars)"),
-         ("Drag a loop edge", "Move it (snaps too)"), ("Shift+drag", "Without snapping"),
-         ("Right / middle drag", "Scroll"),
+MOUSE = [("Wheel", "Zoom in time"), ("Drag", "Draw an A-B loop on the beats (Shift: freely)"),
+         ("Drag a loop edge", "Move it on the beats (Shift: freely)"), ("Right / middle drag", "Scroll"),
          ("Click", "Seek"), ("Double-click a fader", "Back to 0 dB")]
