@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,80 @@ def test_a_session_keeps_the_trainer_and_what_saved_loops_remember():
     assert again.trainer == {"start": 0.5, "step": 0.1, "every": 3, "target": 0.9}
     assert again.trainer_on is True
     assert again.loops == saved.loops
+
+
+# --- every file a musician's Woodshed leaves, kept as it wrote them -------------------------
+# Folders written by tests/fixtures/write_fixture.py, each with the Woodshed of its day: one
+# song with every per-song file, the cache settings, sessions, grid fixes, MIDI bindings and
+# window.ini. What each must still say when this Woodshed opens it:
+KEPT = {
+    # the Woodshed at the start of 2026-11-26 (e238989): manifest format 1, grid fixes in the
+    # song folder, window.ini without a format
+    "2026-11-26-start": {"source_path": None},
+    # this session's (manifest format 2, grid fixes in the data folder, window.ini format 1)
+    "2026-11-26-end": {"source_path": "/tmp/woodshed-fixture/Blue Bossa"},
+}
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(params=list(KEPT))
+def kept(request, tmp_path, monkeypatch):
+    """A kept folder, copied: (its name, the song in it)."""
+    shutil.copytree(FIXTURES / request.param, tmp_path / "kept")
+    monkeypatch.setenv("WOODSHED_CACHE_DIR", str(tmp_path / "kept" / "cache"))
+    monkeypatch.setenv("WOODSHED_DATA_DIR", str(tmp_path / "kept" / "data"))
+    monkeypatch.delenv("WOODSHED_CACHE_LIMIT", raising=False)
+    songs = cache.list_songs()
+    assert len(songs) == 1
+    return request.param, songs[0]
+
+
+def test_every_file_a_kept_folder_holds_opens_with_this_woodshed(kept, tmp_path, capsys):
+    from woodshed.player.midi.bindings import load_bindings
+    from woodshed.player.ui.session import load_session
+    from woodshed.separation.beats import grid
+
+    name, song = kept
+    m = song.manifest
+    assert m.sources == ["bass", "guitar"] and m.complete and m.title == "Blue Bossa"
+    assert m.source_path == KEPT[name]["source_path"]
+    assert cache.size_limit_bytes() == 5 * 10**9
+    analysis, fixes = grid.load_analysis(song.dir), grid.load_fixes(song.dir)
+    assert analysis.beats_s == (0.0, 0.0625, 0.125, 0.1875)
+    assert fixes.shift_ms == 12.5 and fixes.beats_per_bar == 3
+    assert grid.apply_fixes(analysis, fixes).beats_per_bar == 3
+    session = load_session(song.key)
+    assert (session.tempo, session.pitch_semitones, session.muted) == (0.8, 2.0, ["guitar"])
+    assert session.gains_db == {"bass": -3.0} and session.pans == {"bass": -0.5}
+    assert session.loop == (0.05, 0.2) and session.loop_enabled and session.position_s == 0.1
+    assert [(m.name, m.time_s) for m in session.markers] == [("Verse", 0.0), ("Chorus", 0.125)]
+    riff, solo = session.loops
+    assert (riff.name, riff.start_s, riff.end_s, riff.tempo) == ("Riff", 0.05, 0.15, None)
+    assert (solo.tempo, solo.pitch_semitones, solo.mix["soloed"]) == (0.7, -1.0, ["guitar"])
+    bindings, warning = load_bindings()
+    assert warning is None
+    pedal = bindings["FCB1010"][0]
+    assert (pedal.action, pedal.gesture, pedal.pedal) == ("play.toggle", "double_tap", "toggle")
+    assert woodshed("cache", "list") == 0
+    assert "1 songs" in capsys.readouterr().out
+    out = tmp_path / "backing.wav"
+    assert woodshed("export", str(song.dir), "-o", str(out), "--without", "guitar") == 0
+    assert sf.info(out).frames == m.frames
+
+
+def _kinds(folder: Path) -> set[str]:
+    """The files in a written folder, the song's key left out: what kinds of file it holds."""
+    key = next(p.name for p in (folder / "cache").iterdir() if cache.KEY_PATTERN.fullmatch(p.name))
+    return {str(p.relative_to(folder)).replace(key, "KEY") for p in folder.rglob("*")
+            if p.is_file()}
+
+
+def test_every_file_this_woodshed_writes_is_in_a_kept_folder(tmp_path):
+    """A new kind of file (or a file moved) needs a kept folder holding it: run
+    tests/fixtures/write_fixture.py (extended to write it) into tests/fixtures/<today>."""
+    written = tmp_path / "now"
+    result = subprocess.run([sys.executable, str(FIXTURES / "write_fixture.py"), str(written)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    kept_kinds = set().union(*(_kinds(FIXTURES / name) for name in KEPT))
+    assert _kinds(written) <= kept_kinds

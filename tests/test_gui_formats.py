@@ -35,3 +35,34 @@ def test_a_hand_edited_window_ini_opens_the_window(qtbot, data_dir, cache_dir, c
     labels = [a.text() for a in window.recent_menu.actions()]
     assert all(isinstance(label, str) and label for label in labels)
     window.close()
+
+
+@pytest.mark.parametrize("name", ["2026-11-26-start", "2026-11-26-end"])
+def test_the_window_settings_of_a_kept_folder_open_as_they_were(qtbot, tmp_path, monkeypatch,
+                                                                name):
+    """window.ini as a musician's Woodshed of that day left it (tests/fixtures, written by
+    write_fixture.py): recent songs, a preference, a changed key; stamped with today's format."""
+    import shutil
+    from pathlib import Path
+
+    from woodshed.player.ui import actions, preferences
+    from woodshed.player.ui.main_window import MainWindow, settings
+
+    shutil.copytree(Path(__file__).parent / "fixtures" / name, tmp_path / "kept")
+    monkeypatch.setenv("WOODSHED_CACHE_DIR", str(tmp_path / "kept" / "cache"))
+    monkeypatch.setenv("WOODSHED_DATA_DIR", str(tmp_path / "kept" / "data"))
+    window = MainWindow(with_engine=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        assert window.recent() == ["/music/Blue Bossa"]
+        assert [a.text() for a in window.recent_menu.actions()] == ["Blue Bossa"]
+        assert preferences.saved_buffer(settings()) == 512
+        assert actions.get("loop.zoom").keys == ("Ctrl+Alt+Z",)
+        assert window.banner.message == ""
+        assert int(settings().value(preferences.FORMAT_KEY)) == preferences.SETTINGS_FORMAT
+    finally:
+        window.close()
+        from woodshed.player.ui import keymap
+        keymap.restore_defaults()  # the registry is the process's
