@@ -54,13 +54,45 @@ def add_parser(sub) -> None:
 
 
 def song_files(paths: list[Path]) -> list[Path]:
-    """Songs named on the command line; a folder stands for every audio file in it."""
+    """Songs named on the command line; a folder stands for every audio file in it, and a
+    song folder of the stem cache (or its manifest) for that song."""
     from . import audio_file
+    from .manifest import MANIFEST_NAME
 
     files: list[Path] = []
     for path in paths:
-        files.extend(audio_file.find_audio_files(path) if path.is_dir() else [path])
+        if path.name == MANIFEST_NAME and path.is_file():
+            path = path.parent
+        if path.is_dir() and not (path / MANIFEST_NAME).is_file():
+            files.extend(audio_file.find_audio_files(path))
+        else:
+            files.append(path)
     return files
+
+
+def _cached_song_job(song_dir: Path, settings):
+    """`separate` of a song folder in the cache: the song's own separation from the song file
+    its manifest remembers (mending what is damaged, finishing what is not separated), or the
+    song itself when there is nothing to do (an imported song: mended from its stems and stem
+    folder). Never the folder's WAVs taken for songs. UserError (one line) when it cannot."""
+    from . import damage
+    from .importer import mend_imported
+    from .separate import separation_of
+
+    song = cache.open_song(song_dir, check=False)
+    if song.manifest.model in damage.IMPORTED_MODELS:
+        mend_imported(song)
+        return song
+    damages = damage.check(song)
+    if not damages and song.manifest.complete:
+        return song
+    try:
+        return separation_of(song, settings)
+    except UserError as exc:
+        what = (f"is damaged in the stem cache: {damage.describe(damages)}" if damages
+                else f"is separated to {song.manifest.ready_fraction():.0%}")
+        raise UserError(f"{printable(song.manifest.title)} {what}; {exc.message}: separate the "
+                        "song file itself (the stem cache keeps what it has)") from None
 
 
 def run_separate(args) -> int:
@@ -68,8 +100,12 @@ def run_separate(args) -> int:
 
     settings = SeparationSettings(model=args.model, model_repo=args.model_repo,
                                   device=args.device, shifts=args.shifts, overlap=args.overlap)
-    jobs = [Separation(path, settings) for path in song_files(args.songs)]  # all checked first
+    jobs = [_cached_song_job(path, settings) if path.is_dir() else Separation(path, settings)
+            for path in song_files(args.songs)]  # all checked first
     for job in jobs:
+        if isinstance(job, cache.CachedSong):  # nothing to separate
+            print(job.dir)
+            continue
         song = job.cached()
         if song is None:
             job.start()

@@ -194,3 +194,33 @@ def test_a_moved_song_file_is_remembered_where_it_is_now(song, model_repo, tmp_p
         assert cached.reload().manifest.source_path == str(moved)
     finally:
         moved.rename(song_file)
+
+
+def test_separate_of_a_song_folder_in_the_cache_mends_it_from_its_song_file(song, model_repo):
+    """`woodshed separate CACHE_FOLDER` (the folder `woodshed cache path` prints): the song is
+    mended from its file; its WAVs are never taken for songs to separate."""
+    song_file, cached, original = song
+    cached.stem_path("drums").write_bytes(b"")
+    result = woodshed("separate", cached.dir, "--model", MODEL, "--model-repo", model_repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(cached.dir)
+    _equal_to_reference(cached, original)
+    assert [p.name for p in cached.dir.parent.iterdir() if cache.KEY_PATTERN.fullmatch(p.name)] \
+        == [cached.key]
+
+
+def test_separate_of_a_damaged_song_folder_whose_file_is_gone_is_one_line(song, model_repo,
+                                                                         tmp_path):
+    from test_separate_cli import assert_one_line_error
+
+    song_file, cached, original = song
+    cached.stem_path("drums").write_bytes(b"")
+    kept = {p.name: p.read_bytes() for p in cached.dir.iterdir()}
+    song_file.rename(tmp_path / "moved.wav")
+    try:
+        result = woodshed("separate", cached.dir / "manifest.json", "--model", MODEL,
+                          "--model-repo", model_repo)
+    finally:
+        (tmp_path / "moved.wav").rename(song_file)
+    assert_one_line_error(result, "drums.wav is empty", f"its song file {song_file} is gone")
+    assert {p.name: p.read_bytes() for p in cached.dir.iterdir()} == kept

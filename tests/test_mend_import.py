@@ -143,3 +143,13 @@ def test_the_windows_export_never_writes_into_the_stem_folder(imported, qtbot, d
         assert "it is the song you are exporting from" in dialog.status.text()
     assert {p: p.read_bytes() for p in folder.iterdir()} == kept
     window.close()
+
+
+def test_separate_of_an_imported_song_folder_mends_it_and_separates_nothing(imported, capsys):
+    folder, song, before = imported
+    (song.dir / "mix.wav").unlink()
+    assert woodshed("separate", str(song.dir)) == 0
+    assert capsys.readouterr().out.strip() == str(song.dir)
+    _same_audio(song, before)
+    assert [p.name for p in song.dir.parent.iterdir() if cache.KEY_PATTERN.fullmatch(p.name)] \
+        == [song.key]
