@@ -56,6 +56,23 @@ def test_reopening_reads_the_kept_grid_without_analysing(demo_song, monkeypatch)
     assert not needed and state.grid is not None
 
 
+def test_a_grid_from_an_older_tracker_is_found_again_and_fixes_survive(demo_song):
+    grid_for(demo_song)
+    old = grid_mod.load_analysis(demo_song)
+    stale = Analysis(old.tracker, "1", old.duration_s, tuple(b + 0.2 for b in old.beats_s),
+                     old.beats_per_bar, old.first_downbeat)
+    assert tracker.VERSION != "1"
+    grid_mod.save_analysis(demo_song, stale)
+    grid_mod.save_fixes(demo_song, Fixes(shift_ms=10.0))
+    state, needed = known_grid(demo_song)
+    assert needed and state.grid is not None          # the old grid serves meanwhile
+    assert abs(state.grid.beats_s[0] - (old.beats_s[0] + 0.21)) < 1e-9
+    state = grid_for(demo_song)                       # analysed again by this version
+    assert grid_mod.load_analysis(demo_song).tracker_version == tracker.VERSION
+    assert abs(state.grid.beats_s[0] - (old.beats_s[0] + 0.01)) < 1e-9   # the fix survived
+    assert not known_grid(demo_song)[1]
+
+
 # --- synthetic songs: a tempo change, 3/4, a pickup -------------------------------------
 @pytest.mark.parametrize("bpm_by_bar, beats_per_bar, pickup", [
     ([100] * 8 + [125] * 8, 4, 0),     # the tempo changes part-way

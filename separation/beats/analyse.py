@@ -104,7 +104,15 @@ def known_grid(song_dir: Path) -> tuple[GridState, bool]:
     grid = grid_file.apply_fixes(analysis, fixes)
     if grid is None:
         return GridState(None, f"no beat grid: {analysis.no_beats or 'no beats found'}; tap the tempo"), False
-    return GridState(grid), False
+    return GridState(grid), outdated(analysis)
+
+
+def outdated(analysis: Analysis) -> bool:
+    """Whether an older version of the model-free tracker made this grid: it is analysed again
+    (the old grid serves meanwhile; the musician's fixes are kept apart and survive)."""
+    from . import tracker
+
+    return analysis.tracker == tracker.NAME and analysis.tracker_version != tracker.VERSION
 
 
 def grid_for(song_dir: Path) -> GridState:
@@ -115,7 +123,7 @@ def grid_for(song_dir: Path) -> GridState:
         job = GridJob(song_dir)
         job.wait()
         state, still_needed = known_grid(song_dir)
-        if still_needed:
+        if still_needed and state.grid is None:
             return GridState(None, "the beats could not be found (the log says why); tap the tempo")
     return state
 
