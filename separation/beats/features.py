@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 ANALYSIS_RATE = 16000
+ATTACK_FRAMES = ANALYSIS_RATE // 1000     # one attack-envelope value a millisecond
 HOP_FRAMES = 160                 # 10 ms at ANALYSIS_RATE: 100 envelope frames a second
 FRAMES_PER_S = ANALYSIS_RATE / HOP_FRAMES
 FFT_FRAMES = 1024                # 64 ms window
@@ -32,6 +33,10 @@ class Features:
     chroma: np.ndarray           # (12, frames) float32, each frame summing to 1 (or 0 when silent)
     loudness: np.ndarray         # (frames,) float32, RMS of the frame
     duration_s: float
+    # (ms,) float32: log10 of the mean square of the signal's second difference (a +12 dB per
+    # octave slope: cymbals, snares and pick attacks stand out) over each millisecond; element
+    # j covers j..j+1 ms of the song. Where an attack starts, to the millisecond.
+    attack: np.ndarray | None = None
 
     @property
     def frames(self) -> int:
@@ -81,9 +86,26 @@ class FeatureStream:
         self._onset, self._low_onset, self._chroma, self._loud = [], [], [], []
         self._samples = 0
         self._produced = 0
+        self._attack: list[np.ndarray] = []
+        self._attack_tail = np.zeros(2, np.float32)       # the last two samples fed
+        self._attack_pending = np.zeros(0, np.float32)    # second differences not yet a whole ms
+
+    def _feed_attack(self, mono: np.ndarray) -> None:
+        x = np.concatenate([self._attack_tail, mono])
+        if len(mono) >= 2:
+            self._attack_tail = mono[-2:].copy()
+        else:
+            self._attack_tail = x[-2:].copy()
+        d2 = np.concatenate([self._attack_pending, x[2:] - 2 * x[1:-1] + x[:-2]])
+        whole = len(d2) // ATTACK_FRAMES * ATTACK_FRAMES
+        if whole:
+            power = (d2[:whole].reshape(-1, ATTACK_FRAMES) ** 2).mean(axis=1)
+            self._attack.append(np.log10(power + 1e-10).astype(np.float32))
+        self._attack_pending = d2[whole:]
 
     def feed(self, mono: np.ndarray, last: bool = False) -> None:
         self._samples += len(mono)
+        self._feed_attack(mono.astype(np.float32, copy=False))
         buf = np.concatenate([self._pending, mono.astype(np.float32, copy=False)])
         if last:
             buf = np.concatenate([buf, np.zeros(FFT_FRAMES, np.float32)])
@@ -120,7 +142,7 @@ class FeatureStream:
         chroma = (np.concatenate(self._chroma, axis=1).astype(np.float32) if self._chroma
                   else np.zeros((12, 0), np.float32))
         return Features(cat(self._onset), cat(self._low_onset), chroma, cat(self._loud),
-                        self._samples / ANALYSIS_RATE)
+                        self._samples / ANALYSIS_RATE, cat(self._attack))
 
 
 def features_of_audio(mono: np.ndarray, sample_rate: int) -> Features:
