@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import av
 import numpy as np
 import soundfile as sf
-import soxr
 
 from .channel_mix import to_channels
 from .errors import UserError, describe_os_error
@@ -40,7 +38,17 @@ _CHUNK_FRAMES = 1 << 13  # what libsndfile decodes per call; a decode error lose
 # its Xing/LAME header declares the exact length, which is how a truncated mp3 shows.
 _RAW_STREAM_FORMATS = {"aac", "ac3", "eac3", "dts", "amr", "truehd"}
 
-_DECODE_ERRORS = (sf.SoundFileError, av.error.FFmpegError)
+def _av():
+    """PyAV (FFmpeg), imported when a file first needs it: not at every start of Woodshed
+    (it costs tens of milliseconds warm, more from a cold disk; the window and most commands
+    start without it)."""
+    import av
+
+    return av
+
+
+def _decode_errors() -> tuple:
+    return (sf.SoundFileError, _av().error.FFmpegError)
 
 
 @dataclass
@@ -106,7 +114,7 @@ def _probe_soundfile(path: Path) -> AudioInfo | None:
             info = AudioInfo(path, f.samplerate, f.channels, f.frames, "soundfile",
                              _tag(f.title), _tag(f.artist))
             container_format = f.format
-    except (_DECODE_ERRORS + (OSError,)):
+    except (_decode_errors() + (OSError,)):
         return None
     if info.frames <= 0 or info.sample_rate <= 0 or info.channels <= 0:
         return None
@@ -122,6 +130,7 @@ def _probe_soundfile(path: Path) -> AudioInfo | None:
 
 
 def _probe_av(path: Path) -> AudioInfo | None:
+    av = _av()
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
@@ -140,7 +149,7 @@ def _probe_av(path: Path) -> AudioInfo | None:
             tags = {**_lower_keys(container.metadata), **_lower_keys(stream.metadata)}
         if raw_stream:
             frames = _counted_frames(path)
-    except _DECODE_ERRORS + (OSError, UnicodeDecodeError):
+    except _decode_errors() + (OSError, UnicodeDecodeError):
         return None
     if frames <= 0:
         return None
@@ -162,6 +171,7 @@ def _decode_start(container, stream, seconds: float = 1.0) -> None:
 
 
 def _declared_frames(container, stream) -> int:
+    av = _av()
     if stream.duration:
         return math.floor(stream.duration * stream.time_base * stream.rate)
     if container.duration:
@@ -172,6 +182,7 @@ def _declared_frames(container, stream) -> int:
 def _counted_frames(path: Path) -> int:
     """Length of a raw stream (no index: FFmpeg would guess it from the bit rate), from its
     packets' durations: demuxing only, no decoding."""
+    av = _av()
     with av.open(str(path)) as container:
         stream = _audio_stream(container)
         ticks = sum(packet.duration or 0 for packet in container.demux(stream))
@@ -179,13 +190,14 @@ def _counted_frames(path: Path) -> int:
 
 
 def _tags_via_av(path: Path) -> dict:
+    av = _av()
     try:
         with av.open(str(path)) as container:
             tags = _lower_keys(container.metadata)
             if container.streams.audio:
                 tags.update(_lower_keys(_audio_stream(container).metadata))
             return tags
-    except _DECODE_ERRORS + (OSError, UnicodeDecodeError):
+    except _decode_errors() + (OSError, UnicodeDecodeError):
         return {}
 
 
@@ -214,6 +226,8 @@ def read_blocks(path, sample_rate: int, channels: int,
     target_frames = info.frames_at(sample_rate)
     resampler = None
     if info.sample_rate != sample_rate:
+        import soxr
+
         resampler = soxr.ResampleStream(info.sample_rate, sample_rate, channels,
                                         dtype="float32", quality="HQ")
     decoded_frames = 0
@@ -247,7 +261,7 @@ def read_blocks(path, sample_rate: int, channels: int,
                 pending, pending_frames = [], 0
                 if block.shape[1]:
                     yield block
-    except _DECODE_ERRORS:
+    except _decode_errors():
         pass  # judged below: a damaged last frame is forgiven, a lost half is not
     except OSError as exc:
         raise UserError(describe_os_error(exc, info.path)) from None
@@ -307,6 +321,7 @@ def _soundfile_chunks(path: Path, chunk_frames: int) -> Iterator[np.ndarray]:
 
 
 def _av_chunks(path: Path, chunk_frames: int) -> Iterator[np.ndarray]:
+    av = _av()
     del chunk_frames  # FFmpeg decides: one codec frame (~1024 samples) at a time
     with av.open(str(path)) as container:
         stream = _audio_stream(container)

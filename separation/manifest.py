@@ -71,7 +71,13 @@ class Manifest:
     # --- which parts are final --------------------------------------------
     @property
     def complete(self) -> bool:
-        return all(self.blocks_done)
+        # A song with no stems yet (its mix decoded, the model still loading) is not.
+        return bool(self.sources) and all(self.blocks_done)
+
+    @property
+    def mix_only(self) -> bool:
+        """Decoded before the model was known: the mix plays; stems come once it loads."""
+        return not self.sources
 
     def block_range(self, k: int) -> tuple[int, int]:
         end = self.block_starts[k + 1] if k + 1 < len(self.block_starts) else self.frames

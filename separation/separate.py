@@ -139,13 +139,16 @@ class Separation:
             self._sample_rate = song.manifest.sample_rate
         return song
 
-    def start(self, first_s: tuple[float, float] | None = None) -> None:
+    def start(self, first_s: tuple[float, float] | None = None, mix_first: bool = False) -> None:
+        """Start the worker. mix_first: a player opens the song, so the worker makes a song
+        folder of its mix alone before it loads the model ("ready" comes within a second or
+        two; the stems join later); without it the folder appears with the stems' files."""
         s = self.settings
         job = Job(song_path=str(self.song_path), key=self.key, source_hash=self.source_hash,
                   model=s.model, model_repo=str(s.model_repo) if s.model_repo else None,
                   device=s.device, shifts=s.shifts, overlap=s.overlap,
                   cache_root=str(self.cache_root), threads=s.threads,
-                  first_frames=self._frames(first_s) if first_s else None)
+                  first_frames=self._frames(first_s) if first_s else None, mix_first=mix_first)
         # spawn: torch and the model never enter the caller's (the player's) process.
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()

@@ -30,6 +30,10 @@ from .segments import SegmentGrid
 
 WORK_DIR = ".work"
 FOLLOW_POLL_S = 0.5  # how often a waiting separation looks at the one it waits for
+# The mix is decoded before the model is loaded (so the song plays while torch imports and
+# the weights load or download) at the rate and channels of every demucs model; a model
+# that differs gets the mix decoded again once it is known.
+MIX_RATE, MIX_CHANNELS = 44100, 2
 
 
 @dataclass
@@ -45,10 +49,17 @@ class Job:
     cache_root: str
     first_frames: tuple[int, int] | None = None
     threads: int | None = None
+    mix_first: bool = False  # a player waits: the song's mix before the model (see separate_locked)
+
+
+_KIND = []  # once lowered, the priority stays so (os.nice adds up)
 
 
 def be_kind_to_the_audio_path() -> None:
     """Lower this process's CPU priority so playback keeps the cores it needs."""
+    if _KIND:
+        return
+    _KIND.append(True)
     try:
         if sys.platform == "win32":
             import ctypes
@@ -198,6 +209,8 @@ class SeparationRun:
         # window, an export) waits here, following the first, then finds it done or resumes it
         writer = song_lock.write_lock(root, job.key)
         followed = not writer.try_acquire()
+        if followed or cache.find(job.key, root) is not None:
+            be_kind_to_the_audio_path()  # (a new song's mix is decoded first at full speed)
         if followed:
             self.send("waiting", True)
             if not self.follow_other_writer(writer, root):
@@ -255,9 +268,20 @@ class SeparationRun:
             time.sleep(FOLLOW_POLL_S)
 
     def separate_locked(self, root: Path) -> None:
-        from . import model as model_mod
-
         job = self.job
+        song = cache.find(job.key, root)
+        if song is None and job.mix_first:
+            # The mix first, before torch: the window plays it (the whole song, its waveform)
+            # while the model loads or downloads. Stems are added once the model is known.
+            song = self.build_song(root, lambda tmp: decode_into(tmp, job, MIX_RATE, MIX_CHANNELS))
+        if song is not None:
+            song.hold()  # no Woodshed process evicts it while it is separated
+            self.send("ready", str(song.dir))
+        # Only now: the musician waits for the mix above (nothing of this song plays yet);
+        # from here on the song plays while torch starts and the model separates.
+        be_kind_to_the_audio_path()
+
+        from . import model as model_mod
         import torch
 
         # Every core by default (the process is niced, so the audio path still comes first).
@@ -271,20 +295,50 @@ class SeparationRun:
                                      download_progress=self.send_download_progress,
                                      cancelled=self.cancel_asked)
         segment_s = model_mod.segment_s(model)
-        song = cache.find(job.key, root)
         if song is None:
-            from .quiet import c_stderr_silenced
-
-            with cache.building(job.key, root) as tmp:
-                with c_stderr_silenced():  # the decoder's chatter; errors reach us as UserError
-                    manifest = decode_into(tmp, job, model.samplerate, model.audio_channels)
+            # Nobody listens meanwhile (the terminal): the cache gets the song only once the
+            # model is there, so a wrong model name or no network leaves nothing behind.
+            def decode_and_allocate(tmp: Path) -> Manifest:
+                manifest = decode_into(tmp, job, model.samplerate, model.audio_channels)
                 self.allocate_stems(tmp, manifest, model.sources, segment_s)
-            song = cache.find(job.key, root)
-            if song is None:
-                raise UserError(f"the stem cache {root} lost the song while it was written")
-        song.hold()  # no Woodshed process evicts it while it is separated
-        self.send("ready", str(song.dir))
+                return manifest
+            song = self.build_song(root, decode_and_allocate)
+            song.hold()
+            self.send("ready", str(song.dir))
+        elif song.manifest.mix_only:
+            self.add_stems(song, model, segment_s)
         self.separate(song, model, device, segment_s)
+
+    def build_song(self, root: Path, fill) -> "cache.CachedSong":
+        """The song's folder, made whole by fill(tmp) -> Manifest (saved), then renamed."""
+        from .quiet import c_stderr_silenced
+
+        with cache.building(self.job.key, root) as tmp:
+            with c_stderr_silenced():  # the decoder's chatter; errors reach us as UserError
+                fill(tmp).save(tmp)
+        song = cache.find(self.job.key, root)
+        if song is None:
+            raise UserError(f"the stem cache {root} lost the song while it was written")
+        return song
+
+    def add_stems(self, song, model, segment_s: float) -> None:
+        """The model is known: its stems' (silent) files and the block map join the song's
+        mix; the manifest, replaced last, makes them part of the song in one step (a kill
+        before that leaves the mix-only song, which the next run carries on from)."""
+        from .quiet import c_stderr_silenced
+
+        manifest = song.manifest
+        if (manifest.sample_rate, manifest.channels) != (model.samplerate, model.audio_channels):
+            # Not a demucs model's usual 44.1 kHz stereo: the mix again, at the model's rate,
+            # beside the one playing, then swapped in (a player reopens the song: see Engine).
+            again = song.dir / ".remix"
+            again.mkdir(exist_ok=True)
+            with c_stderr_silenced():
+                manifest = decode_into(again, self.job, model.samplerate, model.audio_channels)
+            os.replace(again / MIX_FILE, song.dir / MIX_FILE)
+            again.rmdir()
+        self.allocate_stems(song.dir, manifest, model.sources, segment_s)
+        song.reload()
 
     def allocate_stems(self, song_dir: Path, manifest: Manifest, sources, segment_s: float):
         grid = SegmentGrid.for_model(manifest.frames, manifest.sample_rate, segment_s,
@@ -295,7 +349,7 @@ class SeparationRun:
         for name in sources:
             wavfile.create_silent(song_dir / Manifest.stem_file(name), manifest.frames,
                                   manifest.channels, manifest.sample_rate)
-        (song_dir / WORK_DIR).mkdir()
+        (song_dir / WORK_DIR).mkdir(exist_ok=True)
         manifest.save(song_dir)
 
     def separate(self, song, model, device: str, segment_s: float) -> None:
@@ -423,8 +477,7 @@ def _log_details() -> str:
 
 
 def main(job: Job, conn) -> None:
-    """Child-process entry point."""
-    be_kind_to_the_audio_path()
+    """Child-process entry point (lowers its own priority once a new song's mix is there)."""
     _log_details()  # warnings (a song mended...) and bugs go to the log file
     from .model_download import DownloadCancelled
 

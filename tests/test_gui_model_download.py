@@ -32,32 +32,45 @@ def open_window(qtbot, tmp_path, server_name):
     return window
 
 
-def test_the_download_shows_progress_then_the_song_opens(qtbot, cache_dir, data_dir, server, tmp_path):
+def test_the_song_plays_its_mix_while_the_download_shows_progress(qtbot, cache_dir, data_dir,
+                                                                 server, tmp_path):
     server.bytes_per_s = 40_000  # ~3 s for the tiny model: time to see it
     window = open_window(qtbot, tmp_path, server.name)
     bar = window.separation_bar
     qtbot.waitUntil(lambda: "Downloading the separation model" in bar.label.text(), timeout=60000)
+    assert window.song_view is not None and window.song_view.stems == []  # open, the mix alone
     qtbot.waitUntil(lambda: "MB/s" in bar.label.text() and "left" in bar.label.text(), timeout=20000)
     text = bar.label.text()
     assert f"model {server.name} (first use only)" in text and "of 0.1 MB" in text
+    assert "the original mix plays meanwhile" in text
     assert bar.isVisible() and bar.cancel.isEnabled() and 0 < bar.bar.value() < 1000
-    qtbot.waitUntil(lambda: window.song_view is not None, timeout=120000)
+    # Downloaded and loaded: the stems join the open song.
+    qtbot.waitUntil(lambda: bool(window.song_view.stems), timeout=120000)
     assert (tmp_path / "models" / server.file_name).read_bytes() == server.payload
     window.close()
 
 
-def test_cancel_stops_the_download_and_keeps_what_arrived(qtbot, cache_dir, data_dir, server, tmp_path):
+def test_cancel_stops_the_download_keeps_what_arrived_and_resume_carries_on(
+        qtbot, cache_dir, data_dir, server, tmp_path):
     server.bytes_per_s = 20_000
     window = open_window(qtbot, tmp_path, server.name)
     bar = window.separation_bar
     qtbot.waitUntil(lambda: "MB/s" in bar.label.text(), timeout=60000)
     qtbot.mouseClick(bar.cancel, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not window.loading and not bar.isVisible(), timeout=30000)
-    assert window.song_view is None
-    assert "download of the separation model tinydl cancelled" in window.banner.message
-    assert "carries on from there" in window.banner.message
+    qtbot.waitUntil(lambda: bar.resume.isVisible(), timeout=30000)
+    assert window.song_view is not None  # the song stays open: its mix plays
+    text = bar.label.text()
+    assert f"Download of the separation model {server.name} cancelled at" in text
+    assert "carries on from there" in text and window.banner.message == ""
     partial = tmp_path / "models" / (server.file_name + ".download")
     assert partial.is_file() and 0 < partial.stat().st_size < len(server.payload)
+    had = partial.stat().st_size
+    server.bytes_per_s = None
+    qtbot.mouseClick(bar.resume, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(window.song_view.stems), timeout=120000)
+    assert (tmp_path / "models" / server.file_name).read_bytes() == server.payload
+    ranges = [r for method, r in server.requests if method == "GET" and r]
+    assert ranges and ranges[-1] == f"bytes={had}-"  # carried on, not started again
     window.close()
 
 
@@ -68,5 +81,6 @@ def test_offline_the_window_says_so_and_names_the_way_out(qtbot, cache_dir, data
     message = window.banner.message
     assert "offline?" in message and "folder of model weights" in message
     assert "Traceback" not in message and "\n" not in message
-    assert not window.separation_bar.isVisible()
+    assert window.song_view is not None  # the mix plays all the same
+    assert window.separation_bar.label.text() == "Separation failed."
     window.close()

@@ -3,7 +3,8 @@ runs in its own process with a progress bar, and the lanes fill in as stems arri
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import QLabel
 
 from songs import music, write
 from test_gui_helpers import data_dir  # noqa: F401 (fixture)
@@ -24,16 +25,39 @@ def open_unseparated(qtbot, tmp_path, seconds: float, model_repo, device):
     return window
 
 
+def with_stems(qtbot, window, timeout_ms: int = 120000):
+    """The view once the model has loaded and the song's stems joined its mix."""
+    qtbot.waitUntil(lambda: window.song_view is not None and bool(window.song_view.stems), timeout=timeout_ms)
+    return window.song_view
+
+
 def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, data_dir, model_repo,
                                                            jack_server, tmp_path):
     window = open_unseparated(qtbot, tmp_path, 20.0, model_repo, jack_server.portaudio_device)
-    view = window.song_view
+    first = window.song_view
     assert window.separation_bar.isVisible()
-    assert list(view.strips) == ["drums", "bass", "other", "vocals"]
+    # Opened before the model loaded: the mix, in one lane, plays at once.
+    assert first.stems == [] and list(first.waveforms.lanes) == ["mix"]
+    assert first.findChild(QLabel, "stems_to_come") is not None
+    engine = first.engine
+    qtbot.mouseClick(first.transport.play, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: engine.position_s > 0.3, timeout=5000)  # the mix plays meanwhile
+    heard = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: heard.append(engine.position_s))
+    timer.start(20)
+    view = with_stems(qtbot, window)
+    wait_s = 0.5
+    qtbot.wait(int(wait_s * 1000))
+    timer.stop()
+    # The model loaded: the same engine, still playing, mixes the stems in; the view has
+    # their strips and lanes. The playhead never went back nor stalled across the change.
+    assert view is not first and view.engine is engine and engine.playing
+    assert list(view.strips) == ["drums", "bass", "other", "vocals"] == engine.stems
+    assert all(b >= a for a, b in zip(heard, heard[1:])), heard
+    assert heard[-1] - heard[0] > 0.5 * len(heard) * 0.02
     unready = view.waveforms.lanes["bass"].unready.opts
-    assert sum(unready["width"]) > 15.0  # most of the song is shaded: not separated yet
-    qtbot.mouseClick(view.transport.play, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.engine.position_s > 0.3, timeout=5000)  # the mix plays meanwhile
+    assert sum(unready["width"]) > 10.0  # most of the song is shaded: not separated yet
     view.seek(15.0)  # separation follows the playhead
     qtbot.waitUntil(lambda: window.separation_bar.bar.value() == 1000, timeout=180000)
     # The engine picks up finished regions from the manifest within half a second.
@@ -43,6 +67,9 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     # The lanes now draw the separated stems' peaks, not flat lines.
     assert max(abs(lane.peaks.levels[0][1]).max() for lane in view.waveforms.lanes.values()) > 0
     assert "segments" in window.separation_bar.label.text() or "ready" in window.separation_bar.label.text()
+    # The stems obey their strips (the engine learnt them with the view).
+    qtbot.mouseClick(view.strips["bass"].mute, Qt.MouseButton.LeftButton)
+    assert engine.effective_gains()["bass"] == 0.0
     window.close()
     assert window.banner.message == ""
 
@@ -62,14 +89,16 @@ def test_a_model_that_cannot_be_loaded_is_a_message_in_the_window(qtbot, cache_d
     qtbot.waitUntil(lambda: bool(window.banner.message), timeout=120000)
     assert "nosuchmodel" in window.banner.message
     assert "Traceback" not in window.banner.message and "\n" not in window.banner.message
-    assert window.song_view is None  # nothing half-open
+    # The song opened before the model was tried: its mix stays open to play.
+    assert window.song_view is not None and window.song_view.stems == []
+    assert window.separation_bar.label.text() == "Separation failed."
     window.close()
 
 
 def test_cancel_stops_separating_and_the_song_keeps_playing(qtbot, cache_dir, data_dir, model_repo,
                                                             jack_server, tmp_path):
     window = open_unseparated(qtbot, tmp_path, 60.0, model_repo, jack_server.portaudio_device)
-    view = window.song_view
+    view = with_stems(qtbot, window)
     view.play()
     job = window.monitor.job
     qtbot.mouseClick(window.separation_bar.cancel, Qt.MouseButton.LeftButton)

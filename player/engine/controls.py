@@ -89,6 +89,16 @@ class Controls:
     def duration_s(self) -> float:
         return self.frames / self.sample_rate
 
+    def add_stems(self, stems: list[str]) -> None:
+        """Stems that joined the song (separation began after its mix played), at 0 dB,
+        unmuted, centred; the ones already here keep their settings."""
+        with self._lock:
+            for s in stems:
+                if s not in self._gain_db:
+                    self.stems.append(s)
+                    self._gain_db[s], self._mute[s], self._solo[s], self._pan[s] = 0.0, False, False, 0.0
+            self.snapshot = self._build()
+
     # --- setters (validated, thread-safe) ----------------------------------
     def set_gain_db(self, stem: str, db: float) -> None:
         db = self._number(db, "volume", allow_minus_inf=True)

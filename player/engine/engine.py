@@ -58,6 +58,7 @@ class Engine:
         self.plain_ring_blocks = min(self.ring_blocks, int(plain_ring_blocks))  # at 1.0x, 0 st
         self.controls = Controls.for_song(song)
         self.sample_rate = song.manifest.sample_rate
+        self._stems_lock = threading.Lock()  # take_stems: the window's thread or the watcher
         self._playing = False
         self._output: RingOutput | CallbackOutput | None = None
         self._renderer: Renderer | None = None
@@ -88,6 +89,7 @@ class Engine:
     def _open(self, device) -> None:
         channels = self.song.manifest.channels
         rate = choose_rate(device, channels, self.sample_rate)
+        self.controls.add_stems(self.song.manifest.sources)  # any that joined meanwhile
         # The renderer first: if the song cannot be read, no device has been opened to leak
         renderer = Renderer(self.song, self.controls, out_rate=rate, meter=True, click=self.click,
                             trainer=self.trainer)
@@ -148,6 +150,24 @@ class Engine:
 
     def __exit__(self, *exc):
         self.close()
+
+    def take_stems(self) -> None:
+        """The song's stems joined its mix (it opened before the model was loaded): mix them
+        in from here on, playing on without a gap. Called by the manifest watcher when it
+        sees them, and by the window before it shows their strips (whichever comes first).
+        A UserError if the song changed more than that (its mix decoded again at another
+        rate for an unusual model): the caller then opens the song afresh."""
+        with self._stems_lock:
+            m = self.song.manifest
+            if (m.sample_rate, m.frames, m.channels) != (self.sample_rate, self.controls.frames,
+                                                         self.controls.channels):
+                raise UserError(f"{m.title}: its mix was decoded again for the model: reopen it")
+            if all(s in self.controls.stems for s in m.sources):
+                return
+            renderer = self._renderer
+            if renderer is not None:
+                renderer.offer_stems(self.song)  # before the gains: see Renderer._gains
+            self.controls.add_stems(m.sources)
 
     # --- transport and sound (caller's thread) ----------------------------------------
     def play(self) -> None:
@@ -375,6 +395,10 @@ class Engine:
                 seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             except (OSError, ValueError):
                 continue  # being replaced right now: next time
+            try:
+                self.take_stems()
+            except UserError:
+                return  # the window opens the song afresh (see take_stems)
             renderer = self._renderer
             if renderer is not None:
                 renderer.set_ready_ranges(self.song.manifest.ready_ranges())

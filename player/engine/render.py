@@ -58,13 +58,14 @@ class Renderer:
         self._count_in_done = 0
         self._pre_roll_frames = 0           # output (post) frames of count-in before the song
         self.mixer = StemMixer(song)
+        self._offered = None                # (mixer, stack, fade stack) with stems that joined
         self.playhead = Playhead(self.sample_rate)
         self._fade_frames = max(1, int(round(BYPASS_FADE_S * self.sample_rate)))
         self._fade_in = (np.arange(1, self._fade_frames + 1, dtype=np.float32)
                          / (self._fade_frames + 1))
         splice_frames = 2 * int(SPLICE_SEARCH_S * self.sample_rate) + self._fade_frames
-        stack_frames = max(MAX_FEED_FRAMES, BLOCK_FRAMES, splice_frames)
-        self._stack = np.zeros((self.mixer.source_count, stack_frames, self.channels), np.float32)
+        self._stack_frames = max(MAX_FEED_FRAMES, BLOCK_FRAMES, splice_frames)
+        self._stack = self._new_stack(self.mixer)
         self._fade_stack = np.zeros_like(self._stack)
         self._seek_serial = None            # None: the first block starts at the seek target
         self._seek_mix_index = 0            # mix-stream frame where the last seek took effect
@@ -174,6 +175,33 @@ class Renderer:
     def levels(self) -> dict[str, float]:
         return dict(zip(self.mixer.stems, self.mixer.peaks.tolist()))
 
+    def offer_stems(self, song) -> None:
+        """The song's stems joined its mix (separation began after it opened): a mixer that
+        reads them, made here on the caller's thread; the producer takes it at the first
+        block whose controls have the stems' gains (Controls.add_stems, called after this),
+        so the sound goes on without a gap. Where they are not separated, the mix plays."""
+        mixer = StemMixer(song)
+        stack = self._new_stack(mixer)
+        self._offered = (mixer, stack, np.zeros_like(stack))
+
+    def _new_stack(self, mixer: StemMixer) -> np.ndarray:
+        return np.zeros((mixer.source_count, self._stack_frames, self.channels), np.float32)
+
+    def _gains(self, snap) -> np.ndarray:
+        """The snapshot's gains for the mixer in use; takes the offered mixer once the gains
+        have its stems. Until then (one block, at most) the mix alone, at its own gain."""
+        gains = snap.stem_gains
+        if len(gains) == self.mixer.source_count:
+            return gains
+        offered = self._offered
+        if offered is not None and offered[0].source_count == len(gains):
+            self.mixer, self._stack, self._fade_stack = offered
+            self._offered = None
+            return gains
+        mix_only = np.zeros((self.mixer.source_count, self.channels), np.float32)
+        mix_only[-1] = gains[-1]
+        return mix_only
+
     def set_ready_ranges(self, ranges) -> None:
         """Frames where stems are final (from a reloaded manifest); elsewhere the mix plays."""
         self.mixer.ready_ranges = tuple((int(a), int(b)) for a, b in ranges)
@@ -234,6 +262,7 @@ class Renderer:
     def _mix(self, n: int) -> np.ndarray:
         """The next n frames of the mix stream (n <= MAX_FEED_FRAMES)."""
         snap = self.controls.snapshot
+        gains = self._gains(snap)  # first: it may bring in the stems' mixer and stacks
         if snap.seek_serial != self._seek_serial:
             self.playhead.jump(snap.seek_frame, splice=self._seek_serial is not None)
             self._seek_mix_index = self._mix_index
@@ -252,7 +281,7 @@ class Renderer:
             new *= 1.0 - w
             new += old * w
         self._mix_index += n
-        return self.mixer.mix(stack, snap.stem_gains, self.meter)
+        return self.mixer.mix(stack, gains, self.meter)
 
     def _follow_loop(self, loop) -> None:
         """A loop moved so that its end is now behind a playhead that was looping inside the
@@ -459,9 +488,10 @@ class Renderer:
         search = int(SPLICE_SEARCH_S * self.sample_rate)
         lo = max(0, frame - search)
         n = frame + search - lo + was.shape[1]
+        gains = self._gains(self.controls.snapshot)  # before the stack: it may bring a new one
         stack = self._stack[:, :n]
         self.mixer.read(stack, 0, lo, n)
-        candidate = self.mixer.mix(stack, self.controls.snapshot.stem_gains).sum(axis=0)
+        candidate = self.mixer.mix(stack, gains).sum(axis=0)
         target = was.sum(axis=0)
         match = np.correlate(candidate, target, "valid")
         energy = np.convolve(candidate * candidate, np.ones(len(target), np.float32), "valid")

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.download_relay = DownloadRelay(self.separation_bar, self.tasks, self)
         self.separation_bar.resume_clicked.connect(self.resume_separation)
         self.paused_separation = None  # a cancelled job of the open song, to resume
+        self._joining = None  # the view whose song's stems are joining it (see _stems_joined)
         self.welcome = self._welcome_page()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -315,9 +316,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(MOUSE_HINT)
         self.close_song()
         view = SongView(loaded.song, loaded.engine, loaded.session)
-        view.error.connect(self.show_error)
-        view.engine_failed.connect(lambda text: self.show_error(text, action="Retry audio"))
-        view.session_changed.connect(self.save_timer.start)
+        self._wire(view)
         self.song_view = view
         self.stack.addWidget(view)
         self.stack.setCurrentWidget(view)
@@ -378,9 +377,68 @@ class MainWindow(QMainWindow):
             return
         from woodshed.separation.manifest import Manifest
         song_dir = view.song.dir
-        self.tasks.run(lambda: Manifest.load(song_dir),
-                       lambda manifest: view.update_peaks(manifest) if self.song_view is view else None,
+        self.tasks.run(lambda: Manifest.load(song_dir), lambda manifest: self._peaks_read(view, manifest),
                        None, "peaks")
+
+    def _peaks_read(self, view, manifest) -> None:
+        if self.song_view is not view:
+            return
+        if list(manifest.sources) != view.stems:
+            self._stems_joined(view, manifest)
+        else:
+            view.update_peaks(manifest)
+
+    def _stems_joined(self, view, manifest) -> None:
+        """The song opened with its mix alone (the model still loading or downloading); now
+        the model is known and its stems exist (silent until separated). The engine mixes
+        them in as it plays, without a gap; the view is rebuilt with their strips and lanes."""
+        if self._joining is view:
+            return
+        self._joining = view
+        engine = view.engine
+
+        def join():
+            view.song.manifest = manifest  # the engine's song too
+            if engine is not None:
+                engine.take_stems()
+
+        def joined(_):
+            self._joining = None
+            if self.song_view is view:
+                self._replace_view(view, manifest)
+
+        def failed(exc):  # the mix was decoded again (an unusual model): open it afresh
+            self._joining = None
+            if self.song_view is view:
+                self._replace_view(view, manifest)
+                self._restart_audio(fresh=True)
+        self.tasks.run(join, joined, failed, "stems")
+
+    def _replace_view(self, view, manifest) -> None:
+        """A new view of the same song on the same engine, where the old one was."""
+        had_keys = view.isAncestorOf(QApplication.focusWidget()) or QApplication.focusWidget() is view
+        session = view.snapshot_session()
+        engine, view.engine = view.engine, None
+        new = SongView(view.song, None, session)  # no engine yet: it would seek it back
+        new.engine = engine
+        new.push_stems_to_engine()
+        new.update_peaks(manifest)
+        self._wire(new)
+        if self.monitor is not None:
+            new.position_moved.connect(self.monitor.prioritise)
+        view.close_engine()  # (its timers; the engine is the new view's now)
+        self.song_view = new
+        self.stack.addWidget(new)
+        self.stack.setCurrentWidget(new)
+        self.stack.removeWidget(view)
+        view.deleteLater()
+        if had_keys:
+            new.take_keys()
+
+    def _wire(self, view) -> None:
+        view.error.connect(self.show_error)
+        view.engine_failed.connect(lambda text: self.show_error(text, action="Retry audio"))
+        view.session_changed.connect(self.save_timer.start)
 
     def _separation_finished(self, outcome: str) -> None:
         self.refresh_library()
@@ -403,7 +461,7 @@ class MainWindow(QMainWindow):
         def cancelled(done: bool):
             if self.song_view is view and view is not None and not done:
                 self.paused_separation = job
-                self.separation_bar.show_paused(_fraction_done(view))
+                self.separation_bar.show_paused(_fraction_done(view), monitor.download_unfinished())
             else:
                 self.separation_bar.hide()
         return self.tasks.run(cancel, cancelled, None, "cancel")

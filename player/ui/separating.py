@@ -46,7 +46,7 @@ def start_separation(path: Path, device=None, with_engine: bool = True, settings
     song = job.cached()
     if song is not None:
         return load_cached(song, device, with_engine, open_engine)
-    job.start(first_s=FIRST_SPAN_S)
+    job.start(first_s=FIRST_SPAN_S, mix_first=True)
     song = job.partial()
     deadline = time.monotonic() + READY_TIMEOUT_S
     downloading = None
@@ -122,9 +122,9 @@ class SeparationBar(QWidget):
         self.bar.setValue(round(1000 * fraction))
         self.show_running()
 
-    def show_paused(self, fraction_done: float) -> None:
-        self.label.setText(f"Separation paused at {fraction_done:.0%}: the original mix plays "
-                           "where stems are missing.")
+    def show_paused(self, fraction_done: float, text: str | None = None) -> None:
+        self.label.setText(text or f"Separation paused at {fraction_done:.0%}: the original mix "
+                           "plays where stems are missing.")
         self.bar.setValue(round(1000 * fraction_done))
         self.cancel.hide()
         self.resume.show()
@@ -150,6 +150,8 @@ class SeparationMonitor(QObject):
         super().__init__(parent)
         self.job, self.bar = job, bar
         self.following = False  # another process separates the song; this job follows it
+        self.download = None  # the model's weights' last Downloading event (first use)
+        self.meter = None
         self.started_s = time.monotonic()
         self.first_progress: tuple[float, int] | None = None
         self.timer = QTimer(self)
@@ -161,10 +163,13 @@ class SeparationMonitor(QObject):
         bar.show_running()
 
     def poll(self) -> None:
-        from woodshed.separation.separate import Cancelled, Done, Failed, Progress, Waiting
+        from woodshed.separation.separate import (Cancelled, Done, Downloading, Failed, Progress,
+                                                  Waiting)
 
         for event in self.job.poll(0):
-            if isinstance(event, Waiting):
+            if isinstance(event, Downloading):
+                self._download(event)
+            elif isinstance(event, Waiting):
                 self.following = event.following
                 self.bar.label.setText(FOLLOWING if event.following else "Separating stems…")
             elif isinstance(event, Progress):
@@ -175,6 +180,28 @@ class SeparationMonitor(QObject):
                 self._finish(event.message, "Separation failed.")
             elif isinstance(event, Cancelled):
                 self._finish("cancelled", "Separation paused.")
+
+    def _download(self, event) -> None:
+        """The model's weights downloading (first use) while the song's mix plays."""
+        from woodshed.separation.model_download import DownloadMeter, DownloadProgress
+
+        if self.meter is None:
+            self.meter = DownloadMeter()
+        self.download = event
+        text = self.meter.line(DownloadProgress(event.model, event.done_bytes, event.total_bytes))
+        if event.note:
+            text += f" — {event.note}"
+        fraction = event.done_bytes / event.total_bytes if event.total_bytes else 0.0
+        self.bar.show_download(text + " (the original mix plays meanwhile)", fraction)
+
+    def download_unfinished(self) -> str | None:
+        """How far the model's download got, if it was cut short (for the paused bar)."""
+        d = self.download
+        if d is None or (d.total_bytes is not None and d.done_bytes >= d.total_bytes):
+            return None
+        return (f"Download of the separation model {d.model} cancelled at "
+                f"{d.done_bytes / 1e6:.1f} MB: Resume carries on from there; the original mix "
+                "plays meanwhile.")
 
     def _progress(self, done: int, total: int) -> None:
         now = time.monotonic()

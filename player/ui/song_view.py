@@ -78,14 +78,24 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
             grid.addWidget(strip, row, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(self.waveforms.lanes[name], row, 1)
             grid.setRowStretch(row, 1)
+        if not self.stems:  # opened while the model loads: the mix's lane, stems to come
+            note = QLabel("The original mix.\nIts stems appear here once the separation "
+                          "model has loaded.")
+            note.setObjectName("stems_to_come")
+            note.setWordWrap(True)
+            note.setFixedWidth(250)
+            grid.addWidget(note, 1, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(next(iter(self.waveforms.lanes.values())), 1, 1)
+            grid.setRowStretch(1, 1)
         # The click's strip under the stems: the song's own beats, with volume, mute and pan.
+        click_row = max(len(self.stems), 1) + 1
         self.click_strip = ClickStrip()
-        grid.addWidget(self.click_strip, len(self.stems) + 1, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.click_strip, click_row, 0, Qt.AlignmentFlag.AlignTop)
         click_hint = QLabel("Click: on the song's beats, heard where the beats are at any "
                             "speed (K on/off; count-in in the Beats menu)")
         click_hint.setStyleSheet("color: #8b949e;")
         click_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the lanes
-        grid.addWidget(click_hint, len(self.stems) + 1, 1)
+        grid.addWidget(click_hint, click_row, 1)
         grid.setColumnStretch(1, 1)
         lanes = QWidget()
         lanes.setLayout(grid)
@@ -489,11 +499,7 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         """Tell the engine every setting (a fresh engine, or controls that did not change and
         so sent no signal)."""
         s = self.session
-        for name in self.stems:
-            self._engine("set_gain_db", name, s.gains_db.get(name, 0.0))
-            self._engine("set_mute", name, name in s.muted)
-            self._engine("set_solo", name, name in s.soloed)
-            self._engine("set_pan", name, s.pans.get(name, 0.0))
+        self.push_stems_to_engine()
         self._engine("set_master_db", s.master_db)
         self._engine("set_click_db", s.click_db)
         self._engine("set_click_mute", s.click_muted)
@@ -504,6 +510,15 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
             self._engine("set_loop", *s.loop)
             self._engine("set_loop_enabled", s.loop_enabled)
         self._engine("seek", s.position_s)
+
+    def push_stems_to_engine(self) -> None:
+        """Each stem's volume, mute, solo and pan, as the strips show them."""
+        s = self.session
+        for name in self.stems:
+            self._engine("set_gain_db", name, s.gains_db.get(name, 0.0))
+            self._engine("set_mute", name, name in s.muted)
+            self._engine("set_solo", name, name in s.soloed)
+            self._engine("set_pan", name, s.pans.get(name, 0.0))
 
     def snapshot_session(self) -> Session:
         self.session.position_s = self.position_s

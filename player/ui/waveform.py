@@ -224,6 +224,9 @@ class Lane(pg.PlotWidget):
             self.redraw()
 
 
+MIX_LANE = "mix"
+
+
 class Waveforms(QObject):
     """The lanes of one song, kept in step: one time range, one playhead, one loop region."""
 
@@ -237,7 +240,8 @@ class Waveforms(QObject):
         seconds_per_peak = manifest.frames_per_peak / manifest.sample_rate
         self.lanes: dict[str, Lane] = {}
         self.bars = BarMarksSource(self.duration_s)  # the grid, shared by every lane
-        names = list(manifest.sources)
+        # A song with no stems yet (opened while the model loads) shows its mix in one lane.
+        names = list(manifest.sources) or [MIX_LANE]
         for i, name in enumerate(names):
             peaks = PeakLevels(*manifest.peaks_of(name), seconds_per_peak)
             self.lanes[name] = Lane(name, stem_colour(name, i), peaks, self.duration_s,
