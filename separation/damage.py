@@ -187,6 +187,8 @@ def mend(song, decode_mix=None) -> list[Damage]:
                     stats_changed = fresh.normalisation != manifest.normalisation
                     manifest.normalisation = fresh.normalisation
                     manifest.peaks["mix"] = fresh.peaks["mix"]
+                    if "mix" in fresh.rms:  # (the whole mix: RMS may start here)
+                        manifest.rms["mix"] = fresh.rms["mix"]
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     first_bad = min((d.good_frames for d in stems_bad), default=manifest.frames)

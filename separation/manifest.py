@@ -17,7 +17,7 @@ from .atomic import write_text_atomic
 
 MANIFEST_NAME = "manifest.json"
 MIX_FILE = "mix.wav"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # How to add a field (a beat grid, markers...): add it to Manifest WITH A DEFAULT, bump
 # FORMAT_VERSION and add MIGRATIONS[old] (at its simplest, the dict as it is: the default
@@ -29,6 +29,7 @@ FORMAT_VERSION = 2
 # tests/fixtures/format-1/ holds a folder written by format 1: test_formats.py opens it.
 MIGRATIONS: dict[int, "callable"] = {
     1: lambda data: data,  # 2 added source_path: unknown (None) for songs separated before it
+    2: lambda data: data,  # 3 added rms: none for songs separated before it (drawn from peaks)
 }
 
 
@@ -54,6 +55,9 @@ class Manifest:
     # Where the song file (an import: the stem folder) was when it was last separated or
     # imported, absolute; None if not known. Mending and resuming from the Library start here.
     source_path: str | None = None
+    # RMS per peak bin (peaks.encode_rms) of each stem and "mix"; a song separated before
+    # format 3 has none, and a name is only ever given RMS for the whole song (never half).
+    rms: dict[str, str] = field(default_factory=dict)
 
     # --- where things are -------------------------------------------------
     @staticmethod
@@ -108,15 +112,36 @@ class Manifest:
             return np.zeros(n, np.float32), np.zeros(n, np.float32)
         return peaks_mod.decode(text)
 
+    def rms_of(self, name: str) -> np.ndarray | None:
+        """RMS per frames_per_peak frames for a stem or "mix"; None when not stored (a song
+        separated before format 3: draw from the peaks) or not readable."""
+        text = self.rms.get(name)
+        if not isinstance(text, str):
+            return None
+        try:
+            rms = peaks_mod.decode_rms(text)
+        except ValueError:
+            return None
+        return rms if len(rms) == peaks_mod.peak_count(self.frames) else None
+
     def set_peaks(self, name: str, start_frame: int, audio: np.ndarray) -> None:
-        """Update the peaks of ``name`` for audio (channels, frames) starting at start_frame,
-        which must be a multiple of frames_per_peak (or the audio must reach the end)."""
+        """Update the peaks (and RMS) of ``name`` for audio (channels, frames) starting at
+        start_frame, which must be a multiple of frames_per_peak (or the audio must reach the
+        end). RMS only for a name that has it, or is new: a song that had peaks without RMS
+        (written before format 3) keeps drawing from its peaks, never from RMS in places."""
+        with_rms = name in self.rms or name not in self.peaks
         mins, maxs = (m.copy() for m in self.peaks_of(name))
         first = start_frame // self.frames_per_peak
         new_min, new_max = peaks_mod.compute(audio)
         mins[first:first + len(new_min)] = new_min[: len(mins) - first]
         maxs[first:first + len(new_max)] = new_max[: len(maxs) - first]
         self.peaks[name] = peaks_mod.encode(mins, maxs)
+        if with_rms:
+            rms = self.rms_of(name)
+            rms = np.zeros(len(mins), np.float32) if rms is None else rms.copy()
+            new_rms = peaks_mod.compute_rms(audio)
+            rms[first:first + len(new_rms)] = new_rms[: len(rms) - first]
+            self.rms[name] = peaks_mod.encode_rms(rms)
 
     # --- disk --------------------------------------------------------------
     def to_json(self) -> str:
@@ -169,8 +194,8 @@ class Manifest:
             raise ValueError("the block map does not fit the song")
         if self.source_path is not None and not isinstance(self.source_path, str):
             raise ValueError("source_path is not a path")
-        if not isinstance(self.peaks, dict) or not isinstance(self.title, str):
-            raise ValueError("peaks or title of the wrong kind")
+        if not isinstance(self.peaks, dict) or not isinstance(self.title, str) or not isinstance(self.rms, dict):
+            raise ValueError("peaks, rms or title of the wrong kind")
 
     def save(self, song_dir: Path) -> None:
         write_text_atomic(Path(song_dir) / MANIFEST_NAME, self.to_json())

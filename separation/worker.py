@@ -81,7 +81,7 @@ def decode_into(song_dir: Path, job: Job, sample_rate: int, channels: int) -> Ma
 
     info = audio_file.probe(Path(job.song_path))
     total, total_sq, frames = 0.0, 0.0, 0
-    mins, maxs = [], []
+    mins, maxs, rms = [], [], []  # peaks and RMS of the mix, one bin per FRAMES_PER_PEAK
     import soundfile as sf
 
     with sf.SoundFile(song_dir / MIX_FILE, "w", samplerate=sample_rate, channels=channels,
@@ -105,9 +105,11 @@ def decode_into(song_dir: Path, job: Job, sample_rate: int, channels: int) -> Ma
                 lo, hi = peaks.compute(block[:, :whole])
                 mins.append(lo)
                 maxs.append(hi)
+                rms.append(peaks.compute_rms(block[:, :whole]))
             carry = block[:, whole:]
         if carry.shape[1]:
             lo, hi = peaks.compute(carry)
+            rms.append(peaks.compute_rms(carry))
             mins.append(lo)
             maxs.append(hi)
     if frames < 2:
@@ -124,6 +126,7 @@ def decode_into(song_dir: Path, job: Job, sample_rate: int, channels: int) -> Ma
     from . import peaks
 
     manifest.peaks["mix"] = peaks.encode(np.concatenate(mins), np.concatenate(maxs))
+    manifest.rms["mix"] = peaks.encode_rms(np.concatenate(rms))
     return manifest
 
 

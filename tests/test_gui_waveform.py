@@ -1,4 +1,6 @@
-"""Waveform level of detail: never more than a bin per pixel, and no peak lost on the way."""
+"""Waveform level of detail: never more than a bin per pixel, and no peak lost on the way; the
+lanes' loudness from the RMS the manifest stores (or, for a song separated before it was
+stored, from the peaks)."""
 import numpy as np
 import pytest
 
@@ -101,3 +103,83 @@ def test_the_loop_is_drawn_over_every_lane_in_a_colour_no_stem_has(qapp):
         hue, _, saturation = colorsys.rgb_to_hls(r, g, b)
         distance = abs((hue * 360 - loop_hue + 180) % 360 - 180)
         assert distance >= 20 or saturation < 0.2, colour
+
+
+# --- RMS: stored by separation and import, drawn; older songs draw from their peaks -------
+def test_the_loudness_drawn_is_the_stored_rms_merged_as_power():
+    n = 8192
+    maxs = np.full(n, 0.9, np.float32)  # a loud, compressed stem: the peaks say little
+    rms = np.where(np.arange(n) % 2 == 0, 0.4, 0.1).astype(np.float32)
+    rms[n // 2:] *= 0.25  # the second half 12 dB quieter: only the RMS shows it
+    levels = PeakLevels(-maxs, maxs, SECONDS_PER_PEAK, rms)
+    assert levels.has_rms
+    x, peak, loudness = levels.envelope(0, n * SECONDS_PER_PEAK, 256)  # 32 bins a pixel
+    first, second = loudness[x < n / 2 * SECONDS_PER_PEAK], loudness[x > n / 2 * SECONDS_PER_PEAK]
+    # RMS of the merged frames: sqrt(mean(rms^2)), not the mean of the RMS values
+    assert np.allclose(first, np.sqrt((0.4 ** 2 + 0.1 ** 2) / 2), rtol=1e-4)
+    assert np.allclose(second, 0.25 * np.sqrt((0.4 ** 2 + 0.1 ** 2) / 2), rtol=1e-4)
+    assert np.allclose(peak, 0.9)
+    without = PeakLevels(-maxs, maxs, SECONDS_PER_PEAK)  # drawn from the peaks: one block
+    assert not without.has_rms and np.ptp(without.envelope(0, n * SECONDS_PER_PEAK, 256)[2]) < 1e-6
+
+
+def test_rms_is_kept_for_the_whole_song_or_not_at_all():
+    """A song whose manifest has peaks but no RMS (separated before format 3) and carries on
+    separating never gets RMS for part of a lane."""
+    from woodshed.separation.manifest import Manifest
+
+    frames = 44100 * 4
+    m = Manifest(title="t", original_name="t.wav", source_hash="0", model="x", settings={},
+                 sample_rate=44100, channels=2, frames=frames, sources=["bass"],
+                 block_starts=[0], blocks_done=[True])
+    tone = (0.5 * np.sin(np.arange(frames) / 10.0)).astype(np.float32)[None].repeat(2, 0)
+    m.set_peaks("bass", 0, tone)  # new: peaks and RMS
+    assert m.rms_of("bass") == pytest.approx(np.full(len(m.rms_of("bass")), 0.5 / np.sqrt(2)), rel=0.05)
+    del m.rms["bass"]  # as a format-2 manifest has it
+    m.set_peaks("bass", 0, tone[:, :1024 * 40])
+    assert m.rms_of("bass") is None and "bass" not in m.rms
+    again = Manifest.from_json(m.to_json())
+    assert again.rms_of("bass") is None and again.peaks_of("bass")[1].max() > 0.4
+
+
+def test_a_song_cached_before_rms_draws_from_its_peaks(qapp, tmp_path, monkeypatch):
+    """The committed format-1 folder (no RMS) opens in the lanes with no traceback."""
+    import shutil
+    from pathlib import Path
+
+    from woodshed.player.ui.waveform import Waveforms
+    from woodshed.separation import cache
+
+    shutil.copytree(Path(__file__).parent / "fixtures" / "format-1", tmp_path / "old")
+    monkeypatch.setenv("WOODSHED_CACHE_DIR", str(tmp_path / "old" / "cache"))
+    song = cache.list_songs()[0]
+    assert song.manifest.rms == {}
+    waveforms = Waveforms(song)
+    for lane in waveforms.lanes.values():
+        assert not lane.peaks.has_rms
+        lane.resize(800, 60)
+        lane.redraw()
+        assert len(lane.curve.xData) > 0  # drawn, from the peaks
+    assert not waveforms.overview.peaks.has_rms
+
+
+def test_an_imported_song_stores_rms_and_its_lanes_draw_it(qapp, cache_dir, tmp_path):
+    import soundfile as sf
+
+    from woodshed.player.ui.waveform import Waveforms
+    from woodshed.separation.importer import import_folder
+
+    folder = tmp_path / "band"
+    folder.mkdir()
+    t = np.arange(44100 * 3) / 44100
+    loud = np.where(t < 1.5, 0.5, 0.05) * np.sin(2 * np.pi * 110 * t)  # 20 dB quieter after 1.5 s
+    sf.write(folder / "bass.wav", loud.astype(np.float32), 44100)
+    sf.write(folder / "drums.wav", (0.3 * np.sin(2 * np.pi * 60 * t)).astype(np.float32), 44100)
+    song = import_folder(folder)
+    for name in ("bass", "drums", "mix"):
+        assert song.manifest.rms_of(name) is not None, name
+    rms = song.manifest.rms_of("bass")
+    early, late = np.median(rms[:50]), np.median(rms[-50:])
+    assert 20 * np.log10(early / late) == pytest.approx(20, abs=0.5)
+    waveforms = Waveforms(song)
+    assert waveforms.lanes["bass"].peaks.has_rms and waveforms.overview.peaks.has_rms

@@ -64,6 +64,18 @@ def test_stems_equal_demucs_apply_model(model_repo, cache_dir, tmp_path, model_n
     assert np.max(maxs) == pytest.approx(min(np.max(expected["drums"]), 1), abs=1 / 127 + 1e-6)
     assert np.max(song.manifest.peaks_of("mix")[1]) == pytest.approx(min(audio.max(), 1),
                                                                      abs=1 / 127 + 1e-6)
+    # And the RMS of the same bins (the lanes' loudness), within its 0.35 dB steps.
+    fpp = song.manifest.frames_per_peak
+    for name, audio_of in (("drums", ours["drums"]), ("mix", audio)):
+        bins = -(-audio_of.shape[1] // fpp)
+        padded = np.zeros((audio_of.shape[0], bins * fpp))
+        padded[:, :audio_of.shape[1]] = audio_of
+        counts = np.minimum(fpp, audio_of.shape[1] - np.arange(bins) * fpp) * audio_of.shape[0]
+        truth = np.sqrt(np.square(padded).reshape(audio_of.shape[0], bins, fpp).sum(axis=(0, 2)) / counts)
+        stored = song.manifest.rms_of(name)
+        loud = truth > 1e-3
+        assert loud.sum() > bins // 2, name
+        assert np.abs(20 * np.log10(stored[loud] / truth[loud])).max() < 0.2, name
 
 
 def run_until(job, n_progress, timeout_s=120):

@@ -2,8 +2,10 @@
 
 Drawing never touches samples, and never draws more than about two points per pixel, so a
 60-minute song redraws as fast as a 3-minute one. Each level keeps, beside the min and max,
-the mean of the stored peaks' amplitudes (about 23 ms each): the song's loudness, which shows
-sections and attacks where the peaks of a loud, compressed master are one flat block.
+the song's loudness, which shows sections and attacks where the peaks of a loud, compressed
+master are one flat block: the RMS the manifest stores (merged as power: the RMS of the
+merged frames), or for a song separated before RMS was stored, the mean of the stored
+peaks' amplitudes (about 23 ms each).
 """
 from __future__ import annotations
 
@@ -16,11 +18,17 @@ FLOOR_MARGIN_DB = 3.0  # below the song's quiet parts (their 5th percentile)
 
 
 class PeakLevels:
-    def __init__(self, mins: np.ndarray, maxs: np.ndarray, seconds_per_peak: float):
+    def __init__(self, mins: np.ndarray, maxs: np.ndarray, seconds_per_peak: float,
+                 rms: np.ndarray | None = None):
         self.seconds_per_peak = seconds_per_peak
         lo, hi = np.asarray(mins, np.float32), np.asarray(maxs, np.float32)
         self.levels = [(lo, hi)]
-        self.means = [np.maximum(np.abs(lo), np.abs(hi))]  # mean amplitude per bin, per level
+        self.has_rms = rms is not None and len(rms) == len(lo)
+        # Loudness per bin, per level, in the unit that merges by a mean: power (RMS²) when
+        # the RMS is stored, else the peaks' amplitude.
+        first = (np.square(np.asarray(rms, np.float32)) if self.has_rms
+                 else np.maximum(np.abs(lo), np.abs(hi)))
+        self.means = [first]
         while len(self.levels[-1][0]) > 2048:
             lo, hi = self.levels[-1]
             n = -(-len(lo) // REDUCTION) * REDUCTION
@@ -35,11 +43,15 @@ class PeakLevels:
         self.loudest = float(max(np.abs(lo).max(initial=0), np.abs(hi).max(initial=0)))
         self.floor_db = self._floor_db()
 
+    def _amplitude(self, mean: np.ndarray) -> np.ndarray:
+        """A level's loudness as an amplitude (RMS from power)."""
+        return np.sqrt(mean) if self.has_rms else mean
+
     def _floor_db(self) -> float:
         """The level (dB below the loudest peak) drawn as the lane's centre line: a little
         under the song's quiet parts, so a loud, compressed stem (its peaks all within a few
         dB) spreads over the lane's height instead of filling it; never below -FLOOR_MAX_DB."""
-        mean = self.means[-1]
+        mean = self._amplitude(self.means[-1])
         db = 20 * np.log10(np.maximum(mean, 1e-9) / max(self.loudest, 1e-9))
         sounding = db[db > -FLOOR_MAX_DB]
         if len(sounding) == 0:
@@ -48,8 +60,9 @@ class PeakLevels:
 
     def envelope(self, start_s: float, end_s: float, width_px: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(x seconds, peak, mean) per drawn bin in view, at most one bin per pixel: the
-        loudest peak in the bin and the mean amplitude of the stored peaks it covers."""
+        """(x seconds, peak, loudness) per drawn bin in view, at most one bin per pixel: the
+        loudest peak in the bin and its RMS (or, without stored RMS, the mean amplitude of the
+        stored peaks it covers)."""
         level, first, last, bin_s, group = self._bins(start_s, end_s, width_px)
         if last <= first:
             return np.zeros(0), np.zeros(0, np.float32), np.zeros(0, np.float32)
@@ -62,7 +75,7 @@ class PeakLevels:
             mean = np.pad(mean, (0, n - len(mean)), mode="edge").reshape(-1, group).mean(axis=1)
         x = first * self.seconds_per_peak * REDUCTION ** level + (
             np.arange(len(peak), dtype=np.float64) + 0.5) * bin_s * group
-        return x, peak, mean
+        return x, peak, self._amplitude(mean)
 
     def _bins(self, start_s: float, end_s: float, width_px: int):
         """(level, first bin, end bin, bin seconds, bins merged per drawn bin) for a view."""

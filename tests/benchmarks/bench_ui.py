@@ -68,6 +68,7 @@ def long_song(minutes: float, folder: Path):
         envelope = np.abs(np.sin(np.arange(n) / 300.0)) * 0.8 + 0.05
         maxs = envelope * rng.uniform(0.5, 1.0, n)
         manifest.peaks[name] = peaks.encode(-maxs, maxs)
+        manifest.rms[name] = peaks.encode_rms(maxs * rng.uniform(0.2, 0.5, n))  # as separation stores
     song_dir = folder / "hour"
     song_dir.mkdir(parents=True, exist_ok=True)
     return CachedSong(song_dir, manifest)
