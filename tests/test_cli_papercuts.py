@@ -83,3 +83,22 @@ def test_a_cached_song_is_named_by_its_title_or_the_id_cache_list_shows(cache_di
     assert sf.info(tmp_path / "other.wav").duration == pytest.approx(2.0, rel=0.01)
     rc = woodshed("export", "no song of this name", "-o", str(tmp_path / "none.wav"))
     assert "does not exist" in _assert_one_line_error(capsys, rc)
+
+
+def test_play_with_a_loop_starts_at_the_loop(song, monkeypatch):
+    """`woodshed play --loop 1.5-2.5` plays from 1.5 s (it started at 0:00, before the loop)."""
+    from woodshed.player.cli.main import main
+    from woodshed.player.engine.engine import Engine
+
+    seen = {}
+
+    def first_seek(engine, position_s):  # what play hands the engine, without a device
+        seen.update(loop=engine.controls.loop, position_s=position_s)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(Engine, "start", lambda engine: None)
+    monkeypatch.setattr(Engine, "seek", first_seek)
+    with pytest.raises(SystemExit):
+        main(["play", str(song.dir), "--loop", "0:01.5-0:02.5"])
+    assert seen["loop"] == pytest.approx((1.5, 2.5, True))
+    assert seen["position_s"] == pytest.approx(1.5, abs=0.01)
