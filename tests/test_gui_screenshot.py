@@ -38,6 +38,7 @@ def test_screenshot_of_the_window_playing_the_demo_with_a_loop(xvfb_display, jac
     assert len(colours) > 50
     assert "position" in child.stdout and "loop 9.6-19.2 on" in child.stdout
     assert "markers Intro,Verse 2,Last phrase" in child.stdout
+    assert "bars 4,5,6,7,8,9,10" in child.stdout   # the bar ruler over 6-24 s (bars of 2.4 s)
     preferences = out.with_name("preferences.png")
     assert QImage(str(preferences)).width() > 300
     if os.environ.get("WOODSHED_UPDATE_SCREENSHOT"):  # refresh the README's pictures on demand
@@ -62,7 +63,7 @@ def _take(out: Path) -> None:
 
     def when_open():
         view = window.song_view
-        if view is None:
+        if view is None or view.grid is None:   # the picture shows the bars: wait for the grid
             QTimer.singleShot(100, when_open)
             return
         for name, at_s in (("Intro", 0.0), ("Verse 2", 9.6), ("Last phrase", 19.2)):
@@ -78,6 +79,7 @@ def _take(out: Path) -> None:
         view.strips["piano"].mute.setChecked(True)
         view.strips["bass"].fader.set_db(-3.0)
         view.set_tempo(0.85)
+        view.set_click_on(True)
         view.seek(12.0)
         view.play()
         QTimer.singleShot(1800, shoot)
@@ -87,6 +89,7 @@ def _take(out: Path) -> None:
         start_s, end_s, on = view.engine.loop
         print(f"position {view.engine.position_s:.2f} loop {start_s:.1f}-{end_s:.1f} {'on' if on else 'off'}")
         print("markers " + ",".join(m.name for m in view.session.markers))
+        print("bars " + ",".join(view.waveforms.bar_labels()))
         window.grab().save(str(out))
         from woodshed.player.ui.preferences import PreferencesDialog
         from woodshed.player.ui.main_window import settings

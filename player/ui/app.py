@@ -9,6 +9,7 @@ QToolButton { padding: 4px 8px; }
 QToolButton:checked { background: #6e5a10; }
 QPushButton#mute:checked { background: #b34040; color: white; }
 QPushButton#solo:checked { background: #b39a10; color: black; }
+QPushButton#click_on:checked { background: #2f7d46; color: white; }
 """
 
 
