@@ -224,3 +224,13 @@ def test_separate_of_a_damaged_song_folder_whose_file_is_gone_is_one_line(song, 
         (tmp_path / "moved.wav").rename(song_file)
     assert_one_line_error(result, "drums.wav is empty", f"its song file {song_file} is gone")
     assert {p.name: p.read_bytes() for p in cached.dir.iterdir()} == kept
+
+
+def test_export_of_the_cache_folder_never_writes_over_its_song_file(song):
+    from test_separate_cli import assert_one_line_error
+
+    song_file, cached, original = song
+    before = song_file.read_bytes()
+    result = woodshed("export", cached.dir, "-o", song_file, "--force")
+    assert_one_line_error(result, "it is the song you are exporting from")
+    assert song_file.read_bytes() == before

@@ -153,3 +153,29 @@ def test_separate_of_an_imported_song_folder_mends_it_and_separates_nothing(impo
     _same_audio(song, before)
     assert [p.name for p in song.dir.parent.iterdir() if cache.KEY_PATTERN.fullmatch(p.name)] \
         == [song.key]
+
+
+def test_import_of_a_song_folder_in_the_cache_mends_it_and_imports_nothing_new(imported, capsys,
+                                                                                tmp_path):
+    import stem_songs
+
+    folder, song, before = imported
+    (song.dir / "mix.wav").unlink()
+    assert woodshed("import", "--quiet", str(song.dir)) == 0
+    assert capsys.readouterr().out.strip() == str(song.dir)
+    _same_audio(song, before)
+    separated = stem_songs.tone_song(1.0, key=stem_songs.key_for("separated"))
+    line = _assert_one_line_error(capsys, woodshed("import", "--quiet", str(separated.dir)))
+    assert "is a separated song in the stem cache, not a folder of stems" in line
+    assert sorted(p.name for p in song.dir.parent.iterdir() if cache.KEY_PATTERN.fullmatch(p.name)) \
+        == sorted([song.key, separated.key])
+
+
+def test_export_of_the_cache_folder_never_writes_into_its_stem_folder(imported, capsys):
+    folder, song, before = imported
+    kept = {p: p.read_bytes() for p in folder.iterdir()}
+    for out in (folder / "Bass.wav", folder / "backing.wav"):
+        line = _assert_one_line_error(capsys, woodshed("export", str(song.dir), "-o", str(out),
+                                                       "--force"))
+        assert "it is the song you are exporting from" in line
+    assert {p: p.read_bytes() for p in folder.iterdir()} == kept

@@ -167,6 +167,10 @@ def run_export(args) -> int:
                             f"folder {args.stems.parent} does not exist")
         check_safe_to_write([args.stems], force=True, inputs=inputs)  # not in the cache
     song = _open_song(args)
+    if song.manifest.source_path:  # a cache folder named: its song file is an input all the same
+        inputs.append(Path(song.manifest.source_path))
+        check_safe_to_write([p for p in (args.output, args.stems) if p is not None],
+                            force=True, inputs=inputs)  # an existing file: checked below
     if args.stems is not None:  # every file checked before the first is written
         chosen = [stem for stem in song.manifest.sources if stem not in args.without
                   and (args.only is None or stem in args.only)]
