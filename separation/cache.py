@@ -155,6 +155,15 @@ class CachedSong:
             lock.release()
 
 
+def in_cache(song_dir: Path, root: Path | None = None) -> bool:
+    """Whether song_dir is a song folder of the stem cache (not a copy kept elsewhere, which
+    Woodshed only reads: it never writes outside folders it made)."""
+    try:
+        return Path(song_dir).resolve().parent == (Path(root) if root else cache_root()).resolve()
+    except OSError:
+        return False
+
+
 def source_path_of(song_path) -> str:
     """A song file's (or stem folder's) absolute path, as the manifest keeps it."""
     return str(Path(song_path).expanduser().absolute())

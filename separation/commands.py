@@ -79,6 +79,9 @@ def _cached_song_job(song_dir: Path, settings):
     from .importer import mend_imported
     from .separate import separation_of
 
+    if not cache.in_cache(song_dir):
+        raise UserError(f"{song_dir}: a Woodshed song folder outside the stem cache "
+                        f"({cache.cache_root()}); name the song file to separate it")
     song = cache.open_song(song_dir, check=False)
     if song.manifest.model in damage.IMPORTED_MODELS:
         mend_imported(song)

@@ -45,10 +45,6 @@ def run(args) -> int:
 
 
 def _import_one(folder: Path, quiet: bool):
-    from .manifest import MANIFEST_NAME
-
-    if (folder / MANIFEST_NAME).is_file():  # a song folder of the stem cache, not a stem folder
-        return _cached_song(folder)
     if quiet:
         return import_folder(folder)
     from tqdm import tqdm
@@ -66,17 +62,3 @@ def _import_one(folder: Path, quiet: bool):
     finally:
         for bar in bars:
             bar.close()
-
-
-def _cached_song(song_dir: Path):
-    """`import` of a song folder in the cache: that song (an imported one mended from its
-    stems and stem folder), never its WAVs (mix.wav included) imported as a new song."""
-    from . import cache, damage
-    from .importer import mend_imported
-
-    song = cache.open_song(song_dir, check=False)
-    if song.manifest.model not in damage.IMPORTED_MODELS:
-        raise UserError(f"{song_dir} is a separated song in the stem cache, not a folder of stems "
-                        "(woodshed separate mends it from its song file)")
-    mend_imported(song)
-    return song

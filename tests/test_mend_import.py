@@ -155,22 +155,6 @@ def test_separate_of_an_imported_song_folder_mends_it_and_separates_nothing(impo
         == [song.key]
 
 
-def test_import_of_a_song_folder_in_the_cache_mends_it_and_imports_nothing_new(imported, capsys,
-                                                                                tmp_path):
-    import stem_songs
-
-    folder, song, before = imported
-    (song.dir / "mix.wav").unlink()
-    assert woodshed("import", "--quiet", str(song.dir)) == 0
-    assert capsys.readouterr().out.strip() == str(song.dir)
-    _same_audio(song, before)
-    separated = stem_songs.tone_song(1.0, key=stem_songs.key_for("separated"))
-    line = _assert_one_line_error(capsys, woodshed("import", "--quiet", str(separated.dir)))
-    assert "is a separated song in the stem cache, not a folder of stems" in line
-    assert sorted(p.name for p in song.dir.parent.iterdir() if cache.KEY_PATTERN.fullmatch(p.name)) \
-        == sorted([song.key, separated.key])
-
-
 def test_export_of_the_cache_folder_never_writes_into_its_stem_folder(imported, capsys):
     folder, song, before = imported
     kept = {p: p.read_bytes() for p in folder.iterdir()}
@@ -179,3 +163,26 @@ def test_export_of_the_cache_folder_never_writes_into_its_stem_folder(imported, 
                                                        "--force"))
         assert "it is the song you are exporting from" in line
     assert {p: p.read_bytes() for p in folder.iterdir()} == kept
+
+
+def test_a_song_folder_copied_out_of_the_cache_is_never_written(imported, qtbot, data_dir,
+                                                                tmp_path, capsys):
+    """Woodshed writes only in folders it made: a damaged copy elsewhere is said, not mended."""
+    from woodshed.player.ui.main_window import MainWindow
+
+    folder, song, before = imported
+    copy = tmp_path / "backup" / "Blue Bossa stems"
+    shutil.copytree(song.dir, copy)
+    (copy / "mix.wav").unlink()
+    kept = {p: p.read_bytes() for p in copy.parent.rglob("*") if p.is_file()}
+    line = _assert_one_line_error(capsys, woodshed("separate", str(copy)))
+    assert "outside the stem cache" in line
+    window = MainWindow(with_engine=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path(copy)
+    qtbot.waitUntil(lambda: bool(window.banner.message), timeout=20000)
+    assert "mix.wav is missing" in window.banner.message and window.song_view is None
+    window.close()
+    assert {p: p.read_bytes() for p in copy.parent.rglob("*") if p.is_file()} == kept
+    assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name]

@@ -24,6 +24,8 @@ def open_cached_folder(path: Path, device=None, with_engine: bool = True, settin
     from woodshed.separation.importer import mend_imported
     from woodshed.separation.separate import separation_of
 
+    if not cache.in_cache(path):  # a copy kept elsewhere: opened as it is, never written
+        return load_cached(cache.open_song(Path(path)), device, with_engine, open_engine)
     song = cache.open_song(Path(path), check=False)
     damages = damage.check(song)
     manifest = song.manifest
