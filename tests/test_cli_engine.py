@@ -309,3 +309,24 @@ def test_terminal_keys_mute_change_tempo_and_quit(alsa_capture, cache_dir):
             process.kill()
             process.wait()
         os.close(controller)
+
+
+def test_play_without_a_terminal_says_it_had_underflows(alsa_capture, song, monkeypatch, capsys):
+    """A script or a log never sees the status line's xruns: a run with a gap says so at the
+    end (the device tests play again when it does)."""
+    from woodshed.player.engine.render import Renderer
+
+    render = Renderer.render
+    calls = {"n": 0}
+
+    def one_block_late(self, frames):  # the 20th block 100 ms late: the ring runs dry
+        calls["n"] += 1
+        if calls["n"] == 20:
+            time.sleep(0.1)
+        return render(self, frames)
+
+    monkeypatch.setattr(Renderer, "render", one_block_late)
+    monkeypatch.setattr(sys, "stdin", open(os.devnull))
+    assert woodshed("play", str(song.dir), "--device", "woodshed_capture") == 0
+    err = capsys.readouterr().err  # (a busy machine may add underflows of its own)
+    assert "woodshed: warning: playback had " in err and " underflow" in err, err

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_devices import UNDERFLOW_TRIES
 
 from woodshed.separation.beats.analyse import grid_for
 from woodshed.player.cli.main import main
@@ -76,11 +77,17 @@ def test_loop_bars_and_trainer_reach_the_engine(demo, monkeypatch):
 
 def test_play_with_count_in_through_the_device(alsa_capture, demo):
     """One bar of count-in, then the last bar of the demo song, captured as it left the program."""
-    result = subprocess.run([sys.executable, "-m", "woodshed.player", "play", str(demo.dir),
-                             "--device", "woodshed_capture", "--start", "26.4", "--count-in", "1",
-                             "--click"], cwd=REPO, env=dict(os.environ), capture_output=True,
-                            text=True, timeout=120, stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, result.stderr
+    for _ in range(UNDERFLOW_TRIES):  # a busy machine's gap would move the clicks: play again
+        result = subprocess.run([sys.executable, "-m", "woodshed.player", "play", str(demo.dir),
+                                 "--device", "woodshed_capture", "--start", "26.4",
+                                 "--count-in", "1", "--click"], cwd=REPO, env=dict(os.environ),
+                                capture_output=True, text=True, timeout=120,
+                                stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr
+        if "underflow" not in result.stderr:
+            break
+    else:
+        pytest.fail("every run had an underflow: the machine is too busy to check the clicks")
     played, rate = alsa_capture.read()
     mono = np.abs(played).max(axis=0)
     loud = mono > 0.05

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import sys
 import time
@@ -11,6 +12,8 @@ from woodshed.separation.errors import UserError
 
 from . import arguments as a
 from woodshed.player.engine.controls import TEMPO_MAX, TEMPO_MIN
+
+log = logging.getLogger(__name__)
 
 SEEK_STEP_S = 5.0
 TEMPO_STEP = 0.05
@@ -252,6 +255,8 @@ def _device(text: str | None):
 def run_play(args) -> int:
     from woodshed.player.engine.engine import Engine
 
+    from .terminal import interactive
+
     song = _open_song(args)
     stems = song.manifest.sources
     a.check_stems(args.mute, stems, "--mute")
@@ -271,8 +276,6 @@ def run_play(args) -> int:
         if args.count_in:
             engine.count_in(args.count_in)
         engine.play()
-        from .terminal import interactive
-
         from woodshed.player.ui.session import load_session
 
         session = TerminalSession(engine, stems, markers=load_session(song.key).markers)
@@ -285,7 +288,17 @@ def run_play(args) -> int:
         engine.close()
     if engine.error:
         raise UserError(engine.error)
+    if engine.xruns and not interactive():
+        # a terminal shows them in the status line; a script or a log would never know
+        say_underflows(engine.xruns)
     return 0
+
+
+def say_underflows(count: int) -> None:
+    message = (f"playback had {count} underflow{'s' if count != 1 else ''} (short gaps in the "
+               "sound): the computer was too busy; a larger buffer helps")
+    log.warning(message)
+    print(f"woodshed: warning: {message}", file=sys.stderr)
 
 
 def _musical_time(engine, song, args) -> float:
