@@ -31,17 +31,36 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     folders = [folder for path in args.paths for folder in song_folders(path)]
     if len(folders) == 1:
-        print(_import_one(folders[0], args.quiet).dir)
+        song = _import_one(folders[0], args.quiet)
+        print(song.dir, flush=True)
+        find_beats([song.dir], args.quiet)
         return 0
     # Many songs: a broken one is reported and skipped, the others still get imported.
-    failed = 0
+    failed, imported = 0, []
     for folder in folders:
         try:
-            print(_import_one(folder, args.quiet).dir, flush=True)
+            imported.append(_import_one(folder, args.quiet).dir)
+            print(imported[-1], flush=True)
         except UserError as exc:
             print(f"woodshed: error: {exc.message}", file=sys.stderr)
             failed += 1
+    find_beats(imported, args.quiet)
     return UserError.exit_status if failed else 0
+
+
+def find_beats(song_dirs: list[Path], quiet: bool) -> None:
+    """Each imported song's beat grid, once, now (in a process of its own, all songs in
+    turn): playing with a click, a count-in or bars later costs nothing. A song whose beats
+    cannot be found is still imported (`woodshed beats` says why)."""
+    from .beats.analyse import GridJob, known_grid
+
+    needed = [d for d in song_dirs if known_grid(d)[1]]
+    if not needed:
+        return
+    if not quiet:
+        print(f"finding the beats of {len(needed)} song{'s' if len(needed) > 1 else ''}…",
+              file=sys.stderr, flush=True)
+    GridJob(*needed).wait()
 
 
 def _import_one(folder: Path, quiet: bool):

@@ -6,6 +6,7 @@ and never deleted, which is what keeps a lock file one and the same for every pr
 
 - ``<key>.write``, exclusive: the one process separating (or importing) the song. A second
   separation of the same song waits for it, then finds the song done or resumes it.
+- ``<key>.beats``, exclusive: the one process finding the song's beats (beats/analyse.py).
 - ``<key>.use``, shared by every process that has the song open (playing, exporting,
   separating); exclusive for removing it, which is only ever tried, never waited for: the
   evictor skips a song in use, ``cache remove`` says it is in use.
@@ -93,6 +94,12 @@ def lock_folder(root: Path) -> Path:
 def write_lock(root: Path, key: str) -> Lock:
     """The song's one-writer lock (take it exclusive)."""
     return Lock(lock_folder(root) / f"{key}.write")
+
+
+def beats_lock(root: Path, key: str) -> Lock:
+    """The song's one-beat-analysis lock (exclusive): separation, import and the window may
+    each start the analysis; the second waits for the first and then finds the grid made."""
+    return Lock(lock_folder(root) / f"{key}.beats")
 
 
 def use_lock(root: Path, key: str) -> Lock:

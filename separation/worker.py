@@ -178,6 +178,7 @@ class SeparationRun:
         self.saved_at = 0.0
         self.save_cost_s = 0.0
         self.unsaved = False
+        self.beats = None        # the thread finding the song's beats (start_finding_beats)
 
     # --- talking to the parent -------------------------------------------
     def send(self, *message) -> None:
@@ -283,6 +284,8 @@ class SeparationRun:
         # Only now: the musician waits for the mix above (nothing of this song plays yet);
         # from here on the song plays while torch starts and the model separates.
         be_kind_to_the_audio_path()
+        if song is not None:
+            self.start_finding_beats(song.dir)  # its mix is there: the grid while torch starts
 
         from . import model as model_mod
         import torch
@@ -308,9 +311,24 @@ class SeparationRun:
             song = self.build_song(root, decode_and_allocate)
             song.hold()
             self.send("ready", str(song.dir))
+            self.start_finding_beats(song.dir)
         elif song.manifest.mix_only:
             self.add_stems(song, model, segment_s)
         self.separate(song, model, device, segment_s)
+
+    def start_finding_beats(self, song_dir: Path) -> None:
+        """The song's beat grid from mix.wav, which exists now, before any stem: on a thread
+        of this process (the separation's own, niced — started after be_kind_to_the_audio_path,
+        as Linux nices per thread; never the player's process), so it is there when the song is
+        first played. A daemon: a cancelled separation does not wait for it (the window, or the
+        next play, finds the beats then)."""
+        import threading
+
+        from .beats.analyse import analyse_once
+
+        self.beats = threading.Thread(target=analyse_once, args=(song_dir,), daemon=True,
+                                      name="woodshed-beats")
+        self.beats.start()
 
     def build_song(self, root: Path, fill) -> "cache.CachedSong":
         """The song's folder, made whole by fill(tmp) -> Manifest (saved), then renamed."""
@@ -393,6 +411,8 @@ class SeparationRun:
         # Blocks whose segments were all on disk from an earlier run.
         self.finish_blocks(song, grid, weight, have, range(grid.count))
         cache.evict(keep={song.key}, root=Path(self.job.cache_root))
+        if self.beats is not None:
+            self.beats.join()  # done means done: stems and grid (the grid is minutes ahead, mostly)
         self.send("done", str(song.dir))
 
     @staticmethod

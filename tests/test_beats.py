@@ -254,3 +254,23 @@ def test_real_songs_tempo_within_two_percent(sectoid_songs):
         truth = chart_beats(folder, len(mono) / rate)
         true_bpm = 60 / np.median(np.diff(truth))
         assert abs(found.bpm - true_bpm) / true_bpm < 0.02, (folder.name, found.bpm, true_bpm)
+
+
+def test_one_analysis_at_a_time_the_second_finds_the_first_ones_grid(demo_song):
+    """Separation, import and the window may each start the analysis: one runs, a second
+    waits for it (the song's beats lock) and then takes the grid it made, analysing nothing."""
+    import time
+
+    from woodshed.separation.song_lock import beats_lock
+
+    first = beats_lock(demo_song.parent, demo_song.name)
+    assert first.try_acquire()                                         # someone analysing
+    job = analyse.GridJob(demo_song)
+    time.sleep(1.5)
+    assert not job.done and not (demo_song / grid_mod.GRID_FILE).exists()
+    made = Analysis("the first one", "1", 28.8, beats_s=tuple(round(0.6 * k, 3) for k in range(48)))
+    grid_mod.save_analysis(demo_song, made)
+    first.release()
+    job.wait(60)
+    assert job.done and not job.failed
+    assert grid_mod.load_analysis(demo_song) == made                   # not analysed again

@@ -178,6 +178,10 @@ def test_folder_of_song_folders_imports_each(cache_dir, tmp_path, capsys):
     assert status == 0, err
     titles = [cache.open_song(Path(line)).manifest.title for line in out.split()]
     assert titles == ["One", "Two"]
+    from woodshed.separation.beats.analyse import known_grid
+
+    # each one analysed (a steady tone has no beats: that answer is kept too)
+    assert [known_grid(Path(line))[1] for line in out.split()] == [False, False]
 
 
 # --- bad input: exit 2, one line, nothing in the cache ------------------------------
@@ -309,3 +313,16 @@ def test_real_frets_on_fire_song(cache_dir, sectoid_songs, capsys):
     mix = np.asarray(wavfile.open_memmap(song.mix_path)).T[:, window]
     np.testing.assert_allclose(mix, band + guitar, atol=1e-5)
     assert np.abs(guitar).max() > 0.05 and np.abs(band).max() > 0.05  # real music, not silence
+
+
+def test_import_finds_the_beats_once_and_the_window_need_not(cache_dir, capsys):
+    """`woodshed import` leaves each song with its beat grid (found in a process of its own):
+    nothing is left to analyse when the song is played or opened."""
+    from importlib.resources import files
+
+    from woodshed.separation.beats.analyse import known_grid
+
+    status, out, err = run_import(capsys, Path(str(files("woodshed.resources") / "demo")))
+    assert status == 0, err
+    state, needed = known_grid(Path(out.strip()))
+    assert not needed and abs(state.grid.bpm - 100) < 0.5

@@ -10,7 +10,11 @@ import pytest
 import soundfile as sf
 
 import songs
+from pathlib import Path
+
 from woodshed.separation import cache, wavfile
+from woodshed.separation.beats.analyse import known_grid
+from woodshed.separation.beats.grid import GRID_FILE
 from woodshed.separation.separate import (Cancelled, Done, Progress, Ready, Separation,
                                  SeparationSettings, separate_song)
 
@@ -177,3 +181,35 @@ def test_cached_song_returns_at_once(model_repo, cache_dir, tmp_path):
     # Other settings are other stems.
     other = Separation(path, SeparationSettings(model="test6s", model_repo=model_repo, overlap=0.5))
     assert other.key != job.key and other.cached() is None
+
+
+def demo_mix(path: Path, seconds: float = 9.6) -> Path:
+    """The demo song's stems summed into one song file, its first bars (100 BPM, 4/4: its
+    grid is known)."""
+    from importlib.resources import files
+
+    demo = Path(str(files("woodshed.resources") / "demo"))
+    stems = [sf.read(str(p), dtype="float32", always_2d=True) for p in sorted(demo.glob("*.ogg"))]
+    mix = sum(audio for audio, _ in stems)[:int(seconds * stems[0][1])]
+    return songs.write(path, mix.T, stems[0][1])
+
+
+def test_separation_finds_the_beats_from_the_mix_before_the_stems(model_repo, cache_dir, tmp_path):
+    """The separation process finds the song's grid itself, from mix.wav as soon as that
+    exists (a thread of its own): here before the stems are done; and done means both."""
+    path = demo_mix(tmp_path / "demo.wav")
+    job = Separation(path, SeparationSettings(model="test6s", model_repo=model_repo))
+    job.start()
+    deadline = time.monotonic() + 300
+    complete_when_found, done = None, None
+    while time.monotonic() < deadline and done is None:
+        for event in job.poll(0.05):
+            assert isinstance(event, (Ready, Progress, Done)), event
+            done = event.song if isinstance(event, Done) else None
+        song = cache.find(job.key)
+        if song is not None and (song.dir / GRID_FILE).exists() and complete_when_found is None:
+            complete_when_found = song.manifest.complete
+    song = done
+    state, needed = known_grid(song.dir)
+    assert not needed and abs(state.grid.bpm - 100) < 0.5          # nothing left to analyse
+    assert complete_when_found is False, "the grid came only with the stems"

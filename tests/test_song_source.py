@@ -76,6 +76,12 @@ def test_the_window_imports_each_song_of_a_dropped_library_and_opens_the_first(
     assert window.song_view.song.manifest.title == "One"
     titles = sorted(song.manifest.title for song in cache.list_songs())
     assert titles == ["Cached", "One", "Two"]
+    from woodshed.separation.beats.analyse import known_grid
+
+    # every imported song's beats are found (the one not opened too), each once
+    two = [song.dir for song in cache.list_songs() if song.manifest.title == "Two"][0]
+    qtbot.waitUntil(lambda: not known_grid(two)[1], timeout=60000)
+    qtbot.waitUntil(lambda: not known_grid(window.song_view.song.dir)[1], timeout=60000)
     # A cached folder, given as its manifest, opens the same song the terminal would
     window.open_path(kinds["cached"] / MANIFEST_NAME)
     qtbot.waitUntil(lambda: window.song_view.song.manifest.title == "Cached", timeout=20000)

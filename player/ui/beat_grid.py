@@ -47,6 +47,21 @@ class GridWatcher(QObject):
             self._job = None
 
 
+# Grids being found for songs the window imported but did not open (kept so they are reaped)
+_meanwhile: list[GridJob] = []
+
+
+def find_beats_meanwhile(song_dirs) -> None:
+    """Songs imported and not opened (a folder of songs: the first opens): their grids found
+    now, one process for all of them in turn, so each song has its grid when it is opened.
+    Any thread; the window's own watcher of the open song waits for this if it gets there
+    second (the song's beats lock)."""
+    _meanwhile[:] = [job for job in _meanwhile if not job.done]
+    needed = [d for d in song_dirs if known_grid(d)[1]]
+    if needed:
+        _meanwhile.append(GridJob(*needed))
+
+
 def tempo_text(song_bpm: float, tempo: float) -> str:
     """'172 BPM · 70 % = 120': the song's tempo, the speed, and what you hear."""
     return f"{song_bpm:.0f} BPM · {tempo * 100:.0f} % = {song_bpm * tempo:.0f}"

@@ -19,6 +19,7 @@ from ..song_source import SongKind, identify, import_song_folders, import_stems
 from . import actions, keyboard, keymap, pedals, preferences, shortcuts
 from .audio_slot import AudioSlot
 from .banner import Banner
+from .beat_grid import find_beats_meanwhile
 from .devices_menu import DevicesMenu
 from .library import LibraryDialog, LibraryTable
 from .loading import LoadedSong, load_cached
@@ -245,6 +246,7 @@ class MainWindow(QMainWindow):
             songs, failures = import_song_folders(source)  # each imported; the first opens
             if not songs:
                 raise UserError(failures[0])
+            find_beats_meanwhile([song.dir for song in songs[1:]])  # the first's: its view
             loaded = load_cached(songs[0], self.device, self.with_engine, open_engine)
             if failures:
                 loaded.warning = f"{len(failures)} of {len(source.folders)} songs did not import: {failures[0]}"

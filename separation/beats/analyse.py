@@ -128,34 +128,49 @@ def grid_for(song_dir: Path) -> GridState:
     return state
 
 
-def _run(song_dir: str) -> None:
-    from woodshed.separation.song_lock import use_lock
-    from woodshed.separation.worker import be_kind_to_the_audio_path
+def analyse_once(song_dir: Path) -> bool:
+    """The song's grid made unless it is known already, by one analysis at a time: whoever
+    started it (separation, import, the window), a second one waits for the first and then
+    finds the grid there. The song is held in use meanwhile (eviction and `cache remove`
+    leave it alone); not the writer's lock: a song still separating gets its grid meanwhile.
+    False if it could not be made (why is in the log)."""
+    from woodshed.separation.song_lock import beats_lock, use_lock
 
-    be_kind_to_the_audio_path()
     folder = Path(song_dir)
-    # The song is in use while its mix is read: eviction and `cache remove` leave it alone.
-    # Not the writer's lock: a song still separating gets its grid meanwhile.
     in_use = use_lock(folder.parent, folder.name)
     if not in_use.try_acquire(shared=True):
         log.warning("beat grid of %s not made: the song is being removed", song_dir)
-        raise SystemExit(2)
+        return False
     try:
-        analyse_song(folder)
+        with beats_lock(folder.parent, folder.name) as one_at_a_time:
+            one_at_a_time.acquire()
+            if known_grid(folder)[1]:
+                analyse_song(folder)
+        return True
     except (UserError, OSError) as exc:
         log.warning("beat grid of %s not made: %s", song_dir, getattr(exc, "message", exc))
-        raise SystemExit(2)
+        return False
     finally:
         in_use.release()
 
 
-class GridJob:
-    """analyse_song in a process of its own (spawned: no copy of the caller's threads or Qt)."""
+def _run(*song_dirs: str) -> None:
+    from woodshed.separation.worker import be_kind_to_the_audio_path
 
-    def __init__(self, song_dir: Path):
+    be_kind_to_the_audio_path()
+    made = [analyse_once(Path(song_dir)) for song_dir in song_dirs]
+    if not all(made):
+        raise SystemExit(2)
+
+
+class GridJob:
+    """analyse_once in a process of its own (spawned: no copy of the caller's threads or Qt),
+    for one song or several in turn (a folder of songs imported: one process, not one each)."""
+
+    def __init__(self, song_dir: Path, *more_song_dirs: Path):
         ctx = multiprocessing.get_context("spawn")
-        self.process = ctx.Process(target=_run, args=(str(song_dir),), daemon=True,
-                                   name="woodshed-beats")
+        dirs = [str(d) for d in (song_dir, *more_song_dirs)]
+        self.process = ctx.Process(target=_run, args=dirs, daemon=True, name="woodshed-beats")
         self.process.start()
 
     @property
