@@ -9,6 +9,7 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidgetItem, QPushButton,
                              QVBoxLayout, QWidget)
 
+from .loop_bars import bars_text
 from .named_list import NamedList
 from .session import Marker, SavedLoop
 from .time_box import TimeBox
@@ -118,6 +119,7 @@ class LoopsPanel(QWidget):
     def set_loops(self, loops: list[SavedLoop]) -> None:
         self.loops = list(loops)
         self.list.fill([(loop.name, span_text(loop.start_s, loop.end_s)
+                         + (f" · {bars_text(loop.bars)}" if loop.bars is not None else "")
                          + (f" · {loop.tempo * 100:.0f} %" if loop.tempo is not None else ""))
                         for loop in self.loops])
 

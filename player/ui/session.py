@@ -31,7 +31,7 @@ class SavedLoop:
     pitch_semitones: float | None = None
     mix: dict | None = None  # {"gains_db", "muted", "soloed", "pans"}
     # The bars it spans, first and last (inclusive: "bars 33-40"), when it was saved on the
-    # grid's bar lines; None otherwise. See bars_of_loops.py for what a grid fix does to it.
+    # grid's bar lines; None otherwise. loop_bars.py: what a grid fix does to it, and why.
     bars: tuple[int, int] | None = None
 
 

@@ -14,6 +14,7 @@ from woodshed.separation.errors import UserError
 from .bars import BarsMixin
 from .beat_grid import GridWatcher, tempo_text
 from .colours import stem_colour
+from .loop_bars import bars_of, follow_grid
 from .loops_panel import LoopsPanel
 from .session import Marker, SavedLoop, Session, marker_at
 from .stem_strip import ClickStrip, Fader, StemStrip, db_text
@@ -357,7 +358,8 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         if self.session.loop is None:
             self.error.emit("Draw a loop first: drag across the waveform, or press [ and ].")
             return
-        loop = SavedLoop(name or self.loops.next_name(), *self.session.loop)
+        loop = SavedLoop(name or self.loops.next_name(), *self.session.loop,
+                         bars=bars_of(self.grid, *self.session.loop))
         if self.loops.with_settings.isChecked():
             s = self.session
             loop.tempo, loop.pitch_semitones = s.tempo, s.pitch_semitones
@@ -378,6 +380,17 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         if not (x0 <= loop.start_s and loop.end_s <= x1):
             pad = 0.1 * (loop.end_s - loop.start_s)
             self.waveforms.set_view(max(0.0, loop.start_s - pad), min(self.duration_s, loop.end_s + pad))
+
+    def _saved_loops_follow_grid(self) -> None:
+        """Loops saved in bars stay on whole bars of a corrected grid (loop_bars.py says why)."""
+        if self.grid is None:
+            return
+        followed = [follow_grid(loop, self.grid, self.duration_s) for loop in self.loops.loops]
+        if followed != self.loops.loops:
+            row = self.loops.list.currentRow()
+            self.loops.set_loops(followed)
+            self.loops.list.setCurrentRow(row)
+            self._loops_edited()
 
     # --- markers ---------------------------------------------------------------
     def add_marker_here(self, name: str | None = None) -> Marker:
@@ -534,6 +547,7 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
     # --- musical time ------------------------------------------------------------
     def _grid_known(self, state) -> None:
         self.grid = state.grid
+        self._saved_loops_follow_grid()
         self.transport.tempo_box.song_bpm = self.grid.bpm if self.grid is not None else None
         self.waveforms.set_grid(self.grid)
         self.click_strip.set_alive(self.grid is not None)   # no grid, no click
