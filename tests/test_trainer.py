@@ -90,3 +90,24 @@ def test_a_trainer_set_while_playing_starts_at_its_first_pass_and_says_which_is_
     renderer.trainer = None                              # off: the musician's own tempo
     renderer.render(int(0.5 * rate))
     assert renderer.trainer_pass_at(renderer.output_index) is None
+
+
+def test_switching_the_trainer_on_and_its_wraps_never_click(cache_dir):
+    """Switched on mid-song (the plain mix crossfades into the stretcher), then pass after
+    pass at new speeds: no step in the output larger than a steady tone's own."""
+    from test_render import make_song, max_step, tone
+
+    song = make_song({"bass": tone(220, 8.0)})
+    controls = Controls.for_song(song)
+    controls.set_loop(0.5, 1.5)
+    controls.set_loop_enabled(True)
+    controls.seek(0.5)
+    renderer = Renderer(song, controls)
+    rate = song.manifest.sample_rate
+    before = renderer.render(int(1.3 * rate))                          # bypassed, one wrap
+    renderer.trainer = SpeedTrainer(0.7, 0.1, 1, 1.0)
+    after = renderer.render(int(5.0 * rate))                           # four passes and more
+    assert renderer.trainer_pass_at(renderer.output_index)[0] >= 3
+    own = max_step(tone(220, 0.1))
+    out = np.concatenate([before, after], axis=1)
+    assert max_step(out) < 1.5 * own, (max_step(out), own)
