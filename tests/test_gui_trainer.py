@@ -12,6 +12,7 @@ from PyQt6.QtCore import QPoint, Qt
 from test_gui_helpers import data_dir, focused, open_demo, open_quiet  # noqa: F401 (fixture)
 from test_midi_ports import pedal  # noqa: F401 (fixture: a virtual MIDI port on JACK)
 from woodshed.player.midi import bindings as b
+from woodshed.player.ui import actions
 from woodshed.player.ui.session import session_path
 
 pytest.importorskip("pytestqt")
@@ -109,11 +110,9 @@ def test_count_in_keys_and_count_in_then_play(qtbot, cache_dir, data_dir, jack_s
     try:
         view, engine = window.song_view, window.song_view.engine
         qtbot.waitUntil(lambda: view.grid is not None, timeout=60000)  # found in its own process
-        window.trigger(__import__("woodshed.player.ui.actions", fromlist=["get"]).get(
-            "beats.count_in_on_off"))
+        window.trigger(actions.get("beats.count_in_on_off"))
         assert view.count_in_bars == 1 and "count-in 1" in view.transport.bpm.text()
-        window.trigger(__import__("woodshed.player.ui.actions", fromlist=["get"]).get(
-            "beats.count_in_on_off"))
+        window.trigger(actions.get("beats.count_in_on_off"))
         assert view.count_in_bars == 0 and "count-in" not in view.transport.bpm.text()
         view.set_loop(4.8, 9.6)
         view.seek(12.0)
