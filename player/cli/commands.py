@@ -41,8 +41,11 @@ def add_parser(sub) -> None:
     p.add_argument("--loop-bars", type=_parsed(a.parse_bar_range), metavar="A-B",
                    help="loop bars A to B (inclusive) of the song's beat grid, like 33-40")
     p.add_argument("--click", action="store_true", help="a click on the song's own beats")
-    p.add_argument("--count-in", type=_parsed(a.parse_count_in), default=0, metavar="BARS",
+    p.add_argument("--count-in", type=_parsed(a.parse_count_in), metavar="BARS",
                    help="bars of count-in before the song plays (0-4)")
+    p.add_argument("--count-in-every-pass", action="store_true",
+                   help="a count-in before every pass of the loop too (--count-in bars, 1 if "
+                        "not given)")
     p.add_argument("--trainer", type=_parsed(a.parse_trainer), metavar="START:STEP:EVERY:TARGET",
                    help="speed trainer for the loop, like 0.6:0.05:2:1.0 (from 60 %%, +5 %% every "
                         "2 passes, up to 100 %%)")
@@ -273,8 +276,8 @@ def run_play(args) -> int:
         start_s = _musical_time(engine, song, args)
         engine.start()
         engine.seek(start_s)
-        if args.count_in:
-            engine.count_in(args.count_in)
+        if args.count_in or args.count_in_every_pass:   # every pass: the first one too
+            engine.count_in(args.count_in or 1)
         engine.play()
         from woodshed.player.ui.session import load_session
 
@@ -309,8 +312,14 @@ def _musical_time(engine, song, args) -> float:
         raise UserError("give the loop either in time (--loop) or in bars (--loop-bars), not both")
     if args.trainer is not None and args.loop is None and args.loop_bars is None:
         raise UserError("the speed trainer needs a loop: add --loop-bars A-B or --loop START-END")
+    if args.count_in_every_pass and args.loop is None and args.loop_bars is None:
+        raise UserError("a count-in before every pass needs a loop: add --loop-bars A-B or "
+                        "--loop START-END")
+    if args.count_in_every_pass and args.count_in == 0:
+        raise UserError("--count-in 0 is no count-in: give 1 to 4 bars with "
+                        "--count-in-every-pass")
     click = None
-    if args.click or args.count_in or args.loop_bars is not None:
+    if args.click or args.count_in or args.count_in_every_pass or args.loop_bars is not None:
         from woodshed.player.engine.export import song_click
 
         click = song_click(song)
@@ -327,6 +336,9 @@ def _musical_time(engine, song, args) -> float:
             start_s = loop[0]          # play from the loop: never past an enabled loop
     if args.trainer is not None:
         engine.trainer = SpeedTrainer(*args.trainer)
+    if args.count_in_every_pass:
+        engine.controls.set_count_in_bars(args.count_in or 1)
+        engine.controls.set_count_in_every_pass(True)
     return start_s
 
 

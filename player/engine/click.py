@@ -1,13 +1,13 @@
 """The click: a metronome that follows the song's own beats, synthesised AFTER the
 stretcher, so no tempo or pitch change smears it.
 
-The renderer already keeps the record of where its output comes from (post-stretch frame ->
-mix-stream frame through the tempo, mix-stream frame -> source frame through loop wraps and
-seeks). For each block it hands out, the click asks that record which source frames the
-block plays and puts a click at each post-stretch frame where a grid beat is heard; a
-downbeat gets the accented click. Everything here is computed once (the click sounds, the
-beat frames) or is a few small slices per block: nothing on the producer path allocates
-more than a click's length or waits on anything.
+The renderer keeps one record of where its output comes from, its read log (read_log.py:
+output frame -> source frame, speed, loop pass). For each block it hands out, the click
+reads the block's entries, which say which source frames the block plays, and puts a click
+at each output frame where a grid beat is heard; a downbeat gets the accented click.
+Everything here is computed once (the click sounds, the beat frames) or is a few small
+slices per block: nothing on the producer path allocates more than a click's length or
+waits on anything.
 """
 from __future__ import annotations
 
@@ -54,36 +54,37 @@ class Click:
             return None
         return np.asarray(strip_gains, np.float32)[:, None]
 
-    def add(self, block: np.ndarray, mix_start: float, mix_per_post: float, mix_anchors,
-            strip_gains=None) -> None:
-        """Add the clicks heard in ``block`` (post-stretch frames) in place.
+    def add(self, block: np.ndarray, block_post: float, entries, strip_gains=None) -> None:
+        """Add the clicks heard in ``block`` in place.
 
-        mix_start, mix_per_post: the mix-stream frame of the block's first frame and the
-        mix frames per output frame (the tempo). mix_anchors: the renderer's record of
-        (mix-stream frame, source frame, 1) at each piece it read, oldest first.
-        strip_gains: the click strip's gain per channel (Snapshot.click_gains)."""
+        block_post: the output (post-stretch) frame of the block's first frame. entries:
+        the renderer's read log entries for the block (read_log.ReadEntry), oldest first:
+        each plays source frames from its source_frame at source_per_post per output
+        frame until the next one starts. A grid beat is clicked at the output frame where
+        it is heard. strip_gains: the click strip's gain per channel (Snapshot.click_gains).
+        """
         n = block.shape[1]
         gains = self._gains(strip_gains)
         self._ring_on(block, 0, gains)
         if not self.on_beats:
             return
-        mix_end = mix_start + n * mix_per_post
-        pieces = _pieces(mix_anchors, mix_start, mix_end)
-        for j, (mix_from, mix_to, source_at_from) in enumerate(pieces):
-            # A beat belongs to the block its rounded output frame falls in: look a frame
-            # past the block's ends (not past a loop's splice inside it), so a beat on a
-            # block boundary is played once, not never.
-            before = mix_per_post if j == 0 else 0.0
-            after = mix_per_post if j == len(pieces) - 1 else 0.0
-            lo = int(np.searchsorted(self.beat_frames, source_at_from - before, side="left"))
-            hi = int(np.searchsorted(self.beat_frames, source_at_from + (mix_to - mix_from) + after,
-                                     side="left"))
+        for j, entry in enumerate(entries):
+            speed = entry.source_per_post
+            if speed <= 0:
+                continue
+            post_from = max(entry.post_frame, block_post)
+            post_to = entries[j + 1].post_frame if j + 1 < len(entries) else block_post + n
+            source_from = entry.source_at(post_from)
+            # Beats in [source_from, source_to): entries tile the output, so each beat is
+            # found once, by the entry whose stretch of source holds it.
+            source_to = source_from + (post_to - post_from) * speed
+            lo = int(np.searchsorted(self.beat_frames, source_from, side="left"))
+            hi = int(np.searchsorted(self.beat_frames, source_to, side="left"))
             for i in range(lo, hi):
-                mix = mix_from + (self.beat_frames[i] - source_at_from)
-                at = int(round((mix - mix_start) / mix_per_post))
-                if 0 <= at < n:
-                    self._ringing.append([self._sounds[int(self.downbeat[i])], 0])
-                    self._ring_on(block, at, gains, only_last=True)
+                heard = post_from + (self.beat_frames[i] - source_from) / speed - block_post
+                at = min(n - 1, max(0, int(heard + 0.5)))
+                self._ringing.append([self._sounds[int(self.downbeat[i])], 0])
+                self._ring_on(block, at, gains, only_last=True)
 
     def beat_period_frames(self, source_frame: float) -> float:
         """The grid's beat length (source frames) around source_frame."""
@@ -112,22 +113,3 @@ class Click:
                 block[:, at:at + take] += gains * sound[done:done + take]
             item[1] = done + max(take, 0)
         self._ringing = [item for item in self._ringing if item[1] < len(item[0])]
-
-
-def _pieces(anchors, mix_start: float, mix_end: float):
-    """(mix from, mix to, source frame at mix from) for each stretch of the mix stream in
-    [mix_start, mix_end) that was read from one place. Walks the anchors from the newest back
-    (no copy of the record: it is long, and this runs for every block)."""
-    out = []
-    upper = mix_end
-    for x0, y0, _slope in reversed(anchors):
-        if x0 >= mix_end:
-            upper = x0
-            continue
-        lo = max(x0, mix_start)
-        if lo < upper:
-            out.append((lo, upper, y0 + (lo - x0)))
-        upper = x0
-        if x0 <= mix_start:
-            break
-    return out[::-1]

@@ -15,10 +15,12 @@ SPLICE_S = 0.005
 
 @dataclass
 class Piece:
-    """``length`` source frames from ``start_frame``, landing at block offset ``at``."""
+    """``length`` source frames from ``start_frame``, landing at block offset ``at``, in
+    loop pass ``loop_pass`` (wraps before it)."""
     at: int
     start_frame: int
     length: int
+    loop_pass: int = 0
 
 
 @dataclass
@@ -47,6 +49,11 @@ class Playhead:
             self._fading_from, self._fade_done = self.frame, 0
         self.frame = int(frame)
 
+    def cancel_splice(self) -> None:
+        """No fade from the old place after the last jump (the song stopped there anyway:
+        a count-in comes between the loop's end and its start)."""
+        self._fading_from = None
+
     def advance(self, n: int, loop: tuple[int, int] | None) -> tuple[list[Piece], list[Fade]]:
         """The source pieces making the next n frames, and the fades over them."""
         pieces: list[Piece] = []
@@ -59,7 +66,7 @@ class Playhead:
             length = n - at
             if loop is not None and self.frame < loop[1] < self.frame + length:
                 length = loop[1] - self.frame
-            pieces.append(Piece(at, self.frame, length))
+            pieces.append(Piece(at, self.frame, length, self.loop_passes))
             self.frame += length
             at += length
             if loop is not None and self.frame == loop[1]:

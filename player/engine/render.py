@@ -8,9 +8,17 @@ the bypass crossfades between the plain mix and the stretched mix, aligned so th
 stays continuous: on entry the stretcher restarts at the frame the bypass would play next;
 on exit the bypass resumes at the frame the stretcher was outputting.
 
-Positions: two small timelines map an output frame back to the source frame in it
-(post frame -> mix-stream frame through the tempo, mix-stream frame -> source frame through
-loop wraps and seeks), so the playhead is the frame being output, stretcher latency included.
+Positions: one read log (read_log.py) says where each output frame came from (source
+frame, loop pass, trainer pass, speed, seek), stretcher latency included. The playhead
+shown, the click (added after the stretcher at the output frames where the grid's beats
+are heard), the count-in and the speed trainer's state all read it. To write it, the
+renderer keeps the pieces it fed the stretcher (mix-stream frame -> source frame, passes)
+until their output comes out: a handful, dropped as they are heard.
+
+Count-in: before the song's next frame (count_in), and with Controls' count_in_every_pass
+before every pass of an enabled loop: the pass plays to the loop's end (its last few ms
+fade out), the clicks count in at the speed of the pass to come, and the loop's start
+enters one beat after the last click (the stretcher restarts there, as at play).
 """
 from __future__ import annotations
 
@@ -25,6 +33,7 @@ from woodshed.separation.errors import UserError
 from .controls import Controls
 from .mixer import StemMixer
 from .playhead import Playhead
+from .read_log import ReadLog
 from .stretch import MAX_FEED_FRAMES, Stretcher, make_later
 
 BLOCK_FRAMES = 256           # mixing block while bypassed
@@ -33,7 +42,7 @@ BYPASS_FADE_S = 0.010        # crossfade entering / leaving the stretcher
 # crossfade is in step with the plain mix (its output lags its ratio changes).
 SETTLE_S = 0.15
 SPLICE_SEARCH_S = 0.006     # leaving the stretcher: how far to look for the in-phase frame
-_TIMELINE_ENTRIES = 2048
+_FED_PIECES = 256            # bound on pieces fed but not yet heard (a handful in practice)
 
 
 class Renderer:
@@ -51,10 +60,8 @@ class Renderer:
         # The trainer's passes count from when it (or its loop) was set: (trainer, loop,
         # playhead.loop_passes then). Producer thread only.
         self._trainer_from: tuple | None = None
-        # Where each trainer pass begins in the mix stream: (mix_index, pass, speed), for
-        # the window's "pass 3 · 70 %" as heard (trainer_pass_at). Appended by the producer.
-        self._trainer_marks: deque = deque(maxlen=64)
-        self._count_in: tuple[int, float, int] | None = None   # (beats, period, frames)
+        # (beats, period, frames, source frame the song enters at, tempo heard)
+        self._count_in: tuple[int, float, int, float, float] | None = None
         self._count_in_done = 0
         self._pre_roll_frames = 0           # output (post) frames of count-in before the song
         self.mixer = StemMixer(song)
@@ -68,7 +75,6 @@ class Renderer:
         self._stack = self._new_stack(self.mixer)
         self._fade_stack = np.zeros_like(self._stack)
         self._seek_serial = None            # None: the first block starts at the seek target
-        self._seek_mix_index = 0            # mix-stream frame where the last seek took effect
         self._loop: tuple[int, int] | None = None  # the loop of the last block
         # Started now, on a helper thread, so it is ready before the first tempo change
         # reaches the producer; None until then, and for good if Rubber Band cannot be loaded
@@ -78,11 +84,13 @@ class Renderer:
         self.stretch_unavailable: str | None = None
         self._stretching = False
         self._settle_left: int | None = None  # output frames at 1.0x still to run before bypass
-        # timelines (see module doc); deques so the UI thread can read while we append
-        self._mix_index = 0
-        self._mix_anchors: deque = deque(maxlen=_TIMELINE_ENTRIES)    # (mix_index, source, 1)
-        self._post_index = 0
-        self._post_anchors: deque = deque(maxlen=_TIMELINE_ENTRIES)   # (post, mix_index, mix/post)
+        # where output came from (see module doc)
+        self.read_log = ReadLog()
+        self._mix_index = 0                  # mix-stream frames read so far
+        # (mix_index, source frame, loop pass, trainer pass, seek serial) of each piece read,
+        # until it is heard
+        self._fed: deque = deque(maxlen=_FED_PIECES)
+        self._post_index = 0                 # post-stretch (song-rate) frames emitted so far
         self._stretch_mix_pos = 0.0          # mix-stream frame of the stretcher's next output
         # A new ratio reaches the stretcher's output only after its delay (measured: at 0.5x
         # a position off by 1024 frames otherwise): (post index from which, tempo) to come.
@@ -131,37 +139,33 @@ class Renderer:
         return self.source_frame_at(self._out_index)
 
     def source_frame_at(self, output_index: float) -> float:
-        """Source frame heard in output frame ``output_index`` (recent frames only)."""
-        post = output_index * self.sample_rate / self.out_rate
-        post_anchors = list(self._post_anchors)
-        mix_anchors = list(self._mix_anchors)
-        if not post_anchors or not mix_anchors:
+        """Source frame heard in output frame ``output_index`` (recent frames only); any
+        thread."""
+        post = self._post_of(output_index)
+        entry = self.read_log.entry_at(post)
+        if entry is None:
             snap = self.controls.snapshot
             return float(snap.seek_frame if self._seek_serial is None else self.playhead.frame)
-        mix = _follow(post_anchors, post)
-        return _follow(mix_anchors, mix)
+        return entry.source_at(post)
 
     def seek_heard(self, serial: int, output_index: float) -> bool:
         """Whether output frame ``output_index`` already plays after seek request ``serial``
-        (a stretcher still outputs audio from before a seek for its latency)."""
-        if self._seek_serial is None or self._seek_serial < serial:
-            return False
-        post_anchors = list(self._post_anchors)
-        if not post_anchors:
-            return False
-        post = output_index * self.sample_rate / self.out_rate
-        return _follow(post_anchors, post) >= self._seek_mix_index
+        (a stretcher still outputs audio from before a seek for its latency); any thread."""
+        entry = self.read_log.entry_at(self._post_of(output_index))
+        return entry is not None and entry.seek_serial >= serial
 
     def trainer_pass_at(self, output_index: float) -> tuple[int, float] | None:
         """(pass, speed) of the speed trainer heard in output frame ``output_index``, passes
-        counted from 0; None without a trainer or before its first pass is heard. Any thread."""
-        marks = list(self._trainer_marks)
-        post_anchors = list(self._post_anchors)
-        if self.trainer is None or not marks or not post_anchors:
+        counted from 0 (a count-in belongs to the pass after it); None without a trainer or
+        before its first pass is heard. Any thread."""
+        trainer = self.trainer
+        entry = self.read_log.entry_at(self._post_of(output_index))
+        if trainer is None or entry is None or entry.trainer_pass < 0:
             return None
-        mix = _follow(post_anchors, output_index * self.sample_rate / self.out_rate)
-        heard = [(p, speed) for mix_index, p, speed in marks if mix_index <= mix + 0.5]
-        return heard[-1] if heard else None
+        return entry.trainer_pass, trainer.speed(entry.trainer_pass)
+
+    def _post_of(self, output_index: float) -> float:
+        return output_index * self.sample_rate / self.out_rate
 
     @property
     def seek_serial(self) -> int | None:
@@ -213,13 +217,17 @@ class Renderer:
         Needs a click (self.click): the count-in is the click's."""
         if bars <= 0 or self.click is None:
             return
-        snap = self.controls.snapshot
-        frame = snap.seek_frame if self._seek_serial is None else self.playhead.frame
-        beats = bars * self.click.beats_per_bar
-        period = self.click.beat_period_frames(frame) / self._tempo(snap)
         with self._lock:
-            self._count_in = (beats, period, int(round(beats * period)))
-            self._count_in_done = 0
+            self._arm_count_in(bars)
+
+    def _arm_count_in(self, bars: int) -> None:
+        snap = self.controls.snapshot
+        frame = snap.seek_frame if snap.seek_serial != self._seek_serial else self.playhead.frame
+        beats = bars * self.click.beats_per_bar
+        tempo = self._tempo(snap)
+        period = self.click.beat_period_frames(frame) / tempo
+        self._count_in = (beats, period, int(round(beats * period)), float(frame), tempo)
+        self._count_in_done = 0
 
     def _produce(self) -> None:
         if self._count_in is not None:
@@ -240,18 +248,47 @@ class Renderer:
             self._settle_left = None
             self._stretch_step(snap)
         else:
-            start = self._mix_index
-            self._emit(self._mix(BLOCK_FRAMES), start, 1.0)
+            n = BLOCK_FRAMES
+            bars = self._count_in_bars_at_wrap(snap)
+            to_wrap = self.playhead.frames_to_wrap(snap.loop_frames) if bars else None
+            if to_wrap is not None and to_wrap <= BLOCK_FRAMES + self._fade_frames:
+                n = to_wrap   # end the block at the wrap, with room for the fade-out
+            start, passes = self._mix_index, self.playhead.loop_passes
+            block = self._mix(n)
+            wrapped = bars and self.playhead.loop_passes != passes
+            if wrapped:
+                _fade_out_end(block, self._fade_frames)
+            self._emit(block, start, 1.0)
+            if wrapped:
+                self._count_in_at_wrap(bars)
+
+    def _count_in_bars_at_wrap(self, snap) -> int:
+        """Bars of count-in to play at the loop's next wrap (0: none)."""
+        if not snap.count_in_every_pass or snap.loop_frames is None or self.click is None:
+            return 0
+        return snap.count_in_bars or 1
+
+    def _count_in_at_wrap(self, bars: int) -> None:
+        """The pass just read ended at the loop's end: count in before the next one, which
+        starts afresh at the loop's start (no splice from past the loop's end)."""
+        self.playhead.cancel_splice()
+        if self._stretching:
+            self._stretching = False    # restarts after the count-in (see _enter_stretch)
+            self._settle_left = None
+        self._arm_count_in(bars)
 
     def _produce_count_in(self) -> None:
         """A block of the count-in: clicks on silence, the playhead held where the song starts
-        (its record says: these output frames play no source frames)."""
-        beats, period, total = self._count_in
+        (its read log entry says: these output frames play no source frames)."""
+        beats, period, total, frame, tempo = self._count_in
         n = min(BLOCK_FRAMES, total - self._count_in_done)
         block = np.zeros((self.channels, n), np.float32)
-        self.click.add_count_in(block, self._count_in_done, period, beats,
-                                self.controls.snapshot.click_gains)
-        self._post_anchors.append((self._post_index, float(self._mix_index), 0.0))
+        snap = self.controls.snapshot
+        self.click.add_count_in(block, self._count_in_done, period, beats, snap.click_gains)
+        serial = snap.seek_serial if self._seek_serial is None else self._seek_serial
+        self.read_log.append(self._post_index, frame, 0.0, self.playhead.loop_passes,
+                             self._trainer_pass_of(self.playhead.loop_passes, snap), tempo,
+                             serial)
         self._post_index += n
         self._pre_roll_frames = self._post_index
         self._count_in_done += n
@@ -265,14 +302,14 @@ class Renderer:
         gains = self._gains(snap)  # first: it may bring in the stems' mixer and stacks
         if snap.seek_serial != self._seek_serial:
             self.playhead.jump(snap.seek_frame, splice=self._seek_serial is not None)
-            self._seek_mix_index = self._mix_index
             self._seek_serial = snap.seek_serial
         self._follow_loop(snap.loop_frames)
         pieces, fades = self.playhead.advance(n, snap.loop_frames)
         stack = self._stack[:, :n]
         for piece in pieces:
             self.mixer.read_stream(stack, piece.at, piece.start_frame, piece.length)
-            self._mix_anchors.append((self._mix_index + piece.at, piece.start_frame, 1.0))
+            self._fed.append((self._mix_index + piece.at, piece.start_frame, piece.loop_pass,
+                              self._trainer_pass_of(piece.loop_pass, snap), self._seek_serial))
         for fade in fades:
             old = self._fade_stack[:, :fade.length]
             self.mixer.read(old, 0, fade.start_frame, fade.length)
@@ -293,15 +330,28 @@ class Renderer:
             self.playhead.jump(loop[0])
 
     def _emit(self, chunk: np.ndarray, mix_start: float, mix_per_post: float) -> None:
-        """Queue post-stretch frames (song rate) for output, with where they came from."""
+        """Queue post-stretch frames (song rate) for output, writing in the read log where
+        they came from: mix-stream frames [mix_start, + n * mix_per_post), through the
+        pieces fed (loop wraps and seeks split them). The click reads the new entries."""
         n = chunk.shape[1]
         if n == 0:
             return
-        self._post_anchors.append((self._post_index, mix_start, mix_per_post))
-        self._post_index += n
+        first = self.read_log.written
+        fed = self._fed
+        while len(fed) > 1 and fed[1][0] <= mix_start:   # wholly heard: drop
+            fed.popleft()
+        mix_end = mix_start + n * mix_per_post
+        for k, (mix0, source0, loop_pass, trainer_pass, serial) in enumerate(fed):
+            if k and mix0 >= mix_end:
+                break
+            lo = max(mix0, mix_start)
+            self.read_log.append(self._post_index + (lo - mix_start) / mix_per_post,
+                                 source0 + (lo - mix0), mix_per_post, loop_pass, trainer_pass,
+                                 mix_per_post, serial)
         if self.click is not None:
-            self.click.add(chunk, mix_start, mix_per_post, self._mix_anchors,
+            self.click.add(chunk, self._post_index, self.read_log.since(first),
                            self.controls.snapshot.click_gains)
+        self._post_index += n
         self._queue_out(chunk)
 
     def _queue_out(self, chunk: np.ndarray) -> None:
@@ -328,6 +378,13 @@ class Renderer:
         # The trainer keeps the stretcher in even at 1.0x: its steps never cross the bypass.
         return snap.stretching or self.trainer is not None
 
+    def _trainer_pass_of(self, loop_pass: int, snap) -> int:
+        """The trainer's pass for the playhead's loop pass ``loop_pass`` (-1: no trainer)."""
+        trainer, since = self.trainer, self._trainer_from
+        if trainer is None or since is None or since[0] is not trainer or since[1] != snap.loop_frames:
+            return -1
+        return loop_pass - since[2]
+
     def _trainer_pass(self, trainer, snap) -> int:
         """This pass's number for ``trainer``: wraps since it was set on this loop (a new
         trainer, or a moved loop, starts again from its first pass). Reads only: any thread."""
@@ -345,7 +402,7 @@ class Renderer:
 
     def _follow_trainer(self, snap) -> None:
         """Producer thread, before each feed: start counting a new trainer's (or a moved
-        loop's) passes, and note where each pass begins for trainer_pass_at."""
+        loop's) passes."""
         trainer = self.trainer
         if trainer is None:
             self._trainer_from = None
@@ -353,10 +410,6 @@ class Renderer:
         since = self._trainer_from
         if since is None or since[0] is not trainer or since[1] != snap.loop_frames:
             self._trainer_from = (trainer, snap.loop_frames, self.playhead.loop_passes)
-        passes = self._trainer_pass(trainer, snap)
-        marks = self._trainer_marks
-        if not marks or marks[-1][1] != passes or marks[-1][2] != trainer.speed(passes):
-            marks.append((self._mix_index, passes, trainer.speed(passes)))
 
     def _stretch_step(self, snap) -> int:
         """Feed the stretcher once; returns the output frames it gave."""
@@ -365,17 +418,57 @@ class Renderer:
         self._ask_tempo(tempo)
         self._stretcher.set(tempo, snap.pitch_semitones)
         wanted = max(self._stretcher.frames_wanted(), 128)
-        if self.trainer is not None:
-            # End the feed at the loop's wrap, so the next pass's speed starts exactly there.
+        bars = self._count_in_bars_at_wrap(snap)
+        if self.trainer is not None or bars:
+            # End the feed at the loop's wrap, so the next pass's speed (or a count-in)
+            # starts exactly there.
             to_wrap = self.playhead.frames_to_wrap(snap.loop_frames)
             if to_wrap is not None:
                 wanted = min(wanted, to_wrap)
+        passes = self.playhead.loop_passes
         self._stretcher.feed(self._mix(wanted))
+        if bars and self.playhead.loop_passes != passes:
+            given = self._drain_to(self._mix_index)
+            self._count_in_at_wrap(bars)
+            return given
         out = self._stretcher.take()
         if out is None:
             return 0
         self._emit_stretched(out)
         return out.shape[1]
+
+    def _drain_to(self, mix_end: int) -> int:
+        """Emit what the stretcher still owes up to mix-stream frame mix_end (feeding it
+        silence for its latency), the last few ms faded out; returns the frames emitted."""
+        st = self._stretcher
+        chunks, frames = [], 0
+        needed = self._post_frames_until(mix_end)
+        while frames < needed:
+            out = st.take()
+            if out is not None:
+                chunks.append(out)
+                frames += out.shape[1]
+            if frames < needed:
+                st.feed(np.zeros((self.channels, max(st.frames_wanted(), 128)), np.float32))
+        if not chunks:
+            return 0
+        out = np.concatenate(chunks, axis=1)[:, :needed]
+        _fade_out_end(out, self._fade_frames)
+        self._emit_stretched(out)
+        return out.shape[1]
+
+    def _post_frames_until(self, mix_end: float) -> int:
+        """Output frames until the stretcher's output reaches mix-stream frame mix_end,
+        through the tempo changes still to reach its output."""
+        pos, post, tempo = self._stretch_mix_pos, self._post_index, self._tempo_out
+        for at_post, new_tempo in self._tempo_changes:
+            if at_post > post:
+                reach = pos + (at_post - post) * tempo
+                if reach >= mix_end:
+                    break
+                pos, post = reach, at_post
+            tempo = new_tempo
+        return max(0, post - self._post_index + int(np.ceil((mix_end - pos) / tempo - 1e-6)))
 
     def _ask_tempo(self, tempo: float) -> None:
         if tempo != self._tempo_asked:
@@ -451,7 +544,6 @@ class Renderer:
         self._settle_left = None
         self.playhead.jump(snap.seek_frame, splice=False)
         self._seek_serial = snap.seek_serial
-        self._seek_mix_index = self._mix_index
         self._stretch_mix_pos = float(self._mix_index)
         fresh, fresh_frames = [], 0
         while fresh_frames < self._fade_frames:
@@ -500,17 +592,18 @@ class Renderer:
         return lo + int(np.argmax(match / np.sqrt(energy + 1e-12)))
 
     def _source_at_mix(self, mix_index: float) -> float:
-        return _follow(list(self._mix_anchors), mix_index)
+        """Source frame of mix-stream frame mix_index, among the pieces fed and not heard."""
+        for mix0, source0, *_ in reversed(self._fed):
+            if mix0 <= mix_index:
+                return source0 + (mix_index - mix0)
+        return float(self._fed[0][1]) if self._fed else float(self.playhead.frame)
 
 
-def _follow(anchors: list, x: float) -> float:
-    """Piecewise-linear map through anchors (x0, y0, slope), sorted by x0: the last anchor
-    at or before x decides."""
-    for x0, y0, slope in reversed(anchors):
-        if x0 <= x:
-            return y0 + (x - x0) * slope
-    x0, y0, _ = anchors[0]
-    return float(y0)
+def _fade_out_end(block: np.ndarray, fade_frames: int) -> None:
+    """In place: the last fade_frames of block fade to silence (a pass ending for a count-in)."""
+    n = min(fade_frames, block.shape[1])
+    if n:
+        block[:, -n:] *= np.linspace(1.0, 0.0, n + 1, dtype=np.float32)[1:]
 
 
 def _crossfade(new: np.ndarray, old: np.ndarray, fade_in: np.ndarray) -> None:
