@@ -436,6 +436,7 @@ class MainWindow(QMainWindow):
         view.deleteLater()
         if had_keys:
             new.take_keys()
+        settle_memory()  # as when a song opens: the new view lives as long as the song
 
     def _wire(self, view) -> None:
         view.error.connect(self.show_error)
