@@ -66,3 +66,20 @@ def remove_stale_parts(folder: Path, name: str | None = None) -> list[Path]:
                 path.unlink()
                 removed.append(path)
     return removed
+
+
+def set_aside(path: Path, why: str = "unreadable") -> Path | None:
+    """Keep a file this Woodshed cannot use (a newer Woodshed's, a damaged one) under another
+    name beside it, ``NAME.WHY`` (``NAME.WHY-2``…), so that the fresh one written in its place
+    never destroys it. The new path, or None if it could not be moved (then it stays)."""
+    path = Path(path)
+    aside = path.with_name(f"{path.name}.{why}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.{why}-{n}")
+    try:
+        os.rename(path, aside)
+    except OSError:
+        return None
+    return aside

@@ -234,3 +234,56 @@ def test_every_file_this_woodshed_writes_is_in_a_kept_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     kept_kinds = set().union(*(_kinds(FIXTURES / name) for name in KEPT))
     assert _kinds(written) <= kept_kinds
+
+
+# --- a file this Woodshed cannot read is kept, never written over ---------------------------
+NOT_READ = {"newer": None, "damaged": "{not json"}
+
+
+@pytest.mark.parametrize("what", list(NOT_READ))
+def test_a_session_it_cannot_read_is_kept_beside_the_new_one(old_folders, what):
+    from woodshed.player.ui.session import Session, load_session, save_session, session_path
+
+    song = old_folders
+    path = session_path(song.key)
+    text = NOT_READ[what] or json.dumps({"version": 99, "tempo": 0.5, "new_idea": [1, 2]})
+    path.write_text(text)
+    assert load_session(song.key) == Session()  # the song opens as new
+    save_session(song.key, Session(tempo=0.9))  # as the window does a moment later
+    assert load_session(song.key).tempo == 0.9
+    kept = [p for p in path.parent.iterdir() if p != path]
+    assert [p.read_text() for p in kept] == [text] and kept[0].name.startswith(path.name)
+
+
+@pytest.mark.parametrize("what", list(NOT_READ))
+def test_midi_bindings_it_cannot_read_are_kept_beside_the_new_ones(old_folders, what):
+    from woodshed.player.midi.bindings import (bindings_path, default_bindings, load_bindings,
+                                               save_bindings)
+
+    path = bindings_path()
+    text = NOT_READ[what] or json.dumps({"version": 99, "devices": {"*": [{"gesture": "hold"}]}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    table, warning = load_bindings()
+    assert table == default_bindings() and "\n" not in warning
+    assert path.read_text() == text  # left as it is until a control is bound
+    save_bindings(table)
+    assert load_bindings() == (table, None)
+    kept = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".")]
+    assert [p.read_text() for p in kept] == [text]
+
+
+@pytest.mark.parametrize("what", list(NOT_READ))
+def test_grid_fixes_it_cannot_read_are_kept_beside_the_new_ones(old_folders, what):
+    from woodshed.separation.beats import grid
+
+    song = old_folders
+    path = grid.fixes_path(song.dir)
+    text = NOT_READ[what] or json.dumps({"format": 99, "tempo": "triple"})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    assert grid.load_fixes(song.dir).empty
+    grid.save_fixes(song.dir, grid.Fixes(shift_ms=5.0))
+    assert grid.load_fixes(song.dir).shift_ms == 5.0
+    kept = [p for p in path.parent.iterdir() if p != path]
+    assert [p.read_text() for p in kept] == [text]

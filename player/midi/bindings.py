@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from woodshed.separation.atomic import write_text_atomic
+from woodshed.separation.atomic import set_aside, write_text_atomic
 
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,14 @@ def load_bindings(path: Path | None = None) -> tuple[dict[str, list[Binding]], s
 
 
 def save_bindings(table: dict[str, list[Binding]], path: Path | None = None) -> None:
+    """Write the bindings; a file there that this Woodshed could not read (a newer one's, a
+    damaged one) is first set aside beside it, never written over."""
     path = Path(path) if path is not None else bindings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError):
+        log.warning("MIDI bindings %s unreadable: kept as %s", path, set_aside(path))
     write_text_atomic(path, to_json(table))

@@ -11,7 +11,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from woodshed.separation.atomic import write_text_atomic
+from woodshed.separation.atomic import set_aside, write_text_atomic
 from woodshed.separation.data_folder import data_dir  # noqa: F401 (callers import it from here)
 
 log = logging.getLogger(__name__)
@@ -180,8 +180,13 @@ def load_session(song_key: str) -> Session:
         return Session.from_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return Session()
-    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         log.warning("session %s not read (%s): the song opens as new", path, exc)
+        return Session()
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        # A newer Woodshed's session or a damaged one: kept beside, never written over
+        log.warning("session %s not read (%s): the song opens as new; the file is kept as %s",
+                    path, exc, set_aside(path))
         return Session()
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from woodshed.separation.atomic import write_text_atomic
+from woodshed.separation.atomic import set_aside, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +256,13 @@ def load_fixes(song_dir: Path) -> Fixes:
         return Fixes.from_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return Fixes()
-    except (OSError, UnicodeDecodeError, GridUnreadable) as exc:
+    except OSError as exc:
         log.warning("grid fixes in %s unreadable, ignored: %s", path, exc)
+        return Fixes()
+    except (UnicodeDecodeError, GridUnreadable) as exc:
+        # A newer Woodshed's fixes or a damaged file: kept beside, never written over
+        log.warning("grid fixes in %s unreadable, ignored (kept as %s): %s", path,
+                    set_aside(path), exc)
         return Fixes()
 
 
