@@ -244,16 +244,25 @@ def test_woodshed_beats_numbers_a_pickup_bar_zero(cache_dir, tmp_path, capsys):
 
 
 # --- real music: Debian's fretsonfire-songs-sectoid, tempo from each chart ----------------
-def test_real_songs_tempo_within_two_percent(sectoid_songs):
+def test_real_songs_tempo_within_two_percent_and_beats_on_the_chart(sectoid_songs):
+    """The issue's goal for the model-free tracker: tempo within 2 %, mean beat F-measure
+    (mir_eval, ±70 ms) >= 0.85 against the charts; no song tracked on its off-beats."""
+    import mir_eval
     from chart_truth import chart_beats, chart_mix
     from woodshed.separation.beats import features, tracker
 
+    scores = {}
     for folder in sorted(p for p in sectoid_songs.iterdir() if p.is_dir()):
         mono, rate = chart_mix(folder)
         found = tracker.track(features.features_of_audio(mono, rate))
         truth = chart_beats(folder, len(mono) / rate)
         true_bpm = 60 / np.median(np.diff(truth))
         assert abs(found.bpm - true_bpm) / true_bpm < 0.02, (folder.name, found.bpm, true_bpm)
+        scores[folder.name] = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(truth),
+                                                      mir_eval.beat.trim_beats(found.times_s))
+    assert len(scores) == 4
+    assert np.mean(list(scores.values())) >= 0.85, scores
+    assert min(scores.values()) >= 0.5, scores
 
 
 def test_one_analysis_at_a_time_the_second_finds_the_first_ones_grid(demo_song):

@@ -276,18 +276,20 @@ def at_attacks(peaks_s: np.ndarray, attack: np.ndarray) -> np.ndarray:
     song's isolated drum hits, ~1 ms after it in the Frets on Fire songs' dense mixes (against
     their drum attacks on the charts' grid): no single lag suits both. Where nothing rises
     (a soft entry), the peak plus the demo song's lag."""
-    if len(attack) <= _ATTACK_RISE_MS:
+    if len(attack) <= _ATTACK_RISE_MS or len(peaks_s) == 0:
         return peaks_s + ONSET_LAG_S
-    smooth = np.convolve(attack, np.ones(3) / 3, mode="same")
-    rise = np.zeros_like(smooth)
-    rise[_ATTACK_RISE_MS:] = smooth[_ATTACK_RISE_MS:] - smooth[:-_ATTACK_RISE_MS]
-    search_ms = int(_ATTACK_SEARCH_S * 1000)
+    search_ms, rise_ms = int(_ATTACK_SEARCH_S * 1000), _ATTACK_RISE_MS
+    # only the milliseconds around each beat: an hour's envelope is never copied
+    span = np.arange(-search_ms - rise_ms - 1, search_ms + 1)
     centre = np.round(peaks_s * 1000).astype(int)
-    near = np.clip(centre[:, None] + np.arange(-search_ms, search_ms), 0, len(rise) - 1)
-    best = np.argmax(rise[near], axis=1)
-    steepest = rise[near[np.arange(len(near)), best]]
-    # the rise ends at element j (j..j+1 ms); it is centred half its length before that
-    attack_s = (near[np.arange(len(near)), best] - _ATTACK_RISE_MS / 2) / 1000
+    values = attack[np.clip(centre[:, None] + span, 0, len(attack) - 1)].astype(np.float64)
+    smooth = (values[:, :-2] + values[:, 1:-1] + values[:, 2:]) / 3      # at span[1:-1]
+    rise = smooth[:, rise_ms:] - smooth[:, :-rise_ms]                   # ending at -search..search-1
+    best = np.argmax(rise, axis=1)
+    steepest = rise[np.arange(len(rise)), best]
+    end_ms = centre + best - search_ms
+    # the rise ends at element end_ms (end_ms..end_ms+1 ms); it is centred half its length before
+    attack_s = (end_ms - rise_ms / 2) / 1000
     return np.where(steepest >= _ATTACK_MIN_RISE, attack_s, peaks_s + ONSET_LAG_S)
 
 
