@@ -64,6 +64,11 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     qtbot.waitUntil(lambda: view.engine.ready_ranges_s() == [(0.0, pytest.approx(20.0))], timeout=5000)
     qtbot.waitUntil(lambda: all(s.fader.isEnabled() for s in view.strips.values()), timeout=5000)
     qtbot.waitUntil(lambda: sum(view.waveforms.lanes["bass"].unready.opts["width"]) == 0, timeout=5000)
+    # The separation process found the beats from the mix meanwhile; the window has its answer
+    from woodshed.separation.beats.analyse import known_grid
+
+    assert not known_grid(view.song.dir)[1]
+    qtbot.waitUntil(lambda: "finding the beats" not in view.transport.bpm.text(), timeout=10000)
     # The lanes now draw the separated stems' peaks, not flat lines.
     assert max(abs(lane.peaks.levels[0][1]).max() for lane in view.waveforms.lanes.values()) > 0
     assert "segments" in window.separation_bar.label.text() or "ready" in window.separation_bar.label.text()
