@@ -114,6 +114,12 @@ def test_dragging_a_loop_snaps_to_beats_and_shift_drags_freely(qtbot, demo):
     assert abs(view.session.loop[1] - nearest_beat_s(grid, 12.9)) > 0.2
     drag(qtbot, lane, 1.1, 3.3, modifiers=SHIFT)      # a new loop drawn freely
     assert view.session.loop == pytest.approx((1.1, 3.3), abs=0.05)
+    drag(qtbot, lane, 15.1, 17.9)
+    kept = view.session.loop                          # on beats: 15.0 to 18.0 s
+    drag(qtbot, lane, kept[1], kept[0] + 0.1)         # its end snapped onto its start: refused,
+    assert view.session.loop == kept                  # and every lane shows the loop it kept
+    assert all(other.loop_region.getRegion() == pytest.approx(kept, abs=1e-6)
+               for other in view.waveforms.lanes.values())
     assert view.engine is None                        # nothing here needed sound
 
 

@@ -307,6 +307,8 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
     def set_loop(self, start_s: float, end_s: float, enable: bool = True) -> None:
         start_s, end_s = max(0.0, start_s), min(self.duration_s, end_s)
         if end_s - start_s < MIN_LOOP_S:
+            if self.session.loop is not None:   # an edge dragged (snapped) onto the other
+                self.waveforms.show_loop(*self.session.loop)
             return
         self.waveforms.show_loop(start_s, end_s)
         self.loops.show_loop(start_s, end_s)
