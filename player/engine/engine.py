@@ -298,6 +298,12 @@ class Engine:
     def set_click_pan(self, pan: float) -> None:
         self.controls.set_click_pan(pan)
 
+    def set_count_in_bars(self, bars: int) -> None:
+        self.controls.set_count_in_bars(bars)
+
+    def set_count_in_every_pass(self, every_pass: bool) -> None:
+        self.controls.set_count_in_every_pass(every_pass)
+
     def set_tempo(self, ratio: float) -> None:
         self.controls.set_tempo(ratio)
 

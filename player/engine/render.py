@@ -234,6 +234,7 @@ class Renderer:
             self._produce_count_in()
             return
         snap = self.controls.snapshot
+        self._follow_trainer(snap)   # before any read: the read log marks each piece's pass
         if self._stretching and snap.seek_serial != self._seek_serial:
             self._restart_stretch_at_seek(snap)
         elif self._wants_stretch(snap) and not self._stretching and self._stretcher_ready():

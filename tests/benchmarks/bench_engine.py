@@ -3,7 +3,7 @@
 
     python tests/benchmarks/bench_engine.py [--minutes 5] [--cpu-seconds 20] [--trials 10]
                                             [--workdir DIR] [--skip-long] [--soak-only]
-                                            [--hog-nice N] [--no-hog]
+                                            [--hog-nice N] [--no-hog] [--click]
 
 0. the stretcher's own latency at 0.5x, 0.75x and 1.25x (a sound entering it -> leaving it;
    bench_stretchers.py compares the candidates);
@@ -17,6 +17,10 @@
 4. opening a cached 1-, 10- and 60-minute song to its first output block (fresh process);
 5. peak memory above the interpreter's baseline while playing (and seeking through) a
    60-minute song (fresh process).
+
+With --click, every render and playback above also adds the click (on a steady 120 BPM
+grid: the generated songs have no beats to find), to see what it costs and whether it
+brings underflows (issue 9).
 
 Goals (issue 3): CPU <= 3 % / <= 25 % of a core; latency <= 50 ms / <= 100 ms; 0 underflows;
 first block <= 200 ms and independent of length; <= 300 MB. The machine is shared and noisy:
@@ -96,6 +100,20 @@ def jack_device() -> int:
     return index
 
 
+CLICK = False   # --click: a click on every render and playback
+
+
+def bench_click(song):
+    """A click on a steady 120 BPM 4/4 grid over the whole song (None without --click)."""
+    if not CLICK:
+        return None
+    from woodshed.player.engine.click import Click
+    from woodshed.separation.beats.grid import Grid
+
+    m = song.manifest
+    return Click(Grid(np.arange(0.0, m.duration_s, 0.5), 4, 0), m.sample_rate, m.channels)
+
+
 # --- 1. CPU ----------------------------------------------------------------------------
 def cpu_offline(song, tempo: float, pitch: float, seconds: float) -> float:
     """Renderer's CPU per second of output, % of one core (256-frame blocks, as live)."""
@@ -105,7 +123,7 @@ def cpu_offline(song, tempo: float, pitch: float, seconds: float) -> float:
     controls = Controls.for_song(song)
     controls.set_tempo(tempo)
     controls.set_pitch(pitch)
-    renderer = Renderer(song, controls)
+    renderer = Renderer(song, controls, click=bench_click(song))
     renderer.render(RATE)  # warm up: stretcher start-up, first page faults
     blocks = int(seconds * RATE / 256)
     t0 = time.process_time()
@@ -119,6 +137,7 @@ def cpu_live(song, tempo: float, pitch: float, seconds: float, device) -> tuple[
     from woodshed.player.engine.engine import Engine
 
     engine = Engine(song, device=device, **ENGINE_OPTIONS)
+    engine.click = bench_click(song)
     engine.start()
     engine.set_tempo(tempo)
     engine.set_pitch(pitch)
@@ -257,6 +276,7 @@ def soak(song, minutes: float, device, hog_nice: int | None = 0) -> dict:
                             "import time; time.sleep(1e6)"],
                            preexec_fn=(lambda: os.nice(hog_nice)) if hog_nice else None)
     engine = Engine(song, device=device, **ENGINE_OPTIONS)
+    engine.click = bench_click(song)
     try:
         time.sleep(2.0)  # the hog is up to speed
         engine.start()
@@ -370,7 +390,8 @@ def child_memory(song_dir: str, seconds: float) -> dict:
 
 
 def in_child(*args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+    out = subprocess.run([sys.executable, __file__, *(["--click"] if CLICK else []),
+                          "--child", *args], capture_output=True,
                          text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
@@ -393,8 +414,12 @@ def main() -> None:
     parser.add_argument("--latency-only", action="store_true", help="only control latency")
     parser.add_argument("--ring-blocks", type=int, help="output ring while stretching")
     parser.add_argument("--plain-ring-blocks", type=int, help="output ring at 1.0x, 0 st")
+    parser.add_argument("--click", action="store_true",
+                        help="add the click (120 BPM grid) to every render and playback")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global CLICK
+    CLICK = args.click
     if args.child:
         kind, *rest = args.child
         if kind == "cpu":  # a fresh process: what ran before in this one costs (measured
@@ -422,7 +447,8 @@ def main() -> None:
     from woodshed.player.engine.engine import Engine
 
     defaults = inspect.signature(Engine).parameters
-    results: dict = {"realtime_jack": jack.realtime, "period_frames": jack.period_frames}
+    results: dict = {"realtime_jack": jack.realtime, "period_frames": jack.period_frames,
+                     "click": CLICK}
     for option in ("ring_blocks", "plain_ring_blocks"):
         results[option] = ENGINE_OPTIONS.get(option, defaults[option].default)
     rows = []
