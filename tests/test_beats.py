@@ -124,6 +124,34 @@ def test_features_streamed_in_blocks_match_and_attacks_land_to_the_millisecond(t
         assert np.abs(found - beats).max() < 0.004, off_s
 
 
+def test_tempo_curve_ignores_a_phase_slip_and_keeps_a_tempo_change():
+    from woodshed.separation.beats.tracker import tempo_curve
+
+    steady = np.arange(40) * 50.0                                  # 50 frames a beat
+    slipped = steady.copy()
+    slipped[20:] += 25                                             # half a beat later from beat 20,
+    slipped[18:20] += [8, 16]                                      # reached over three beats
+    curve = tempo_curve(np.round(slipped).astype(int), 2100)
+    assert np.allclose(curve, 50, atol=0.5)
+    changed = np.concatenate([np.arange(30) * 60.0, 29 * 60 + np.arange(1, 31) * 48.0])
+    curve = tempo_curve(changed.astype(int), int(changed[-1]) + 1)
+    assert np.allclose(curve[:29 * 60], 60) and np.allclose(curve[29 * 60 + 1:], 48)
+
+
+def test_beats_hold_their_phase_through_louder_off_beats():
+    """Off-beats louder than the beats for a stretch (a snare on the "and"): the path stays on
+    the beats the whole song supports instead of slipping there and back."""
+    from woodshed.separation.beats.tracker import dp_beats
+
+    frames, period = 6000, 50
+    act = np.zeros(frames)
+    act[::period] = 0.6                                             # the beats
+    act[period // 2::period] = 0.3                                  # the off-beats...
+    act[2000 + period // 2:3500:period] = 0.9                       # ...louder for 30 beats
+    found = dp_beats(act, np.full(frames, float(period)))
+    assert np.all(found % period == 0) and len(found) == frames // period
+
+
 # --- what cannot be analysed: a clear message, and the song still opens -----------------
 def test_too_short_and_silent_songs_have_no_grid_and_say_why(cache_dir, tmp_path, capsys):
     short = _stem_song(tmp_path, beat_songs.song_on_grid(np.arange(4) * 0.5, 4)[:int(2 * beat_songs.RATE)], "short")
