@@ -353,7 +353,7 @@ class PreferencesDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
-        self.resize(560, 300)
+        self.resize(600, 400)  # the Separation page's rows and notes without clipping
 
     def show_row(self, page_title: str, row_name: str) -> QWidget:
         """Bring a page forward with one of its rows (by object name) in focus."""

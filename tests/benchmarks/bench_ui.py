@@ -286,9 +286,11 @@ def musician_script(window, step: int) -> None:
     view = window.song_view
     if view is None:
         return
-    names = list(view.strips)
-    strip = view.strips[names[step % len(names)]]
-    strip.fader.set_db(-12 + (step * 1.5) % 12)
+    names = list(view.strips)  # none yet while the song opens as its mix (before the model)
+    if names:
+        view.strips[names[step % len(names)]].fader.set_db(-12 + (step * 1.5) % 12)
+    else:
+        view.master.set_db(-12 + (step * 1.5) % 12)
     wf = view.waveforms
     if step % 5 == 0:  # drag a loop, as the mouse would
         start = (step * 0.7) % max(1.0, view.duration_s - 8)
@@ -382,6 +384,8 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
         script.stop()
         probe.stop()
         watchdog.stop_event.set()
+        if view.engine is None:
+            raise RuntimeError(f"the engine stopped during the run: {window.banner.message}")
         xruns = view.engine.xruns - xruns_before
         late_blocks = output.late_blocks - late_before
         separating = window.monitor is not None and not window.monitor.job.finished
