@@ -131,7 +131,8 @@ def test_every_command_line_setting_has_its_row(qtbot, cache_dir, data_dir):
     from woodshed.player.ui.preferences import COMMAND_LINE_ROWS
 
     per_song = {"-h", "--help", "--mute", "--solo", "--loop", "--start", "--loop-bars", "--click",
-                "--count-in", "--trainer", "--midi", "--gain", "--tempo", "--pitch"}
+                "--count-in", "--count-in-every-pass", "--trainer", "--midi", "--gain", "--tempo",
+                "--pitch"}  # the practice of one run: the song's own session in the window
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
     for command in ("separate", "app", "play"):
