@@ -186,3 +186,25 @@ def test_a_song_folder_copied_out_of_the_cache_is_never_written(imported, qtbot,
     window.close()
     assert {p: p.read_bytes() for p in copy.parent.rglob("*") if p.is_file()} == kept
     assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name]
+
+
+def test_a_damaged_demo_is_made_whole_when_it_is_opened(qtbot, data_dir, cache_dir):
+    """The demo's stems ship with Woodshed: a demo damaged in the cache is decoded afresh."""
+    from woodshed.player.ui.demo_song import import_demo
+    from woodshed.player.ui.main_window import MainWindow
+
+    song = import_demo()
+    before = {p.name: sf.read(p, dtype="float32")[0] for p in song.dir.glob("*.wav")}
+    (song.dir / "bass.wav").unlink()
+    (song.dir / "mix.wav").write_bytes((song.dir / "mix.wav").read_bytes()[:20000])
+    window = MainWindow(with_engine=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_demo()
+    qtbot.waitUntil(lambda: window.song_view is not None or bool(window.banner.message),
+                    timeout=30000)
+    assert window.song_view is not None, window.banner.message
+    assert damage.check(song.reload()) == []
+    _same_audio(song, before)
+    assert not [p for p in cache_dir.iterdir() if p.name.startswith(".tmp-")]
+    window.close()

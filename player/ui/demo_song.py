@@ -53,10 +53,34 @@ def import_demo(root: Path | None = None) -> CachedSong:
     key, source_hash = demo_key(files)
     song = cache.find(key, root)
     if song is not None:
+        _mend(song, files, source_hash)
         return song
+    return _write(key, files, source_hash, root)
+
+
+def _write(key: str, files: dict[str, Path], source_hash: str, root: Path | None) -> CachedSong:
     stems, rate = {}, None
     for name, path in files.items():
         audio, rate = sf.read(path, dtype="float32", always_2d=True)
         stems[name] = np.ascontiguousarray(audio.T)
     return cache.write_song(key, stems, rate, title=DEMO_TITLE, original_name="woodshed-groove.ogg",
                             source_hash=source_hash, model=DEMO_MODEL, root=root)
+
+
+def _mend(song: CachedSong, files: dict[str, Path], source_hash: str) -> None:
+    """A damaged demo (a stem or the mix deleted, cut short...) made whole again: its damaged
+    files decoded afresh from the shipped stems, by the song's one writer."""
+    import os
+
+    from woodshed.separation import damage, song_lock
+
+    if not damage.check(song):
+        return
+    with song_lock.write_lock(song.dir.parent, song.key) as writer:
+        writer.acquire()
+        damages = damage.check(song)  # another process may have mended it meanwhile
+        with cache.scratch(song.key, song.dir.parent) as tmp:
+            fresh = _write(song.key, files, source_hash, tmp)
+            for d in damages:
+                os.replace(fresh.dir / d.file, song.dir / d.file)
+    song.reload()
