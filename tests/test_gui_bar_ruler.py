@@ -132,6 +132,13 @@ def test_the_f1_list_says_drags_snap_and_shift_drags_freely():
     assert f"{FREE_KEY_NAME}: freely" in mouse["Drag a loop edge"]
 
 
+def test_the_loop_says_it_snaps_and_how_to_drag_freely(qtbot, demo):
+    window, view = demo
+    for lane in view.waveforms.lanes.values():
+        assert "hold Shift to drag freely" in lane.loop_region.toolTip()
+    assert "Shift: free" in window.statusBar().currentMessage()
+
+
 def test_zoomed_out_loops_snap_to_bars():
     grid = Grid(np.arange(0, 600, 0.5), 4, 0)         # 120 BPM: bars every 2 s
     assert snap_to_grid(grid, 10.3, px_per_s=100) == pytest.approx(10.5)   # beats 50 px apart

@@ -15,6 +15,8 @@ from PyQt6.QtCore import Qt
 FREE_MODIFIER = Qt.KeyboardModifier.ShiftModifier
 FREE_KEY_NAME = "Shift"
 SNAP_BEAT_MIN_PX = 10.0  # beats closer than this on screen: snap to bars instead
+SNAP_TIP = (f"Drag the loop or its edges: they land on the beats (on bars when zoomed out); "
+            f"hold {FREE_KEY_NAME} to drag freely")
 
 
 def snap_to_grid(grid, time_s: float, px_per_s: float) -> float:

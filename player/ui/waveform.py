@@ -16,7 +16,7 @@ from PyQt6.QtGui import QColor
 from .bar_ruler import BarAxis, BarLines, BarMarksSource
 from .colours import stem_colour
 from .peaks_view import PeakLevels
-from .snap import SnappingRegion, is_free, snap_to_grid
+from .snap import SNAP_TIP, SnappingRegion, is_free, snap_to_grid
 from .timefmt import format_time
 
 BACKGROUND = "#161b22"
@@ -205,6 +205,7 @@ class Lane(pg.PlotWidget):
         self.loop_region = SnappingRegion((0, 1), brush=LOOP_BRUSH, movable=True,
                                           pen=pg.mkPen(LOOP_EDGE, width=2), swapMode="sort")
         self.loop_region.setZValue(5)  # over the waveform: visible on a loud lane too
+        self.loop_region.setToolTip(SNAP_TIP)
         self.loop_region.setBounds((0, duration_s))
         self.loop_region.hide()
         self.view.addItem(self.loop_region)
