@@ -140,9 +140,13 @@ def _bar(description: str, unit: str):
 
 def _separate(path: Path, model: str | None, model_repo: Path | None) -> cache.CachedSong:
     """Separated once, then found in the cache by the file's content."""
+    from woodshed.separation.commands import say_following
+    from woodshed.separation.errors import printable
     from woodshed.separation.separate import SeparationSettings, separate_song
 
     settings = SeparationSettings(model_repo=model_repo) if model is None else \
         SeparationSettings(model=model, model_repo=model_repo)
     with _bar(f"separating {path.name}", "seg") as progress:
-        return separate_song(path, settings, progress=progress)
+        # a bar that stands still needs a reason: another process has the song
+        return separate_song(path, settings, progress=progress,
+                             on_waiting=say_following(printable(path.name)))

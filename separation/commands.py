@@ -115,7 +115,7 @@ def run_separate(args) -> int:
             bar = _progress_bar(printable(job.song_path.name))
             try:
                 song = job.wait(bar, _download_bar(),
-                                _say_following(printable(job.song_path.name)))
+                                say_following(printable(job.song_path.name)))
             except KeyboardInterrupt:
                 job.cancel()
                 raise
@@ -125,7 +125,7 @@ def run_separate(args) -> int:
     return 0
 
 
-def _say_following(name: str):
+def say_following(name: str):
     """on_waiting(following): one line when another Woodshed separates the same song, and one
     when it stopped and this one carries on."""
     def say(following: bool) -> None:

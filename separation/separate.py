@@ -300,15 +300,17 @@ def separation_of(song: cache.CachedSong, settings: SeparationSettings | None = 
 
 
 def separate_song(song_path: Path, settings: SeparationSettings | None = None,
-                  progress=None, cache_root: Path | None = None) -> cache.CachedSong:
-    """Separate (or find cached) and return the complete song; progress(done, total)."""
+                  progress=None, cache_root: Path | None = None,
+                  on_waiting=None) -> cache.CachedSong:
+    """Separate (or find cached) and return the complete song; progress(done, total),
+    on_waiting(following) as Separation.wait says."""
     job = Separation(Path(song_path), settings or SeparationSettings(), cache_root)
     song = job.cached()
     if song is not None:
         return song
     job.start()
     try:
-        return job.wait(progress)
+        return job.wait(progress, on_waiting=on_waiting)
     except KeyboardInterrupt:
         job.cancel()
         raise

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 import songs
 import stem_songs
@@ -130,23 +131,41 @@ def test_a_second_separation_of_the_same_song_follows_the_first_and_takes_over(
         assert sdr_db(expected[name], ours[name]) >= 40, name
 
 
+@pytest.mark.parametrize("second", ["separate", "export"])
 def test_two_terminals_separating_one_song_both_succeed_with_one_result(
-        model_repo, cache_dir, tmp_path):
-    audio = songs.music(12.0, seed=3)
+        model_repo, cache_dir, tmp_path, second):
+    """Two `separate` of one song at once, or `export SONGFILE` while `separate` runs."""
+    audio = songs.music(20.0, seed=3)
     path = songs.write(tmp_path / "song.wav", audio)
-    args = ["separate", path, "--model", "test6s", "--model-repo", model_repo]
-    command = [sys.executable, "-m", "woodshed.player", *map(str, args)]
-    runs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True) for _ in range(2)]
+    model = ["--model", "test6s", "--model-repo", model_repo]
+    commands = [["separate", path, *model],
+                ["separate", path, *model] if second == "separate"
+                else ["export", path, "-o", tmp_path / "backing.wav", "--without", "drums", *model]]
+    runs = []
+    for args in commands:
+        runs.append(subprocess.Popen([sys.executable, "-m", "woodshed.player", *map(str, args)],
+                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True))
+        if second == "export":  # the export starts while the separation is under way
+            deadline = time.monotonic() + 60
+            while not (cache_dir.exists() and any(cache_dir.iterdir())) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
     outputs = [run.communicate(timeout=300) for run in runs]
     for run, (out, err) in zip(runs, outputs):
         assert run.returncode == 0, err
         assert "Traceback" not in err
     # one of them said, in one line, that it followed the other
-    assert sum("another Woodshed is separating it" in err for _, err in outputs) == 1
-    folders = {out.strip() for out, _ in outputs}
+    assert sum("another Woodshed is separating it" in err for _, err in outputs) == 1, outputs
+    folders = {out.strip() for out, _ in outputs[:1 if second == "export" else 2]}
     assert len(folders) == 1
     song = cache.open_song(Path(folders.pop()))
+    if second == "export":  # the backing track is the finished stems' mix, drums left out
+        backing, _ = sf.read(tmp_path / "backing.wav", dtype="float32", always_2d=True)
+        stems = stems_of(song)
+        without_drums = sum(stems[name] for name in stems if name != "drums")
+        assert backing.shape[0] == song.manifest.frames
+        assert sdr_db(without_drums, backing.T) >= 40
     assert song.manifest.complete
     expected = reference_stems(model_repo, "test6s", audio)
     ours = stems_of(song)
