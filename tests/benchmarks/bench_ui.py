@@ -372,8 +372,11 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
         script = QTimer()
         script.setInterval(100)
         script.timeout.connect(lambda: (script_step(window, steps[0]), steps.__setitem__(0, steps[0] + 1)))
-        xruns_before = view.engine.xruns
-        output = view.engine._output  # a benchmark may look inside: which kind of underflow
+        # The engine, not the view: when the stems join, the window moves the engine to a new
+        # view with their strips (the old one is closed), and the engine plays on.
+        engine = view.engine
+        xruns_before = engine.xruns
+        output = engine._output  # a benchmark may look inside: which kind of underflow
         late_before = output.late_blocks
         probe.start()
         script.start()
@@ -384,9 +387,10 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
         script.stop()
         probe.stop()
         watchdog.stop_event.set()
-        if view.engine is None:
-            raise RuntimeError(f"the engine stopped during the run: {window.banner.message}")
-        xruns = view.engine.xruns - xruns_before
+        if engine.error is not None or window.song_view is None or window.song_view.engine is not engine:
+            window.close()
+            raise RuntimeError(f"the engine stopped during the run: {engine.error or window.banner.message}")
+        xruns = engine.xruns - xruns_before
         late_blocks = output.late_blocks - late_before
         separating = window.monitor is not None and not window.monitor.job.finished
         window.close()
