@@ -329,4 +329,4 @@ def test_play_without_a_terminal_says_it_had_underflows(alsa_capture, song, monk
     monkeypatch.setattr(sys, "stdin", open(os.devnull))
     assert woodshed("play", str(song.dir), "--device", "woodshed_capture") == 0
     err = capsys.readouterr().err  # (a busy machine may add underflows of its own)
-    assert "woodshed: warning: playback had " in err and " underflow" in err, err
+    assert "warning: playback had " in err and " underflow" in err, err

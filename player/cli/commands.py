@@ -301,7 +301,7 @@ def say_underflows(count: int) -> None:
     message = (f"playback had {count} underflow{'s' if count != 1 else ''} (short gaps in the "
                "sound): the computer was too busy; a larger buffer helps")
     log.warning(message)
-    print(f"woodshed: warning: {message}", file=sys.stderr)
+    print(f"warning: {message}", file=sys.stderr)  # as export says its warnings
 
 
 def _musical_time(engine, song, args) -> float:
