@@ -6,6 +6,7 @@ producer writes into a PortAudio ring buffer, the callback reads it. rtmixer end
 """
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -14,14 +15,77 @@ from woodshed.separation.errors import UserError
 
 CLOSE_WAIT_S = 2.0
 START_SILENCE_BLOCKS = 2
+AUDIO_START_TIMEOUT_S = 10.0  # PortAudio starts in well under a second where all is well
+
+_portaudio: dict = {"module": None, "error": None, "thread": None, "waited": False,
+                    "stderr_fd": None}
+_portaudio_started = threading.Event()
+_portaudio_lock = threading.Lock()
+
+
+def _audio_start_timeout_s() -> float:
+    try:
+        return max(0.1, float(os.environ.get("WOODSHED_AUDIO_START_TIMEOUT_S", AUDIO_START_TIMEOUT_S)))
+    except ValueError:
+        return AUDIO_START_TIMEOUT_S
+
+
+def _start_portaudio() -> None:
+    try:
+        import sounddevice
+
+        _portaudio["module"] = sounddevice
+    except BaseException as exc:  # handed to the caller of _sd()
+        _portaudio["error"] = exc
+    finally:
+        _portaudio_started.set()
+
+
+def _give_stderr_back() -> None:
+    """sounddevice points file descriptor 2 at the null device while PortAudio starts (to
+    hide ALSA's chatter) and back when it has: a start that never ends would keep this
+    process's errors unseen, so point it back at what it was before."""
+    if _portaudio["stderr_fd"] is not None:
+        os.dup2(_portaudio["stderr_fd"], 2)
+
+
+def start_portaudio() -> None:
+    """Begin starting PortAudio in the background (once); _sd() waits for it."""
+    with _portaudio_lock:
+        if _portaudio["thread"] is None:
+            try:
+                _portaudio["stderr_fd"] = os.dup(2)  # (kept open: the start may end any time)
+            except OSError:  # no stderr at all (a windowed app)
+                pass
+            _portaudio["thread"] = threading.Thread(target=_start_portaudio,
+                                                    name="portaudio-start", daemon=True)
+            _portaudio["thread"].start()
 
 
 def _sd():
-    try:
-        import sounddevice as sd
-    except OSError as exc:  # no PortAudio library on this system
-        raise UserError(f"no audio output: PortAudio is missing ({exc})") from None
-    return sd
+    """sounddevice, once PortAudio has started; UserError when it is missing or does not answer.
+
+    Importing sounddevice starts PortAudio, which opens every host API and probes every
+    device, and one of them can wait forever: a JACK client that crashed while holding JACK's
+    metadata lock leaves every later client waiting for it, and an ALSA device can block in
+    its open. So the import runs on a thread of its own, and a start that takes longer than
+    ``WOODSHED_AUDIO_START_TIMEOUT_S`` costs the musician one line, not a frozen program.
+    Every later import of sounddevice or rtmixer must come after this (a second import of a
+    module still being imported waits for the first)."""
+    start_portaudio()
+    # Waited for once: a stuck start does not freeze each later call again.
+    waited, _portaudio["waited"] = _portaudio["waited"], True
+    if not _portaudio_started.wait(0 if waited else _audio_start_timeout_s()):
+        _give_stderr_back()
+        raise UserError(f"no audio: the audio system did not answer within "
+                        f"{_audio_start_timeout_s():g} s (a device or a JACK client is stuck; "
+                        "restarting the audio server or the computer helps); songs still "
+                        "separate and export")
+    if isinstance(_portaudio["error"], OSError):  # no PortAudio library on this system
+        raise UserError(f"no audio output: PortAudio is missing ({_portaudio['error']})")
+    if _portaudio["error"] is not None:
+        raise _portaudio["error"]
+    return _portaudio["module"]
 
 
 def output_device_info(device=None) -> dict:
@@ -109,9 +173,9 @@ class RingOutput(_Output):
 
     def __init__(self, device, channels: int, sample_rate: int, blocksize: int = 256,
                  ring_blocks: int = 8):
+        sd = _sd()
         import rtmixer
 
-        sd = _sd()
         super().__init__(device, channels, sample_rate, blocksize, ring_blocks)
         ring_frames = 1 << int(np.ceil(np.log2(self.capacity_frames)))  # PortAudio: a power of 2
         try:
@@ -241,6 +305,7 @@ def open_output(device, channels: int, sample_rate: int, blocksize: int = 256,
     """RingOutput (rtmixer, callback in C) when it can be had, else CallbackOutput."""
     if backend not in ("auto", "rtmixer", "sounddevice"):
         raise ValueError(f"unknown audio backend {backend!r}")
+    _sd()  # PortAudio started (or one line why not) before rtmixer imports sounddevice
     if backend != "sounddevice":
         try:
             import rtmixer  # noqa: F401

@@ -7,9 +7,10 @@ from PyQt6.QtWidgets import QMenu
 
 def output_devices() -> list[tuple[int, str]]:
     """(PortAudio index, 'name (host API)') of every device with outputs; [] without PortAudio."""
-    try:
-        import sounddevice as sd
+    from woodshed.player.engine.output import _sd
 
+    try:
+        sd = _sd()
         apis = sd.query_hostapis()
         return [(i, f"{d['name']} ({apis[d['hostapi']]['name']})")
                 for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0]
