@@ -37,9 +37,61 @@ CAPTURE_PCM = "woodshed_capture"
 SERVER_NAME_POOL = 6
 
 
+JACK_METADATA_DIR = Path(f"/dev/shm/jack_db-{os.getuid()}")
+BERKELEY_DB_STAT = ("db_stat", "db5.3_stat")
+SET_ASIDE: list[str] = []  # what set_aside_stuck_jack_metadata did, for the run's summary
+
+
+def _dead(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def set_aside_stuck_jack_metadata() -> str | None:
+    """JACK keeps port metadata in a Berkeley DB (JACK_METADATA_DIR) that every JACK client of
+    this user opens when it starts (PortAudio's start opens two). A process that dies inside
+    that open (tests kill processes) can leave a write lock held for ever, and every later
+    client, PortAudio's start included, then waits for ever: it hung a CI run. A database
+    whose write lock is held by a dead process is moved aside (the next client makes a new
+    one); what was moved is returned. Needs Berkeley DB's db_stat (Debian: db5.3-util) to
+    read the locks; without it, nothing is checked."""
+    stat = next((shutil.which(name) for name in BERKELEY_DB_STAT if shutil.which(name)), None)
+    if stat is None or not JACK_METADATA_DIR.is_dir():
+        return None
+    try:  # -N: read the lock table without taking its mutexes (a stuck one would hang us)
+        listing = subprocess.run([stat, "-N", "-h", str(JACK_METADATA_DIR), "-Cl"],
+                                 capture_output=True, text=True, timeout=10).stdout
+    except subprocess.TimeoutExpired:
+        return None
+    stuck = []
+    for line in listing.splitlines():
+        # "     200 dd= 0 locks held 1    write locks 1    pid/thread 8642/1401828..."
+        words = line.split()
+        if "pid/thread" in words and "write" in words:
+            writes = int(words[words.index("write") + 2])
+            pid = int(words[words.index("pid/thread") + 1].split("/")[0])
+            if writes and _dead(pid):
+                stuck.append(pid)
+    if not stuck:
+        return None
+    aside = JACK_METADATA_DIR.with_name(f"{JACK_METADATA_DIR.name}.stuck-{time.time_ns()}")
+    JACK_METADATA_DIR.rename(aside)
+    said = (f"JACK's metadata lock was held by dead process {', '.join(map(str, stuck))}: "
+            f"its database moved to {aside}")
+    SET_ASIDE.append(said)
+    return said
+
+
 def rescan_devices() -> None:
     """Make PortAudio enumerate devices again (it does so only at initialisation)."""
     import sounddevice as sd
+
+    set_aside_stuck_jack_metadata()
 
     sd._terminate()
     sd._initialize()
@@ -99,6 +151,7 @@ class JackServer:
         return None
 
     def start(self) -> "JackServer":
+        set_aside_stuck_jack_metadata()
         self._previous_server = os.environ.get("JACK_DEFAULT_SERVER")
         said = []
         # JACK's shared registry holds 8 servers and keeps the entry of one that crashed
@@ -330,3 +383,16 @@ def alsa_capture(jack_server, tmp_path):
         unavailable(str(exc))
     yield capture
     capture.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_stuck_jack_metadata():
+    """Before each test: a JACK lock left by a process an earlier test killed is set aside,
+    so that it cannot hang this test's audio (see set_aside_stuck_jack_metadata)."""
+    set_aside_stuck_jack_metadata()
+    yield
+
+
+def pytest_terminal_summary(terminalreporter):
+    for said in SET_ASIDE:
+        terminalreporter.write_line(f"audio_devices: {said}")
