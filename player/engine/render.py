@@ -97,6 +97,13 @@ class Renderer:
         self._tempo_out = 1.0                # tempo of the output frames coming out now
         self._tempo_asked = 1.0
         self._tempo_changes: deque = deque()
+        # A pitch change moves the stretcher's delay (stretch.py, delay_frames): from then on
+        # its output comes that many frames later (or sooner). Measured, the move spreads
+        # over about the old delay's length of output after the change; the read log follows
+        # by slowing (or hurrying) the source frames over such a span rather than jumping,
+        # so no beat is clicked twice or skipped: (first post frame, end post frame, mix
+        # frames per output frame added to the tempo's), in order, not overlapping.
+        self._delay_shifts: deque = deque()
         self._resampler = None
         if self.out_rate != self.sample_rate:
             self._resampler = soxr.ResampleStream(self.sample_rate, self.out_rate, self.channels,
@@ -417,7 +424,10 @@ class Renderer:
         self._follow_trainer(snap)
         tempo = self._tempo(snap)
         self._ask_tempo(tempo)
+        delay = self._stretcher.delay_frames
         self._stretcher.set(tempo, snap.pitch_semitones)
+        if self._stretcher.delay_frames != delay:
+            self._shift_delay(delay, self._stretcher.delay_frames)
         wanted = max(self._stretcher.frames_wanted(), 128)
         bars = self._count_in_bars_at_wrap(snap)
         if self.trainer is not None or bars:
@@ -460,49 +470,85 @@ class Renderer:
 
     def _post_frames_until(self, mix_end: float) -> int:
         """Output frames until the stretcher's output reaches mix-stream frame mix_end,
-        through the tempo changes still to reach its output."""
-        pos, post, tempo = self._stretch_mix_pos, self._post_index, self._tempo_out
-        for at_post, new_tempo in self._tempo_changes:
-            if at_post > post:
-                reach = pos + (at_post - post) * tempo
-                if reach >= mix_end:
-                    break
-                pos, post = reach, at_post
-            tempo = new_tempo
-        return max(0, post - self._post_index + int(np.ceil((mix_end - pos) / tempo - 1e-6)))
+        through the tempo changes and delay shifts still to reach its output."""
+        pos = self._stretch_mix_pos
+        for first, end, rate in self._segments():
+            if end is None or pos + (end - first) * rate >= mix_end:
+                return max(0, first - self._post_index
+                           + int(np.ceil((mix_end - pos) / max(rate, 1e-9) - 1e-6)))
+            pos += (end - first) * rate
+        return 0
+
+    def _segments(self) -> list[tuple[int, int | None, float]]:
+        """The output to come, from the next frame on, as (first post frame, end post frame
+        or None for the last, mix-stream frames per output frame): the tempo heard, changed
+        where a tempo change reaches the output, slowed or hurried where a pitch change
+        moves the stretcher's delay. A handful of entries (one per change in flight)."""
+        post, tempo = self._post_index, self._tempo_out
+        changes, shifts = self._tempo_changes, self._delay_shifts
+        bounds = sorted({at for at, _ in changes if at > post}
+                        | {q for first, end, _ in shifts for q in (first, end) if q > post})
+        segments, k = [], 0
+        for end in bounds + [None]:
+            while k < len(changes) and changes[k][0] <= post:
+                tempo = changes[k][1]
+                k += 1
+            shift = sum(rate for first, last, rate in shifts if first <= post < last)
+            segments.append((post, end, max(0.0, tempo + shift)))
+            post = end
+        return segments
 
     def _ask_tempo(self, tempo: float) -> None:
         if tempo != self._tempo_asked:
             self._tempo_asked = tempo
             self._tempo_changes.append((self._post_index + self._stretcher.delay_frames, tempo))
 
+    def _shift_delay(self, old_frames: int, new_frames: int) -> None:
+        """The pitch just changed the stretcher's delay from old_frames to new_frames: the
+        output's source frames fall behind (or catch up) by the difference, spread over the
+        old delay's length of output from now (as measured), or over twice the difference
+        if that is longer (the source frames run at least at half the tempo, at most at
+        1.5x it). Frames of delay at the tempo asked: a tempo changed with the pitch reaches
+        the output within the span."""
+        change = new_frames - old_frames
+        span = max(old_frames, 2 * abs(change))
+        first = self._post_index
+        if self._delay_shifts:   # one at a time: a pitch being dragged queues its moves
+            first = max(first, self._delay_shifts[-1][1])
+        self._delay_shifts.append((first, first + span, -change * self._tempo_asked / span))
+
     def _emit_stretched(self, out: np.ndarray) -> None:
-        """Queue stretcher output, split where a tempo change reaches the output."""
-        at, n = 0, out.shape[1]
-        while at < n:
-            while self._tempo_changes and self._tempo_changes[0][0] <= self._post_index:
-                self._tempo_out = self._tempo_changes.popleft()[1]
-            end = n
-            if self._tempo_changes:
-                end = min(n, at + self._tempo_changes[0][0] - self._post_index)
-            self._emit(out[:, at:end], self._stretch_mix_pos, self._tempo_out)
-            self._stretch_mix_pos += (end - at) * self._tempo_out
-            at = end
+        """Queue stretcher output, split where a tempo change reaches the output or a delay
+        shift begins or ends."""
+        while self._tempo_changes and self._tempo_changes[0][0] <= self._post_index:
+            self._tempo_out = self._tempo_changes.popleft()[1]
+        while self._delay_shifts and self._delay_shifts[0][1] <= self._post_index:
+            self._delay_shifts.popleft()
+        start, n = self._post_index, out.shape[1]
+        for first, end, rate in self._segments():
+            lo, hi = first - start, n if end is None else min(n, end - start)
+            if hi > lo:
+                self._emit(out[:, lo:hi], self._stretch_mix_pos, rate)
+                self._stretch_mix_pos += (hi - lo) * rate
+            if hi >= n:
+                break
 
     def _enter_stretch(self, snap) -> None:
         st = self._stretcher
+        fresh_start = self._post_index == self._pre_roll_frames  # no song played yet
+        # Set before the restart: the start delay it drops is the pitch's. With song played,
+        # in step with the plain mix for the crossfade (ratio 1); the real values follow.
+        tempo, pitch = (self._tempo(snap), snap.pitch_semitones) if fresh_start else (1.0, 0.0)
+        st.set(tempo, pitch)
         st.restart()
         self._tempo_changes.clear()
+        self._delay_shifts.clear()
         self._stretching = True
         self._settle_left = None
         self._stretch_mix_pos = float(self._mix_index)
-        if self._post_index == self._pre_roll_frames:  # no song played yet: nothing to fade from
-            st.set(self._tempo(snap), snap.pitch_semitones)
-            self._tempo_out = self._tempo_asked = self._tempo(snap)
+        self._tempo_out = self._tempo_asked = tempo
+        if fresh_start:   # nothing to fade from
             return
-        # In step with the plain mix for the crossfade (ratio 1); the real values follow.
-        st.set(1.0, 0.0)
-        self._tempo_out = self._tempo_asked = 1.0
         plain, stretched = [], []
         plain_frames = stretched_frames = 0
         while stretched_frames < self._fade_frames:
@@ -538,9 +584,10 @@ class Renderer:
         rather than let its latency play on from the old place (heard after a paused seek)."""
         was = self._owed()
         st = self._stretcher
+        st.set(self._tempo(snap), snap.pitch_semitones)   # first: the restart's delay is the pitch's
         st.restart()
-        st.set(self._tempo(snap), snap.pitch_semitones)
         self._tempo_changes.clear()
+        self._delay_shifts.clear()
         self._tempo_out = self._tempo_asked = self._tempo(snap)
         self._settle_left = None
         self.playhead.jump(snap.seek_frame, splice=False)

@@ -51,6 +51,8 @@ class Stretcher:
         self._fresh = True  # never fed: restarts as it is (deterministic: an export's start)
         self._spare = _maker.submit(self._make)
         self._to_drop = 0
+        self._tempo, self._pitch_semitones = 1.0, 0.0   # as last set: a spare takes them on
+        self.delay_frames = self._rb.start_delay
 
     def _make(self) -> RubberBand:
         return RubberBand(self.sample_rate, self.channels, OPTIONS, MAX_FEED_FRAMES,
@@ -60,12 +62,17 @@ class Stretcher:
         """Change from the thread that calls feed(): Rubber Band smooths the change.
         A tempo of 0 or a NaN is ignored (the last good value stays); the binding clamps the rest."""
         if tempo > 0.0:  # False for NaN too
+            self._tempo = tempo
             self._rb.set_time_ratio(1.0 / tempo)
-        if -MAX_SEMITONES <= pitch_semitones <= MAX_SEMITONES:
+        if (-MAX_SEMITONES <= pitch_semitones <= MAX_SEMITONES
+                and pitch_semitones != self._pitch_semitones):
+            self._pitch_semitones = pitch_semitones
             self._rb.set_pitch_scale(2.0 ** (pitch_semitones / 12.0))
+            self.delay_frames = self._rb.start_delay   # the pitch's own (see delay_frames)
 
     def restart(self) -> None:
-        """Forget all audio; the next output frame aligns with the next input frame.
+        """Forget all audio; the next output frame aligns with the next input frame, at the
+        tempo and pitch last set (set them first: the start delay depends on the pitch).
 
         A fresh stretcher made beforehand on a helper thread takes over: Rubber Band before
         3.2 (Debian 12 has 3.1.2) does not forget everything on reset(), so its output after
@@ -84,17 +91,25 @@ class Stretcher:
             else:
                 used, self._rb = self._rb, fresh
                 _maker.submit(_release, used)
+                # the spare was made at 1.0x, 0 st: it takes on the settings before its
+                # start delay is read (that delay is the pitch's; read at 0 st and then
+                # shifted, the output came 5 ms early at +2 st, 16 ms late at -5: README)
+                fresh.set_time_ratio(1.0 / self._tempo)
+                fresh.set_pitch_scale(2.0 ** (self._pitch_semitones / 12.0))
             self._spare = _maker.submit(self._make)
         self._fresh = False
         pad = self._rb.preferred_start_pad
         if pad:
             self._rb.process(np.zeros((self.channels, pad), np.float32))
-        self._to_drop = self._rb.start_delay
+        self.delay_frames = self._to_drop = self._rb.start_delay
 
-    @property
-    def delay_frames(self) -> int:
-        """Output frames between a change reaching the stretcher and reaching its output."""
-        return self._rb.start_delay
+    # delay_frames: output frames between audio (or a change) reaching the stretcher and
+    # reaching its output. Measured (README "The stretcher", tests/test_stretch_delay.py):
+    # the output lags the input by exactly the start delay Rubber Band reports for the pitch
+    # in force, at any tempo (within 1.3 ms from 0.5x to 1.5x, -5 to +5 st); it depends on
+    # the pitch alone (2048 frames at 0 st, 1825 at +2, 2734 at -5: half the FFT size over
+    # the pitch scale), so a pitch change moves the output by the difference (the renderer
+    # follows: render.py, _shift_delay).
 
     def frames_wanted(self) -> int:
         """Input frames Rubber Band needs before it can give more output (0..MAX_FEED_FRAMES)."""

@@ -10,7 +10,12 @@ through the same Renderer and export as playback:
    click after the count-in;
 3. the speed trainer over 8 passes of a two-bar loop (60 % -> 130 %, +10 % a pass): each
    pass's length (from its accented click) against loop length / speed, and on a pure tone
-   the largest sample step within 10 ms of each wrap against the tone's own.
+   the largest sample step within 10 ms of each wrap against the tone's own;
+4. the stretched audio against the read log (which the playhead, click, count-in and loops
+   follow), tempos 0.5-1.5x by pitches -5..+5 st, on a song whose loudness swells twice a
+   second (tests/test_stretch_delay.py): how much later the audio is heard than the read
+   log says; and, as test_click checks, the beat tracker run on an export against its
+   clicks at 1.25x with +2, -5 and +5 st.
 Prints a table, then one JSON line.
 """
 from __future__ import annotations
@@ -130,6 +135,58 @@ def measure_trainer(song, grid) -> dict:
             "wrap_step_vs_own": [round(float(x), 3) for x in near]}
 
 
+DELAY_TEMPOS = (0.5, 0.75, 1.0, 1.25, 1.5)
+DELAY_PITCHES = (-5, -2, 0, 2, 5)
+
+
+def measure_stretch_delay() -> dict:
+    from test_stretch_delay import RATE, heard_delay_ms, swell_song, whole_swells
+    from woodshed.player.engine.controls import Controls
+    from woodshed.player.engine.render import Renderer
+
+    song = swell_song()
+    grid = {}
+    for tempo in DELAY_TEMPOS:
+        for pitch in DELAY_PITCHES:
+            controls = Controls.for_song(song)
+            controls.set_tempo(tempo)
+            controls.set_pitch(pitch)
+            renderer = Renderer(song, controls)
+            audio = renderer.render(int(5.0 / tempo * RATE))
+            first, end = whole_swells(1.0, 3.0 / tempo, tempo)
+            grid[f"{tempo}x{pitch:+d}st"] = round(heard_delay_ms(renderer, audio, first, end), 2)
+    # changed while playing: from 1.0x 0 st (bypass) to 1.25x -5 st, then to +5 st
+    controls = Controls.for_song(song)
+    renderer = Renderer(song, controls)
+    parts = [renderer.render(RATE)]
+    controls.set_tempo(1.25)
+    controls.set_pitch(-5)
+    parts.append(renderer.render(3 * RATE))
+    controls.set_pitch(5)
+    parts.append(renderer.render(3 * RATE))
+    audio = np.concatenate(parts, axis=1)
+    live = [round(heard_delay_ms(renderer, audio, *whole_swells(at, 1.6, 1.25)), 2)
+            for at in (2.0, 5.0)]
+    return {"fresh": grid, "fresh_max_abs_ms": max(abs(v) for v in grid.values()),
+            "changed_while_playing_ms": live}
+
+
+def measure_tracker_vs_clicks(song, workdir: Path, tempo: float, pitch: float) -> float:
+    """Median ms between the beats the tracker finds in an export and its clicks."""
+    from test_click import click_onsets
+    from woodshed.player.engine.export import export_mix
+    from woodshed.separation.beats import features, tracker
+
+    a_path, b_path = workdir / "t-click.wav", workdir / "t-plain.wav"
+    export_mix(song, a_path, tempo=tempo, pitch_semitones=pitch, click=True, force=True)
+    export_mix(song, b_path, tempo=tempo, pitch_semitones=pitch, force=True)
+    a, rate = sf.read(a_path, dtype="float32")
+    b, _ = sf.read(b_path, dtype="float32")
+    onsets, _ = click_onsets(a, b, rate)
+    found = tracker.track(features.features_of_audio(b.mean(axis=1), rate)).times_s
+    return float(1e3 * np.median(np.abs(found[:, None] - onsets[None, :]).min(axis=1)))
+
+
 def main() -> None:
     import os
 
@@ -157,6 +214,20 @@ def main() -> None:
                  (f"song's first beat vs next click, {label} (at play / every pass)",
                   f"{start['song_entry_max_ms']:.2f} / {every['song_entry_max_ms']:.2f} ms",
                   "<= 5 ms", max(start["song_entry_max_ms"], every["song_entry_max_ms"]) <= 5)]
+    delay = measure_stretch_delay()
+    results["stretch_delay"] = delay
+    tracked = {f"1.25x{p:+d}st": round(measure_tracker_vs_clicks(song, workdir, 1.25, p), 2)
+               for p in (2, -5, 5)}
+    results["tracker_vs_clicks_median_ms"] = tracked
+    rows += [("stretched audio vs read log, 0.5-1.5x by -5..+5 st (25 settings)",
+              f"max {delay['fresh_max_abs_ms']:.2f} ms", "<= 2 ms",
+              delay["fresh_max_abs_ms"] <= 2),
+             ("the same, pitch changed while playing (-> -5 st, -> +5 st)",
+              " / ".join(f"{v:+.2f}" for v in delay["changed_while_playing_ms"]) + " ms",
+              "<= 2 ms", max(abs(v) for v in delay["changed_while_playing_ms"]) <= 2),
+             ("beat tracker on the export vs its clicks, 1.25x +2 / -5 / +5 st (median)",
+              " / ".join(f"{v:.2f}" for v in tracked.values()) + " ms", "< 5 ms",
+              max(tracked.values()) < 5)]
     trainer = measure_trainer(song, grid)
     results["trainer"] = trainer
     rows += [("trainer, 8 passes 60 -> 130 %: pass length vs loop / speed",
