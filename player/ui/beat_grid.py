@@ -12,6 +12,7 @@ from woodshed.separation.beats.analyse import GridJob, GridState, known_grid
 log = logging.getLogger(__name__)
 
 POLL_MS = 250
+REANALYSIS_FAILED = "Finding this song's beats again failed: the grid found before stays"
 
 
 class GridWatcher(QObject):
@@ -35,7 +36,11 @@ class GridWatcher(QObject):
         self._timer.stop()
         failed, self._job = self._job.failed, None
         state, still_needed = known_grid(self.song_dir)
-        if still_needed or failed and state.grid is None:
+        if still_needed and state.grid is not None:
+            # an older tracker's grid that could not be found again: it serves on (it did
+            # before the analysis), and the musician hears why it is still the old one
+            state = GridState(state.grid, REANALYSIS_FAILED)
+        elif still_needed or failed and state.grid is None:
             state = GridState(None, "no beat grid: the beats could not be found; tap the tempo")
         self.state = state
         self.changed.emit(state)

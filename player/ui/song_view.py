@@ -563,6 +563,8 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         if self.grid is None:
             self.transport.bars.setText("")
             self.transport.bpm.setText(self._with_tap_key(state.message or ""))
+        elif state.message:      # a grid with a problem (an old one kept): one line, above
+            self.error.emit(state.message)
 
     @staticmethod
     def _with_tap_key(message: str) -> str:
