@@ -95,3 +95,25 @@ def test_a_seek_while_pitch_shifted_restarts_in_step(cache_dir):
     parts.append(renderer.render(3 * RATE))
     audio = np.concatenate(parts, axis=1)
     assert abs(heard_delay_ms(renderer, audio, *whole_swells(2.0, 1.6, 1.25))) < DELAY_MAX_MS
+
+
+def test_a_pitch_dragged_keeps_the_read_log_moving_forward_and_in_step(cache_dir):
+    # a pitch slider dragged: a change every few ms, each moving the delay; the read log
+    # never goes back (a beat would click twice) and is in step once the pitch rests
+    song = swell_song()
+    controls = Controls.for_song(song)
+    controls.set_tempo(0.8)
+    renderer = Renderer(song, controls)
+    parts = [renderer.render(RATE // 2)]
+    for semitones in np.linspace(-5, 5, 60):
+        controls.set_pitch(float(semitones))
+        parts.append(renderer.render(256))
+    controls.set_pitch(3)
+    parts.append(renderer.render(4 * RATE))
+    audio = np.concatenate(parts, axis=1)
+    entries = renderer.read_log.since(0)
+    assert all(e.source_per_post > 0 for e in entries)
+    ends = [e.source_at(n.post_frame) for e, n in zip(entries, entries[1:])]
+    assert all(n.source_frame >= end - 1e-6 for end, n in zip(ends, entries[1:]))
+    first = len(audio[0]) - int(2.5 * RATE)
+    assert abs(heard_delay_ms(renderer, audio, *whole_swells(first / RATE, 2.0, 0.8))) < DELAY_MAX_MS

@@ -102,7 +102,7 @@ class Renderer:
         # over about the old delay's length of output after the change; the read log follows
         # by slowing (or hurrying) the source frames over such a span rather than jumping,
         # so no beat is clicked twice or skipped: (first post frame, end post frame, mix
-        # frames per output frame added to the tempo's), in order, not overlapping.
+        # frames per output frame added to the tempo's); one at most (see _shift_delay).
         self._delay_shifts: deque = deque()
         self._resampler = None
         if self.out_rate != self.sample_rate:
@@ -494,7 +494,8 @@ class Renderer:
                 tempo = changes[k][1]
                 k += 1
             shift = sum(rate for first, last, rate in shifts if first <= post < last)
-            segments.append((post, end, max(0.0, tempo + shift)))
+            # never held nor backwards (a big tempo drop during a move): a quarter at least
+            segments.append((post, end, max(0.25 * tempo, tempo + shift)))
             post = end
         return segments
 
@@ -509,13 +510,15 @@ class Renderer:
         old delay's length of output from now (as measured), or over twice the difference
         if that is longer (the source frames run at least at half the tempo, at most at
         1.5x it). Frames of delay at the tempo asked: a tempo changed with the pitch reaches
-        the output within the span."""
-        change = new_frames - old_frames
-        span = max(old_frames, 2 * abs(change))
-        first = self._post_index
-        if self._delay_shifts:   # one at a time: a pitch being dragged queues its moves
-            first = max(first, self._delay_shifts[-1][1])
-        self._delay_shifts.append((first, first + span, -change * self._tempo_asked / span))
+        the output within the span. What is left of a move still under way joins this one,
+        so there is one span at most however fast the pitch changes."""
+        post, tempo = self._post_index, self._tempo_asked
+        owed = -(new_frames - old_frames) * tempo     # mix frames to fall behind (< 0) or gain
+        for first, end, rate in self._delay_shifts:   # a move still under way joins this one
+            owed += rate * max(0, end - max(first, post))
+        span = max(old_frames, int(np.ceil(2 * abs(owed) / tempo)))
+        self._delay_shifts.clear()     # one span at most: a pitch being dragged stays cheap
+        self._delay_shifts.append((post, post + span, owed / span))
 
     def _emit_stretched(self, out: np.ndarray) -> None:
         """Queue stretcher output, split where a tempo change reaches the output or a delay
