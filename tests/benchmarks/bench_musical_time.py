@@ -17,6 +17,11 @@ through the same Renderer and export as playback:
    log says; and, as test_click checks, the beat tracker run on an export against its
    clicks at 1.25x with +2, -5 and +5 st.
 Prints a table, then one JSON line.
+
+    python tests/benchmarks/bench_musical_time.py --splices
+
+tries other loop splices on the trainer's wraps instead (README: linear, raised-cosine,
+5-20 ms; the step measured over the whole fade), printing one line each.
 """
 from __future__ import annotations
 
@@ -187,6 +192,57 @@ def measure_tracker_vs_clicks(song, workdir: Path, tempo: float, pitch: float) -
     return float(1e3 * np.median(np.abs(found[:, None] - onsets[None, :]).min(axis=1)))
 
 
+def wrap_steps(splice_s: float, shape: str) -> tuple[float, float]:
+    """(worst, median) of the trainer wraps' largest step against the tone's own, with the
+    playhead's splice made ``splice_s`` long and ``shape`` ("linear", "raised-cosine")."""
+    from test_trainer_wraps import render_passes
+    from woodshed.player.engine import playhead
+    from woodshed.player.engine.trainer import SpeedTrainer
+    import stem_songs
+
+    made = playhead.Playhead.__init__
+
+    def with_splice(self, sample_rate, frame=0):
+        made(self, sample_rate, frame)
+        n = max(1, int(round(splice_s * sample_rate)))
+        x = np.arange(1, n + 1, dtype=np.float32) / (n + 1)
+        self.splice_frames = n
+        self._fade_out = (1 - x if shape == "linear" else 0.5 + 0.5 * np.cos(np.pi * x))
+        self._fade_out = self._fade_out.astype(np.float32)
+
+    playhead.Playhead.__init__ = with_splice
+    try:
+        tone = stem_songs.tone_song(seconds=4.0, tones_hz={"bass": 220.0},
+                                    key=f"tone-{shape}-{splice_s}")
+        trainer = SpeedTrainer(0.6, 0.1, 1, 1.3)
+        audio, starts = render_passes(tone, trainer, 1.0, 3.0037, 9)
+    finally:
+        playhead.Playhead.__init__ = made
+    rate = tone.manifest.sample_rate
+    steps = np.abs(np.diff(audio, axis=1)).max(axis=0)
+    half = int((splice_s / trainer.speed(0) + 0.010) * rate)   # the whole fade, at the slowest
+    away = np.ones(len(steps), bool)
+    away[:int(0.3 * rate)] = False
+    for at in starts.astype(int):
+        away[max(0, at - half):at + half] = False
+    near = [steps[at - half:at + half].max() / steps[away].max() for at in starts.astype(int)]
+    return float(max(near)), float(np.median(near))
+
+
+def splices() -> None:
+    import os
+
+    os.environ.setdefault("WOODSHED_CACHE_DIR", tempfile.mkdtemp(prefix="bench-splices-"))
+    results = {}
+    for splice_s, shape in ((0.005, "linear"), (0.005, "raised-cosine"), (0.010, "linear"),
+                            (0.010, "raised-cosine"), (0.020, "raised-cosine")):
+        worst, median = wrap_steps(splice_s, shape)
+        label = f"{1e3 * splice_s:.0f} ms {shape}"
+        results[label] = {"worst": round(worst, 3), "median": round(median, 3)}
+        print(f"{label:<22} wraps' step vs the tone's own: worst {worst:.2f} x, median {median:.2f} x")
+    print(json.dumps(results))
+
+
 def main() -> None:
     import os
 
@@ -244,4 +300,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    splices() if "--splices" in sys.argv[1:] else main()
