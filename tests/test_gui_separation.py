@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import QLabel
+from PyQt6.QtWidgets import QApplication, QLabel
 
 from songs import music, write
 from test_gui_helpers import data_dir  # noqa: F401 (fixture)
@@ -40,6 +40,15 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     assert first.stems == [] and list(first.waveforms.lanes) == ["mix"]
     assert first.findChild(QLabel, "stems_to_come") is not None
     engine = first.engine
+    # The musician sets up practice on the mix at once: a loop (not on yet), a speed and a
+    # key, the master, a marker, a zoom; the keys belong to the transport.
+    first.set_loop(2.0, 8.0, enable=False)
+    first.set_tempo(0.9)
+    first.set_pitch(1.0)
+    first.master.set_db(-3.0)
+    first.add_marker_here("verse")
+    first.waveforms.set_view(0.0, 12.0)
+    first.take_keys()
     qtbot.mouseClick(first.transport.play, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: engine.position_s > 0.3, timeout=5000)  # the mix plays meanwhile
     heard = []
@@ -50,12 +59,36 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     wait_s = 0.5
     qtbot.wait(int(wait_s * 1000))
     timer.stop()
-    # The model loaded: the same engine, still playing, mixes the stems in; the view has
-    # their strips and lanes. The playhead never went back nor stalled across the change.
-    assert view is not first and view.engine is engine and engine.playing
+    # The model loaded: the same engine, still playing, mixes the stems in; the view that
+    # plays has their strips and lanes in place of the mix's lane (it is not built again:
+    # that froze the window for half a second). The playhead never went back nor stalled.
+    assert view is first and view.engine is engine and engine.playing
     assert list(view.strips) == ["drums", "bass", "other", "vocals"] == engine.stems
+    assert list(view.waveforms.lanes) == view.stems
+    assert view.findChild(QLabel, "stems_to_come") is None
+    assert all(lane.isVisible() for lane in view.waveforms.lanes.values())
     assert all(b >= a for a, b in zip(heard, heard[1:])), heard
     assert heard[-1] - heard[0] > 0.5 * len(heard) * 0.02
+    # All that was set on the mix holds, on the stems' lanes too: the zoom (a view built
+    # again showed 0:00-0:20), the loop, speed, key, master and the marker.
+    assert view.waveforms.view_range_s() == (pytest.approx(0.0), pytest.approx(12.0))
+    assert view.waveforms.loop_region_s() == (pytest.approx(2.0), pytest.approx(8.0))
+    assert all(lane.loop_region.isVisible() for lane in view.waveforms.lanes.values())
+    assert view.session.loop == (2.0, 8.0) and not view.session.loop_enabled
+    assert (engine.tempo, engine.pitch_semitones) == (pytest.approx(0.9), pytest.approx(1.0))
+    assert view.transport.tempo == pytest.approx(0.9) and view.session.master_db == -3.0
+    assert view.waveforms.marker_labels() == ["verse"]
+    playhead_s = view.waveforms.lanes["vocals"].playhead.value()
+    assert abs(playhead_s - engine.position_s) < 0.5
+    # The keyboard still belongs to the transport: Space pauses, Space plays on from there.
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    assert QApplication.focusWidget() is view
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert not engine.playing
+    paused_s = engine.position_s
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert engine.playing and engine.position_s >= paused_s - 0.05
     unready = view.waveforms.lanes["bass"].unready.opts
     # What is not separated yet is shaded (how much of the 20 s is left by now depends on the
     # machine: a quiet one had separated 10.5 s half a second after the stems joined)

@@ -30,6 +30,7 @@ from .session import data_dir, save_session
 from .song_names import song_details, song_label, told_apart
 from .song_view import SongView
 from .tasks import Tasks, describe_error
+from .waveform import lane_peaks
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ APP_NAME = "Woodshed"
 MAX_RECENT = 10
 FIRST_START_FRACTION = 0.85  # of the screen, on the first start
 CLOSE_AUDIO_WAIT_S = 5.0
+STEMS_SETTLE_MS = 100  # after the joined stems show (layout, first paint), their news
 SESSION_SAVE_DELAY_MS = 1000  # write the session a moment after the last change, not per tick
 MOUSE_HINT = ("Drag across the waveform: loop (on the beats; Shift: free) · click: seek · "
               "wheel: zoom · right-drag: scroll · F1: keys")
@@ -116,6 +118,7 @@ class MainWindow(QMainWindow):
         self.separation_bar.resume_clicked.connect(self.resume_separation)
         self.paused_separation = None  # a cancelled job of the open song, to resume
         self._joining = None  # the view whose song's stems are joining it (see _stems_joined)
+        self._peaks_missed = False  # separation's news that came while they joined
         self.welcome = self._welcome_page()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -379,24 +382,29 @@ class MainWindow(QMainWindow):
             return
         from woodshed.separation.manifest import Manifest
         song_dir = view.song.dir
-        self.tasks.run(lambda: Manifest.load(song_dir), lambda manifest: self._peaks_read(view, manifest),
-                       None, "peaks")
 
-    def _peaks_read(self, view, manifest) -> None:
+        def read():  # the manifest, and its lanes' levels of detail (numpy: off the UI thread)
+            manifest = Manifest.load(song_dir)
+            return manifest, {name: lane_peaks(manifest, name) for name in [*manifest.sources, "mix"]}
+        self.tasks.run(read, lambda result: self._peaks_read(view, *result), None, "peaks")
+
+    def _peaks_read(self, view, manifest, peaks: dict) -> None:
         if self.song_view is not view:
             return
         if list(manifest.sources) != view.stems:
-            self._stems_joined(view, manifest)
+            self._stems_joined(view, manifest, peaks)
         else:
-            view.update_peaks(manifest)
+            view.update_peaks(manifest, peaks)
 
-    def _stems_joined(self, view, manifest) -> None:
+    def _stems_joined(self, view, manifest, peaks: dict) -> None:
         """The song opened with its mix alone (the model still loading or downloading); now
         the model is known and its stems exist (silent until separated). The engine mixes
-        them in as it plays, without a gap; the view is rebuilt with their strips and lanes."""
+        them in as it plays, without a gap; the view that plays gets their strips and lanes
+        (built a stem per turn of the event loop: stems_join.py), and keeps all it shows."""
         if self._joining is view:
+            self._peaks_missed = True  # read again once the stems show
             return
-        self._joining = view
+        self._joining, self._peaks_missed = view, False
         engine = view.engine
 
         def join():
@@ -405,9 +413,10 @@ class MainWindow(QMainWindow):
                 engine.take_stems()
 
         def joined(_):
-            self._joining = None
-            if self.song_view is view:
-                self._replace_view(view, manifest)
+            if self.song_view is not view:
+                self._joining = None
+                return
+            view.join_stems(manifest, peaks, lambda: self._stems_shown(view))
 
         def failed(exc):  # the mix was decoded again (an unusual model): open it afresh
             self._joining = None
@@ -416,8 +425,17 @@ class MainWindow(QMainWindow):
                 self._restart_audio(fresh=True)
         self.tasks.run(join, joined, failed, "stems")
 
+    def _stems_shown(self, view) -> None:
+        self._joining = None
+        # What the stems built lives as long as the song: out of collection passes (a full
+        # gc.collect here took 40-60 ms of the UI thread; freezing alone takes nothing).
+        gc.freeze()
+        if self._peaks_missed:  # separation went on while they were built: a turn later
+            QTimer.singleShot(STEMS_SETTLE_MS, self._reload_peaks)
+
     def _replace_view(self, view, manifest) -> None:
-        """A new view of the same song on the same engine, where the old one was."""
+        """A new view of the same song where the old one was: a song whose mix was decoded
+        again for its model (its length may differ); the caller gives it a new engine."""
         had_keys = view.isAncestorOf(QApplication.focusWidget()) or QApplication.focusWidget() is view
         session = view.snapshot_session()
         engine, view.engine = view.engine, None

@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import (QApplication, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
+                             QSplitter, QVBoxLayout, QWidget)
 
 from woodshed.separation.errors import UserError
 
@@ -73,32 +73,28 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         mix_layout.addLayout(master_row)
         grid.addWidget(mix_box, 0, 0)
         grid.addWidget(self.waveforms.overview, 0, 1)
+        self.lanes_grid = grid
+        self.stems_note: QLabel | None = None
         for row, name in enumerate(self.stems, start=1):
             strip = StemStrip(name, stem_colour(name, row - 1), row)
             self.strips[name] = strip
-            grid.addWidget(strip, row, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(self.waveforms.lanes[name], row, 1)
-            grid.setRowStretch(row, 1)
+            self._show_row(row, strip, self.waveforms.lanes[name])
         if not self.stems:  # opened while the model loads: the mix's lane, stems to come
-            note = QLabel("The original mix.\nIts stems appear here once the separation "
-                          "model has loaded.")
+            note = self.stems_note = QLabel("The original mix.\nIts stems appear here once "
+                                            "the separation model has loaded.")
             note.setObjectName("stems_to_come")
             note.setWordWrap(True)
             note.setFixedWidth(250)
-            grid.addWidget(note, 1, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(next(iter(self.waveforms.lanes.values())), 1, 1)
-            grid.setRowStretch(1, 1)
+            self._show_row(1, note, next(iter(self.waveforms.lanes.values())))
         # The click's strip under the stems: the song's own beats, with volume, mute and pan.
-        click_row = max(len(self.stems), 1) + 1
         self.click_strip = ClickStrip()
-        grid.addWidget(self.click_strip, click_row, 0, Qt.AlignmentFlag.AlignTop)
-        click_hint = QLabel("Click: on the song's beats, heard where the beats are at any "
-                            "speed (K on/off; count-in in the Beats menu)")
-        click_hint.setStyleSheet("color: #8b949e;")
-        click_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the lanes
-        grid.addWidget(click_hint, click_row, 1)
+        self.click_hint = QLabel("Click: on the song's beats, heard where the beats are at "
+                                 "any speed (K on/off; count-in in the Beats menu)")
+        self.click_hint.setStyleSheet("color: #8b949e;")
+        self.click_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the lanes
+        self._place_click_row()
         grid.setColumnStretch(1, 1)
-        lanes = QWidget()
+        lanes = self.lanes_box = QWidget()
         lanes.setLayout(grid)
         lanes.setMinimumHeight(48 + 70 * len(self.stems))
         scroll = QScrollArea()
@@ -123,6 +119,7 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         # Holds the focus when no control does: the window's keys (Space, arrows…) then work.
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self._engine_failure = None
+        self.joining = None  # stems_join.StemsJoining, while a new song's stems join
         if not song.manifest.ready_ranges():
             for strip in self.strips.values():
                 strip.set_alive(False)  # nothing separated yet: the original mix plays
@@ -138,6 +135,21 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         self.timer.start()
         self.refresh()
 
+    def _show_row(self, row: int, left: QWidget, lane: QWidget) -> None:
+        """A stem's row of the lanes: its strip (or a note) on the left, its lane beside."""
+        self.lanes_grid.addWidget(left, row, 0, Qt.AlignmentFlag.AlignTop)
+        self.lanes_grid.addWidget(lane, row, 1)
+        self.lanes_grid.setRowStretch(row, 1)
+
+    def _place_click_row(self) -> None:
+        """The click's strip and its hint in the row under the stems (or the mix's lane)."""
+        row = max(len(self.stems), 1) + 1
+        for widget in (self.click_strip, self.click_hint):
+            self.lanes_grid.removeWidget(widget)  # (nothing the first time)
+        self.lanes_grid.addWidget(self.click_strip, row, 0, Qt.AlignmentFlag.AlignTop)
+        self.lanes_grid.addWidget(self.click_hint, row, 1)
+        self.lanes_grid.setRowStretch(row, 0)
+
     # --- wiring --------------------------------------------------------------
     def _connect(self) -> None:
         t = self.transport
@@ -150,10 +162,7 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         t.typing_done.connect(self.take_keys)
         t.bad_input.connect(self.error)
         for strip in self.strips.values():
-            strip.gain_changed.connect(self._gain)
-            strip.mute_changed.connect(self._mute)
-            strip.solo_changed.connect(self._solo)
-            strip.pan_changed.connect(self._pan)
+            self._connect_strip(strip)
         self.master.valueChanged.connect(lambda _: self._master(self.master.db))
         c = self.click_strip
         c.gain_changed.connect(lambda _name, db: self._click("click_db", "set_click_db", db))
@@ -172,6 +181,12 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         self.loops.markers_edited.connect(self._markers_edited)
         self.loops.deleted.connect(lambda kind, row, what: self.undo_stack.append((kind, row, what)))
         self.trainer_panel.changed.connect(self._trainer_changed)
+
+    def _connect_strip(self, strip: StemStrip) -> None:
+        strip.gain_changed.connect(self._gain)
+        strip.mute_changed.connect(self._mute)
+        strip.solo_changed.connect(self._solo)
+        strip.pan_changed.connect(self._pan)
 
     def _engine(self, method: str, *args):
         """Call the engine; a refused value becomes a message in the window, not a crash."""
@@ -505,10 +520,7 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         """Faders, pans, mutes and solos as given (a session, or a loop saved with its mix)."""
         mix = copy.deepcopy(mix)
         for name, strip in self.strips.items():
-            strip.fader.set_db(mix.get("gains_db", {}).get(name, 0.0))
-            strip.pan.setValue(round(100 * mix.get("pans", {}).get(name, 0.0)))
-            strip.mute.setChecked(name in mix.get("muted", []))
-            strip.solo.setChecked(name in mix.get("soloed", []))
+            _set_strip(strip, mix)
 
     def push_to_engine(self) -> None:
         """Tell the engine every setting (a fresh engine, or controls that did not change and
@@ -539,12 +551,66 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
         self.session.position_s = self.position_s
         return self.session
 
-    def update_peaks(self, manifest) -> None:
-        """New stems arrived from separation: redraw their lanes, wake their strips."""
-        self.waveforms.update_peaks(manifest)
+    def update_peaks(self, manifest, peaks: dict | None = None) -> None:
+        """New stems arrived from separation: redraw their lanes, wake their strips. peaks:
+        the lanes' levels of detail (waveform.lane_peaks) if computed already."""
+        self.waveforms.update_peaks(manifest, peaks)
+        self._wake_strips(manifest)
+
+    def _wake_strips(self, manifest) -> None:
         alive = manifest.ready_fraction() > 0
         for strip in self.strips.values():
             strip.set_alive(alive)
+
+    # --- stems joining the mix ---------------------------------------------------
+    def join_stems(self, manifest, peaks: dict, done) -> None:
+        """The song opened with its mix alone; its stems now play in the engine. Their strips
+        and lanes are built a stem a turn (stems_join.py), then shown in this view, in place
+        of the mix's lane; done() after."""
+        from .stems_join import StemsJoining
+
+        self.joining = StemsJoining(self, manifest, peaks, done)
+
+    def adopt(self, *widgets: QWidget) -> None:
+        """Joining stems' widgets become the lanes' children, hidden until show_stems (a
+        lane's reparenting costs milliseconds: one turn each, not all in show_stems')."""
+        for widget in widgets:
+            widget.setParent(self.lanes_box)
+            widget.hide()
+
+    def show_stems(self, manifest, strips: dict, lanes: dict) -> None:
+        """The joined stems' strips and lanes, built (not shown yet), in place of the mix's
+        lane: the session's mix for them (a new song's: 0 dB, centre), told to the engine."""
+        focus = QApplication.focusWidget()
+        old_lanes = list(self.waveforms.lanes.values())
+        had_keys = focus is not None and any(w is focus or w.isAncestorOf(focus)
+                                             for w in [*old_lanes, self.stems_note] if w)
+        for lane in self.waveforms.take_staged():
+            self.lanes_grid.removeWidget(lane)
+            lane.hide()
+            lane.deleteLater()
+        if self.stems_note is not None:
+            self.lanes_grid.removeWidget(self.stems_note)
+            self.stems_note.deleteLater()
+            self.stems_note = None
+        self.stems = list(strips)
+        s = self.session
+        mix = {"gains_db": s.gains_db, "pans": s.pans, "muted": s.muted, "soloed": s.soloed}
+        for row, (name, strip) in enumerate(strips.items(), start=1):
+            _set_strip(strip, mix)  # before its signals are connected: the session has it
+            self._connect_strip(strip)
+            self.strips[name] = strip
+            self._show_row(row, strip, lanes[name])
+            strip.show()
+            lanes[name].show()
+        self._place_click_row()
+        self.lanes_box.setMinimumHeight(48 + 70 * len(self.stems))
+        self.push_stems_to_engine()
+        self._wake_strips(manifest)  # (greyed while nothing is separated: the mix plays)
+        self.waveforms.show_unready(manifest)
+        self._update_dimming()
+        if had_keys:
+            self.take_keys()  # the mix's lane had them: the transport's keys go on working
 
     # --- musical time ------------------------------------------------------------
     def _grid_known(self, state) -> None:
@@ -603,6 +669,8 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
 
     def close_engine(self) -> None:
         self.timer.stop()
+        if self.joining is not None:
+            self.joining.stop()
         self.grid_watcher.stop()
         if self.engine is not None:
             engine, self.engine = self.engine, None
@@ -610,3 +678,12 @@ class SongView(TrainerMixin, BarsMixin, QWidget):
                 engine.close()
             except Exception:
                 pass
+
+
+def _set_strip(strip: StemStrip, mix: dict) -> None:
+    """A strip's fader, pan, mute and solo from a mix (a session's, or a saved loop's)."""
+    name = strip.name
+    strip.fader.set_db(mix.get("gains_db", {}).get(name, 0.0))
+    strip.pan.setValue(round(100 * mix.get("pans", {}).get(name, 0.0)))
+    strip.mute.setChecked(name in mix.get("muted", []))
+    strip.solo.setChecked(name in mix.get("soloed", []))

@@ -54,6 +54,15 @@ def outline(x: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]
             np.concatenate([heights, -heights[::-1]]).astype(np.float32))
 
 
+def redraw_if_wider_or_narrower(lane) -> None:
+    """After a resize: a lane's points depend on its width alone (its height scales them), so
+    only a new width draws them again (stems joining resize every lane's height at once)."""
+    if "curve" not in lane.__dict__:  # pyqtgraph resizes once before our __init__ is done
+        return
+    if int(lane.view.width() or lane.width()) != getattr(lane, "drawn_width_px", None):
+        lane.redraw()
+
+
 class LaneCurve(pg.PlotCurveItem):
     """A curve whose bounds are known when it is given its points (a lane's time range, and
     ±1 in height): pyqtgraph would otherwise scan every point for them at each paint."""
@@ -225,8 +234,8 @@ class Lane(pg.PlotWidget):
 
     def redraw(self) -> None:
         (x0, x1), _ = self.view.viewRange()
-        width = self.view.width() or self.width()
-        self.waveform.draw(self.peaks, x0, x1, int(width))
+        width = self.drawn_width_px = int(self.view.width() or self.width())
+        self.waveform.draw(self.peaks, x0, x1, width)
         self.bar_lines.draw(self.bars.marks(x0, x1, width))
 
     def show_grid(self) -> None:
@@ -241,11 +250,17 @@ class Lane(pg.PlotWidget):
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
-        if "curve" in self.__dict__:  # pyqtgraph resizes once before our __init__ is done
-            self.redraw()
+        redraw_if_wider_or_narrower(self)
 
 
 MIX_LANE = "mix"
+
+
+def lane_peaks(manifest, name: str) -> PeakLevels:
+    """What a lane draws for ``name`` (a stem, or "mix"): its levels of detail (numpy work
+    that can run off the UI thread)."""
+    return PeakLevels(*manifest.peaks_of(name), manifest.frames_per_peak / manifest.sample_rate,
+                      manifest.rms_of(name))
 
 
 class Waveforms(QObject):
@@ -258,28 +273,19 @@ class Waveforms(QObject):
         super().__init__(parent)
         manifest = song.manifest
         self.duration_s = manifest.duration_s
-        seconds_per_peak = manifest.frames_per_peak / manifest.sample_rate
         self.lanes: dict[str, Lane] = {}
         self.bars = BarMarksSource(self.duration_s)  # the grid, shared by every lane
+        self._markers = []
+        self.staged: dict[str, Lane] = {}  # a joining song's stems' lanes, not shown yet
         # A song with no stems yet (opened while the model loads) shows its mix in one lane.
         names = list(manifest.sources) or [MIX_LANE]
         for i, name in enumerate(names):
-            peaks = PeakLevels(*manifest.peaks_of(name), seconds_per_peak, manifest.rms_of(name))
-            self.lanes[name] = Lane(name, stem_colour(name, i), peaks, self.duration_s,
-                                    show_axis=(i == len(names) - 1), bars=self.bars,
-                                    show_bar_ruler=(i == 0))
+            self.lanes[name] = self.make_lane(name, i, len(names), lane_peaks(manifest, name))
         first = next(iter(self.lanes.values()))
         for lane in self.lanes.values():
             if lane is not first:
                 lane.setXLink(first)
-            lane.view.clicked.connect(self.seek_requested)
-            lane.view.loop_drawn.connect(self._loop_drawn)
-            lane.loop_region.snap = self.snap_s
-            lane.loop_region.sigRegionChanged.connect(self._region_moved)
-            lane.loop_region.sigRegionChangeFinished.connect(self._region_finished)
-        self.overview = Overview(PeakLevels(*manifest.peaks_of("mix"), seconds_per_peak,
-                                            manifest.rms_of("mix")),
-                                 self.duration_s)
+        self.overview = Overview(lane_peaks(manifest, "mix"), self.duration_s)
         self.overview.view.clicked.connect(self.seek_requested)
         self.overview.window.sigRegionChanged.connect(self._overview_window_moved)
         if not manifest.complete:
@@ -292,6 +298,58 @@ class Waveforms(QObject):
         self._paging = True
         self.set_view(0.0, min(self.duration_s, 30.0))
         self._paging = False
+
+    def make_lane(self, name: str, index: int, count: int, peaks: PeakLevels) -> Lane:
+        """Lane ``index`` of ``count``: the first carries the bar ruler, the last the time
+        axis; its mouse works as every lane's does. Not linked to the others yet."""
+        lane = Lane(name, stem_colour(name, index), peaks, self.duration_s,
+                    show_axis=(index == count - 1), bars=self.bars, show_bar_ruler=(index == 0))
+        lane.view.clicked.connect(self.seek_requested)
+        lane.view.loop_drawn.connect(self._loop_drawn)
+        lane.loop_region.snap = self.snap_s
+        lane.loop_region.sigRegionChanged.connect(self._region_moved)
+        lane.loop_region.sigRegionChangeFinished.connect(self._region_finished)
+        return lane
+
+    def stage_lane(self, name: str, index: int, count: int, peaks: PeakLevels) -> Lane:
+        """A joining stem's lane (make_lane), kept as the shown lanes are (the same time
+        range, playhead, loop and bars) until take_staged shows it: the work of one lane at
+        a time, so no turn of the event loop does it all (stems_join.py)."""
+        lane = self.make_lane(name, index, count, peaks)
+        lane.setXLink(self.first)
+        lane.playhead.setValue(self.first.playhead.value())
+        self.staged[name] = lane
+        loop = self.loop_region_s()
+        if loop is not None:
+            self.show_loop(*loop)  # (as the window's own move: not the musician's new loop)
+        lane.show_grid()
+        return lane
+
+    def take_staged(self) -> list[Lane]:
+        """The staged lanes take the place of the ones shown (the song's stems joined its
+        mix), showing the same time range and markers. Returns the lanes let go (the caller
+        takes them off the screen)."""
+        old, old_first = list(self.lanes.values()), self.first
+        x0, x1 = self.view_range_s()
+        markers = self._markers
+        if markers:
+            self.show_markers([])  # (their lines are in the old lanes' views)
+        old_first.view.sigXRangeChanged.disconnect(self._lanes_scrolled)
+        self.lanes, self.staged = self.staged, {}
+        first = self.first
+        first.setXLink(None)  # (it followed the old first lane)
+        for lane in self.lanes.values():
+            if lane is not first:
+                lane.setXLink(first)
+        first.view.sigXRangeChanged.connect(self._lanes_scrolled)
+        self.show_span(x0, x1)  # the window's own move: following the playhead goes on
+        if markers:
+            self.show_markers(markers)
+        return old
+
+    def _every_lane(self) -> list[Lane]:
+        """The shown lanes and the staged ones."""
+        return [*self.lanes.values(), *self.staged.values()]
 
     # --- time range ------------------------------------------------------
     @property
@@ -332,7 +390,7 @@ class Waveforms(QObject):
 
     # --- playhead --------------------------------------------------------
     def set_playhead(self, position_s: float, playing: bool) -> None:
-        for lane in (*self.lanes.values(), self.overview):
+        for lane in (*self._every_lane(), self.overview):
             lane.playhead.setValue(position_s)
         # Follow the playhead, unless the musician is looking elsewhere right now.
         if playing and self.follow and time.monotonic() - self._looked_away_s > FOLLOW_PAUSE_S:
@@ -347,7 +405,7 @@ class Waveforms(QObject):
     # --- loop region -----------------------------------------------------
     def show_loop(self, start_s: float, end_s: float) -> None:
         self._syncing = True
-        for lane in self.lanes.values():
+        for lane in self._every_lane():
             lane.loop_region.setRegion((start_s, end_s))
             lane.loop_region.show()
         self.overview.loop.setRegion((start_s, end_s))
@@ -359,7 +417,7 @@ class Waveforms(QObject):
         """Bar numbers on the ruler above the first lane, bar (and beat) lines in every
         lane; None: none (a song without a grid)."""
         self.bars.set_grid(grid)
-        for lane in self.lanes.values():
+        for lane in self._every_lane():
             lane.show_grid()
 
     def bar_labels(self) -> list[str]:
@@ -374,6 +432,7 @@ class Waveforms(QObject):
         for view, line in getattr(self, "_marker_lines", []):
             view.removeItem(line)
         self._marker_lines = []
+        self._markers = list(markers)
         ruler_lane = list(self.lanes.values())[-1]
         for marker in markers:
             for lane in (*self.lanes.values(), self.overview):
@@ -393,7 +452,7 @@ class Waveforms(QObject):
                 if getattr(line, "label", None) is not None]
 
     def hide_loop(self) -> None:
-        for lane in self.lanes.values():
+        for lane in self._every_lane():
             lane.loop_region.hide()
         self.overview.loop.hide()
 
@@ -430,14 +489,17 @@ class Waveforms(QObject):
     def set_dimmed(self, name: str, dimmed: bool) -> None:
         self.lanes[name].set_dimmed(dimmed)
 
-    def update_peaks(self, manifest) -> None:
-        seconds_per_peak = manifest.frames_per_peak / manifest.sample_rate
+    def update_peaks(self, manifest, peaks: dict | None = None) -> None:
+        """The manifest's new peaks drawn; peaks: {name: lane_peaks(…)} if computed already
+        (off the UI thread), else computed here."""
+        def levels(name):
+            return peaks[name] if peaks and name in peaks else lane_peaks(manifest, name)
+
         self.show_unready(manifest)
         for name, lane in self.lanes.items():
-            lane.peaks = PeakLevels(*manifest.peaks_of(name), seconds_per_peak, manifest.rms_of(name))
+            lane.peaks = levels(name)
             lane.fit_height()
-        self.overview.peaks = PeakLevels(*manifest.peaks_of("mix"), seconds_per_peak,
-                                         manifest.rms_of("mix"))
+        self.overview.peaks = levels("mix")
         self.redraw_all()
 
     def show_unready(self, manifest) -> None:
@@ -492,9 +554,9 @@ class Overview(pg.PlotWidget):
         self.view.addItem(self.playhead)
 
     def redraw(self) -> None:
-        self.waveform.draw(self.peaks, 0, self.duration_s, int(self.view.width() or self.width()))
+        width = self.drawn_width_px = int(self.view.width() or self.width())
+        self.waveform.draw(self.peaks, 0, self.duration_s, width)
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
-        if "curve" in self.__dict__:  # pyqtgraph resizes once before our __init__ is done
-            self.redraw()
+        redraw_if_wider_or_narrower(self)

@@ -362,6 +362,9 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
         view.timer.timeout.disconnect()
         view.timer.timeout.connect(handlers.wrap("display refresh (30/s)", view.refresh))
         view.update_peaks = handlers.wrap("new stems: peaks reload", view.update_peaks)
+        from woodshed.player.ui import stems_join  # the stems joining the view, a turn each
+        stems_join.StemsJoining._next = handlers.wrap("stems joining: one turn", stems_join.StemsJoining._next)
+        window._stems_shown = handlers.wrap("stems joined: settling", window._stems_shown)
         script_step = handlers.wrap("musician script step", musician_script)
         if window.monitor is not None:
             window.monitor.timer.timeout.disconnect()
@@ -372,8 +375,8 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
         script = QTimer()
         script.setInterval(100)
         script.timeout.connect(lambda: (script_step(window, steps[0]), steps.__setitem__(0, steps[0] + 1)))
-        # The engine, not the view: when the stems join, the window moves the engine to a new
-        # view with their strips (the old one is closed), and the engine plays on.
+        # The engine, not the view: a song whose mix was decoded again for its model gets a new
+        # view and engine when its stems join (any other keeps both, and the engine plays on).
         engine = view.engine
         xruns_before = engine.xruns
         output = engine._output  # a benchmark may look inside: which kind of underflow
