@@ -11,6 +11,7 @@ that plays stays, with its position, loop, speed, pitch, mix, markers, bars, zoo
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Callable
 
 from PyQt6.QtCore import QObject, QTimer
@@ -22,8 +23,9 @@ log = logging.getLogger(__name__)
 
 
 class StemsJoining(QObject):
-    """Builds ``manifest.sources``' strips and lanes, one stem a turn, then hands them to
-    view.show_stems and calls done(). A child of the view: closing the song ends it."""
+    """Builds ``manifest.sources``' strips and lanes, a step a turn (a stem's lane; then its
+    strip and its place), then hands them to view.show_stems and calls done(). A child of
+    the view: closing the song ends it."""
 
     def __init__(self, view, manifest, peaks: dict, done: Callable[[], None]):
         super().__init__(view)
@@ -31,6 +33,10 @@ class StemsJoining(QObject):
         self.names = list(manifest.sources)
         self.strips: dict[str, StemStrip] = {}
         self.lanes: dict = {}
+        self.steps = [step for index, name in enumerate(self.names)
+                      for step in (partial(self._make_lane, index, name),
+                                   partial(self._place, index, name))]
+        self.steps.append(self._show)
         # A timer of our own (not QTimer.singleShot): deleted with the view, it never fires
         # into a closed song.
         self.turn = QTimer(self)
@@ -44,15 +50,22 @@ class StemsJoining(QObject):
         self.turn.stop()
 
     def _next(self) -> None:
-        if len(self.lanes) < len(self.names):
-            index = len(self.lanes)
-            name = self.names[index]
-            self.strips[name] = StemStrip(name, stem_colour(name, index), index + 1)
-            self.lanes[name] = self.view.waveforms.stage_lane(name, index, len(self.names),
-                                                              self.peaks[name])
-            self.view.adopt(self.strips[name], self.lanes[name])  # (costly; hidden till shown)
-            self.turn.start()  # the next stem (or showing them all) in a turn of its own
-            return
+        self.steps.pop(0)()
+        if self.steps:
+            self.turn.start()  # the next step in a turn of its own
+
+    def _make_lane(self, index: int, name: str) -> None:
+        """The costliest part: a pyqtgraph plot with its scene, axes and items."""
+        self.lanes[name] = self.view.waveforms.make_lane(name, index, len(self.names),
+                                                         self.peaks[name])
+
+    def _place(self, index: int, name: str) -> None:
+        """Its strip; the lane kept in step with those shown; both the view's, hidden."""
+        self.strips[name] = StemStrip(name, stem_colour(name, index), index + 1)
+        self.view.waveforms.stage_lane(name, self.lanes[name])
+        self.view.adopt(self.strips[name], self.lanes[name])
+
+    def _show(self) -> None:
         log.debug("showing %d joined stems", len(self.names))
         self.view.show_stems(self.manifest, self.strips, self.lanes)
         self.done()

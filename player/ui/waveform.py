@@ -311,11 +311,10 @@ class Waveforms(QObject):
         lane.loop_region.sigRegionChangeFinished.connect(self._region_finished)
         return lane
 
-    def stage_lane(self, name: str, index: int, count: int, peaks: PeakLevels) -> Lane:
-        """A joining stem's lane (make_lane), kept as the shown lanes are (the same time
+    def stage_lane(self, name: str, lane: Lane) -> None:
+        """A joining stem's lane (from make_lane), kept as the shown lanes are (the same time
         range, playhead, loop and bars) until take_staged shows it: the work of one lane at
         a time, so no turn of the event loop does it all (stems_join.py)."""
-        lane = self.make_lane(name, index, count, peaks)
         lane.setXLink(self.first)
         lane.playhead.setValue(self.first.playhead.value())
         self.staged[name] = lane
@@ -323,7 +322,6 @@ class Waveforms(QObject):
         if loop is not None:
             self.show_loop(*loop)  # (as the window's own move: not the musician's new loop)
         lane.show_grid()
-        return lane
 
     def take_staged(self) -> list[Lane]:
         """The staged lanes take the place of the ones shown (the song's stems joined its
