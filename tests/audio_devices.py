@@ -231,6 +231,7 @@ class JackServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+            set_aside_stuck_jack_metadata()  # a server killed mid-write leaves the lock held
 
     def _restore_env(self) -> None:
         if self._previous_server is None:
