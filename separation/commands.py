@@ -10,12 +10,24 @@ from .errors import UserError, printable
 from .model import DEFAULT_MODEL
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=DEFAULT_MODEL,
-                        help=f"demucs model: htdemucs_6s (default: drums, bass, other, vocals, "
-                             "guitar, piano), htdemucs, htdemucs_ft, or any name demucs accepts")
+MODELS_HELP = ("htdemucs_6s (drums, bass, other, vocals, guitar, piano), htdemucs, htdemucs_ft, "
+               "or any name demucs accepts")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, defaults_from: str | None = None) -> None:
+    """--model and --model-repo. defaults_from: where the defaults come from when not typed
+    (the window's Preferences), instead of DEFAULT_MODEL and WOODSHED_MODEL_REPO."""
+    if defaults_from is None:
+        parser.add_argument("--model", default=DEFAULT_MODEL,
+                            help=f"demucs model (default: {DEFAULT_MODEL}): {MODELS_HELP}")
+        repo_default = "or WOODSHED_MODEL_REPO"
+    else:
+        parser.add_argument("--model", default=None,
+                            help=f"demucs model (default: the one {defaults_from}, {DEFAULT_MODEL} "
+                                 f"until changed there): {MODELS_HELP}")
+        repo_default = f"default: the one {defaults_from}, or WOODSHED_MODEL_REPO"
     parser.add_argument("--model-repo", type=Path, metavar="DIR",
-                        help="folder of model weights, for offline use (or WOODSHED_MODEL_REPO). "
+                        help=f"folder of model weights, for offline use ({repo_default}). "
                              "Its .th files are unpickled: only use folders you trust")
 
 

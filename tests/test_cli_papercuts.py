@@ -31,6 +31,21 @@ def test_play_help_says_5_percent_and_export_help_says_o_is_required(capsys):
     assert "-o OUT, --output OUT" in group and "--stems DIR" in group
 
 
+def test_app_help_says_the_window_takes_its_model_from_the_preferences(capsys):
+    """`woodshed app` without --model separates with Preferences' model (the separation
+    default until one is chosen there), not always htdemucs_6s as its help used to say."""
+    from woodshed.separation.model import DEFAULT_MODEL
+
+    assert woodshed("app", "--help") == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"--model MODEL demucs model (default: the one set in Preferences ▸ Separation, " \
+           f"{DEFAULT_MODEL} until changed there)" in text
+    assert "--model-repo DIR folder of model weights, for offline use (default: the one set " \
+           "in Preferences ▸ Separation" in text
+    assert woodshed("separate", "--help") == 0  # the terminal's own commands: the default
+    assert f"demucs model (default: {DEFAULT_MODEL})" in " ".join(capsys.readouterr().out.split())
+
+
 @pytest.mark.parametrize("given, ratio", [("70%", 0.7), ("70 %", 0.7), ("0.7", 0.7), ("150%", 1.5)])
 def test_tempo_as_a_ratio_or_a_percentage(song, tmp_path, given, ratio, capsys):
     out = tmp_path / f"t{ratio}.wav"

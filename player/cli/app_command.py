@@ -14,8 +14,8 @@ def add_parser(subparsers) -> None:
                                 "(separated in the background while it plays) or a cached song folder.")
     app.add_argument("song", nargs="?", help="a song file to open")
     _add_device_argument(app)
-    add_model_arguments(app)
-    app.set_defaults(func=_run_app, model=None)  # not named: the window's Preferences decide
+    add_model_arguments(app, defaults_from="set in Preferences ▸ Separation")
+    app.set_defaults(func=_run_app)  # not named: the window's Preferences decide
     demo = subparsers.add_parser("demo", help="open the practice window on the bundled demo song",
                                  description="Open the practice window on 'Woodshed Groove', a "
                                  "short demo song (drums, bass, piano, lead) that ships with Woodshed.")
