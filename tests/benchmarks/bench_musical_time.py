@@ -145,33 +145,12 @@ DELAY_PITCHES = (-5, -2, 0, 2, 5)
 
 
 def measure_stretch_delay() -> dict:
-    from test_stretch_delay import RATE, heard_delay_ms, swell_song, whole_swells
-    from woodshed.player.engine.controls import Controls
-    from woodshed.player.engine.render import Renderer
+    from test_stretch_delay import delays_after_live_pitch_changes_ms, fresh_delay_ms, swell_song
 
     song = swell_song()
-    grid = {}
-    for tempo in DELAY_TEMPOS:
-        for pitch in DELAY_PITCHES:
-            controls = Controls.for_song(song)
-            controls.set_tempo(tempo)
-            controls.set_pitch(pitch)
-            renderer = Renderer(song, controls)
-            audio = renderer.render(int(5.0 / tempo * RATE))
-            first, end = whole_swells(1.0, 3.0 / tempo, tempo)
-            grid[f"{tempo}x{pitch:+d}st"] = round(heard_delay_ms(renderer, audio, first, end), 2)
-    # changed while playing: from 1.0x 0 st (bypass) to 1.25x -5 st, then to +5 st
-    controls = Controls.for_song(song)
-    renderer = Renderer(song, controls)
-    parts = [renderer.render(RATE)]
-    controls.set_tempo(1.25)
-    controls.set_pitch(-5)
-    parts.append(renderer.render(3 * RATE))
-    controls.set_pitch(5)
-    parts.append(renderer.render(3 * RATE))
-    audio = np.concatenate(parts, axis=1)
-    live = [round(heard_delay_ms(renderer, audio, *whole_swells(at, 1.6, 1.25)), 2)
-            for at in (2.0, 5.0)]
+    grid = {f"{tempo}x{pitch:+d}st": round(fresh_delay_ms(song, tempo, pitch), 2)
+            for tempo in DELAY_TEMPOS for pitch in DELAY_PITCHES}
+    live = [round(ms, 2) for ms in delays_after_live_pitch_changes_ms(song)]
     return {"fresh": grid, "fresh_max_abs_ms": max(abs(v) for v in grid.values()),
             "changed_while_playing_ms": live}
 
