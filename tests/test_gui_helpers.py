@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
 from PyQt6.QtGui import QMouseEvent
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
 OPEN_TIMEOUT_MS = 20000
 
@@ -92,3 +92,19 @@ def click(qtbot, lane, at_s: float):
     _send(viewport, QEvent.Type.MouseButtonPress, p, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
     _send(viewport, QEvent.Type.MouseButtonRelease, p, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
     qtbot.wait(20)
+
+
+def answer_next_message_box(button) -> list[str]:
+    """Press ``button`` on the next message box, as a person would; the list it returns
+    receives what the box said (its text, then its informative text)."""
+    said: list[str] = []
+
+    def press():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        said.extend([box.text(), box.informativeText()])
+        box.button(button).click()
+    QTimer.singleShot(20, press)
+    return said

@@ -250,3 +250,44 @@ def test_settings_of_a_newer_woodshed_are_said_and_read(qtbot, cache_dir, data_d
     assert window.buffer_frames == 512
     assert int(settings().value(preferences.FORMAT_KEY)) == preferences.SETTINGS_FORMAT + 1
     window.close()
+
+
+def test_a_lower_cache_limit_names_the_songs_it_would_remove_and_asks(qtbot, cache_dir, data_dir):
+    """As `woodshed cache limit` asks on the terminal: nothing goes before the musician agrees,
+    and then the songs used longest ago go, the others stay."""
+    import os
+    import time
+
+    import stem_songs
+    from PyQt6.QtWidgets import QMessageBox
+    from test_gui_helpers import answer_next_message_box
+    from woodshed.separation import cache
+
+    songs = [stem_songs.tone_song(seconds=8.0, key=stem_songs.key_for(name)) for name in
+             ("oldest", "older", "newest")]
+    for minutes_ago, song in zip((30, 20, 10), songs):   # last used: "oldest" longest ago
+        used_s = time.time() - 60 * minutes_ago
+        os.utime(song.dir / cache.MANIFEST_NAME, (used_s, used_s))
+    size_mb = songs[0].size_bytes() / 1e6
+    limit_gb = round(1.5 * size_mb / 1000, 2)  # room for one song only
+    before = cache.size_limit_bytes()
+    window = quiet_window(qtbot)
+    dialog = open_preferences(qtbot, window)
+    stems = page(dialog, "Stem cache")
+
+    stems.limit.setValue(limit_gb)
+    asked = answer_next_message_box(QMessageBox.StandardButton.Cancel)
+    press_ok(qtbot, dialog)
+    assert "would remove 2 songs" in asked[0], asked
+    assert asked[1].splitlines() == [s.manifest.title for s in songs[:2]]  # longest unused first
+    assert dialog.isVisible() and "unchanged" in dialog.status.text()
+    assert cache.size_limit_bytes() == before
+    assert all(song.dir.is_dir() for song in songs)
+
+    stems.limit.setValue(limit_gb)
+    answer_next_message_box(QMessageBox.StandardButton.Yes)
+    press_ok(qtbot, dialog)
+    assert not dialog.isVisible(), dialog.status.text()
+    assert cache.size_limit_bytes() == int(round(limit_gb * 1e9))
+    assert [song.dir.is_dir() for song in songs] == [False, False, True]
+    window.close()

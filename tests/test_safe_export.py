@@ -10,13 +10,13 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import QApplication, QMessageBox
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QMessageBox
 
 import songs
 import stem_songs
 from test_cli_engine import woodshed, _assert_one_line_error
-from test_gui_helpers import data_dir, open_demo  # noqa: F401 (fixture)
+from test_gui_helpers import answer_next_message_box, data_dir, open_demo  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -133,21 +133,6 @@ def test_a_killed_export_leaves_no_part_file_past_the_next_run(song, tmp_path, c
 
 
 # --- the window ----------------------------------------------------------------------
-def _answer_next_box(button):
-    """Press ``button`` on the next message box, as a person would."""
-    def press():
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, press)
-            return
-        _answer_next_box.asked.append(box.text())
-        box.button(button).click()
-    QTimer.singleShot(20, press)
-
-
-_answer_next_box.asked = []
-
-
 def test_the_windows_export_asks_before_replacing_and_refuses_the_cache(qtbot, cache_dir,
                                                                          data_dir, tmp_path):
     from woodshed.player.ui.export_dialog import ExportDialog
@@ -159,14 +144,13 @@ def test_the_windows_export_asks_before_replacing_and_refuses_the_cache(qtbot, c
     out = tmp_path / "take.wav"
     out.write_bytes(b"my take")
     dialog.path.setText(str(out))
-    _answer_next_box.asked.clear()
-    _answer_next_box(QMessageBox.StandardButton.Cancel)
+    asked = answer_next_message_box(QMessageBox.StandardButton.Cancel)
     qtbot.mouseClick(dialog.export, Qt.MouseButton.LeftButton)
-    assert _answer_next_box.asked and "take.wav already exists" in _answer_next_box.asked[0]
+    assert asked and "take.wav already exists" in asked[0]
     assert out.read_bytes() == b"my take" and dialog.result_path is None
     assert "kept" in dialog.status.text()
 
-    _answer_next_box(QMessageBox.StandardButton.Yes)
+    answer_next_message_box(QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(dialog.export, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.result_path is not None, timeout=60000)
     assert sf.info(out).frames > 44100

@@ -16,15 +16,18 @@ from pathlib import Path
 from typing import Callable
 
 from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                             QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                             QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                             QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+                             QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from woodshed.separation import cache
 from woodshed.separation.errors import UserError
 
 from .devices_menu import output_devices
+from .song_names import song_details, song_label, told_apart
 
 log = logging.getLogger(__name__)
+
+SONGS_NAMED_AT_MOST = 12  # in the question before a lower cache limit removes songs
 
 # window.ini's format: stamped in the file; a file without it (written before) reads the same.
 # A newer Woodshed's file is read as far as its keys are understood (each value is checked).
@@ -284,8 +287,8 @@ class CachePage(QWidget):
         self.choose_folder.setObjectName("choose_cache_folder")
         self.limit = QDoubleSpinBox()
         self.limit.setObjectName("cache_limit")
-        self.limit.setRange(0.5, 10000)
-        self.limit.setDecimals(1)
+        self.limit.setRange(0.01, 10000)
+        self.limit.setDecimals(2)
         self.limit.setSuffix(" GB")
         self.limit.setValue(cache.size_limit_bytes() / 1e9)
         self.folder_note = _note("")
@@ -316,10 +319,36 @@ class CachePage(QWidget):
                 self.settings.setValue(CACHE_FOLDER_KEY, str(folder))
                 use_cache_folder(self.settings)
         if self.limit.isEnabled():
-            limit_bytes = int(self.limit.value() * 1e9)
+            limit_bytes = int(round(self.limit.value() * 1e9))
             if limit_bytes != cache.size_limit_bytes():
+                going = cache.over_limit(limit_bytes)
+                if going and not self._removing_agreed(going, limit_bytes):
+                    self.limit.setValue(cache.size_limit_bytes() / 1e9)
+                    raise UserError("The size limit is unchanged: no song was removed.")
                 cache.set_size_limit(limit_bytes, cache.ensure_root())
+                removed = cache.evict(limit_bytes=limit_bytes)
+                if len(removed) < len(going):
+                    window.refresh_library()
+                    raise UserError(f"Removed {len(removed)} of {len(going)} songs: the others "
+                                    f"could not be removed from {cache.cache_root()}.")
         window.refresh_library()
+
+    def _removing_agreed(self, going, limit_bytes: int) -> bool:
+        """As `woodshed cache limit` asks on the terminal: a lower limit names the songs it
+        would remove (least recently used first) before anything goes."""
+        labels = told_apart([song_label(song.manifest) for song, _ in going],
+                            [song_details(song.manifest, song.key) for song, _ in going])
+        freed = cache.format_size(sum(size for _, size in going))
+        shown = labels[:SONGS_NAMED_AT_MOST] + (
+            [f"… and {len(labels) - SONGS_NAMED_AT_MOST} more"] if len(labels) > SONGS_NAMED_AT_MOST else [])
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove songs?",
+                          f"A limit of {cache.format_size(limit_bytes)} would remove "
+                          f"{len(going)} song{'s' * (len(going) != 1)} ({freed}), "
+                          "used longest ago first. Remove them?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText("\n".join(shown))
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
 
 register_page("Audio", AudioPage)
