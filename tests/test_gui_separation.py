@@ -3,7 +3,7 @@ runs in its own process with a progress bar, and the lanes fill in as stems arri
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import QPoint, Qt, QTimer
 from PyQt6.QtWidgets import QApplication, QLabel
 
 from songs import music, write
@@ -140,6 +140,8 @@ def test_cancel_stops_separating_and_the_song_keeps_playing(qtbot, cache_dir, da
     window = open_unseparated(qtbot, tmp_path, 60.0, model_repo, jack_server.portaudio_device)
     view = with_stems(qtbot, window)
     view.play()
+    qtbot.waitUntil(lambda: any(b - a > 3.0 for a, b in view.engine.ready_ranges_s()),
+                    timeout=120000)  # a first part separated (to export below)
     job = window.monitor.job
     qtbot.mouseClick(window.separation_bar.cancel, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: job.finished and window.separation_bar.resume.isVisible(), timeout=20000)
@@ -147,6 +149,7 @@ def test_cancel_stops_separating_and_the_song_keeps_playing(qtbot, cache_dir, da
     assert view.engine.playing and window.banner.message == ""
     ready = sum(b - a for a, b in view.engine.ready_ranges_s())
     assert ready < 60.0  # stopped part-way: the rest plays as the original mix
+    export_refuses_only_what_is_not_separated(qtbot, window, view, tmp_path)
     # The window offers to carry on, and does, from where it stopped.
     resume = window.separation_bar.resume
     assert resume.isVisible() and "paused" in window.separation_bar.label.text()
@@ -156,3 +159,37 @@ def test_cancel_stops_separating_and_the_song_keeps_playing(qtbot, cache_dir, da
     qtbot.waitUntil(lambda: window.separation_bar.bar.value() == 1000, timeout=240000)
     qtbot.waitUntil(lambda: view.engine.ready_ranges_s() == [(0.0, pytest.approx(60.0))], timeout=5000)
     window.close()
+
+
+def export_refuses_only_what_is_not_separated(qtbot, window, view, tmp_path):
+    """File ▸ Export of a song separated part-way: a loop inside what is separated exports
+    (its stems are final there); the whole song is refused in one line, nothing written."""
+    import soundfile as sf
+
+    from woodshed.player.ui.export_dialog import ExportDialog
+
+    first_s, last_s = max(view.engine.ready_ranges_s(), key=lambda r: r[1] - r[0])
+    assert last_s - first_s > 2.0
+    view.set_loop(first_s + 0.5, first_s + 2.0)
+    window.qactions["file.export"].trigger()
+    dialog = window.findChild(ExportDialog)
+    assert dialog is not None and dialog.isVisible() and dialog.loop.isChecked()
+    loop_file, whole_file = tmp_path / "loop.wav", tmp_path / "whole.wav"
+    dialog.path.setText(str(loop_file))
+    qtbot.mouseClick(dialog.export, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.result_path is not None or "failed" in dialog.status.text(),
+                    timeout=60000)
+    assert dialog.result_path == loop_file, dialog.status.text()
+    assert sf.info(loop_file).duration == pytest.approx(1.5, abs=0.05)
+    on_the_button = QPoint(8, dialog.whole.height() // 2)  # (its centre may be past its text)
+    qtbot.mouseClick(dialog.whole, Qt.MouseButton.LeftButton, pos=on_the_button)
+    assert dialog.whole.isChecked()
+    dialog.path.setText(str(whole_file))
+    qtbot.mouseClick(dialog.export, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.export.isEnabled() and "Exporting" not in dialog.status.text(),
+                    timeout=60000)
+    status = dialog.status.text()
+    assert status.startswith("Export failed: "), status
+    assert "the whole song is not separated yet" in status and "\n" not in status
+    assert not whole_file.exists() and list(tmp_path.glob("whole*")) == []
+    dialog.close()
