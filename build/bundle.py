@@ -14,7 +14,11 @@ and packs it into dist/:
 plus woodshed-VERSION-source.tar.gz, the corresponding source (GPLv3 section 6).
 
 Options: --work DIR (build environment and intermediate files; default build/work),
---dist DIR (default dist), --keep-env (reuse the environment as it is, for a rebuild).
+--dist DIR (default dist), --keep-env (reuse the environment as it is, for a rebuild),
+--rubberband-source DIR (Linux, or WOODSHED_RUBBERBAND_SOURCE: a checkout of Rubber Band at
+build/rubberband.py's RUBBERBAND_TAG; the bundle ships Rubber Band built from it with FFTW
+and libsamplerate, not the distribution's librubberband2, whose built-in FFT costs ~1.4x as
+much: README "The stretcher". On Windows and macOS the workflow builds it into the package.)
 WOODSHED_TORCH_INDEX: a pip index to take torch from (Linux: PyPI's torch wheel pulls the
 CUDA stack; point this at PyTorch's CPU wheel index, see the README).
 """
@@ -34,6 +38,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))  # build/rubberband.py
 TORCH_VERSION = os.environ.get("WOODSHED_TORCH_VERSION", "2.13.0")
 PYINSTALLER = "pyinstaller==6.22.3"
 SUPPORTED_PYTHON = ((3, 10), (3, 12))
@@ -79,6 +84,29 @@ def check_host() -> None:
         for lib, package in (("portaudio", "libportaudio2"),):
             if find_system_library(lib) is None:
                 raise BuildError(f"missing system library lib{lib} (Debian/Ubuntu: apt-get install {package})")
+
+
+def rubberband_source(given: Path | None) -> Path:
+    """Rubber Band's source for the Linux bundle (--rubberband-source or the environment)."""
+    import rubberband
+
+    given = given or (Path(os.environ["WOODSHED_RUBBERBAND_SOURCE"])
+                      if os.environ.get("WOODSHED_RUBBERBAND_SOURCE") else None)
+    if given is None:
+        raise BuildError("the Linux bundle builds Rubber Band from its source: git clone --branch "
+                         f"{rubberband.RUBBERBAND_TAG} https://github.com/breakfastquay/rubberband "
+                         "and pass --rubberband-source DIR (or WOODSHED_RUBBERBAND_SOURCE)")
+    return given
+
+
+def build_rubberband(source: Path, work: Path) -> Path:
+    """Rubber Band built as the app ships it here (build/rubberband.py: FFTW, libsamplerate)."""
+    import rubberband
+
+    try:
+        return rubberband.build(source, work / "rubberband")
+    except rubberband.BuildError as exc:
+        raise BuildError(str(exc)) from None
 
 
 def find_system_library(name: str) -> str | None:
@@ -158,14 +186,14 @@ def make_icon(python: Path, work: Path) -> Path | None:
     return png
 
 
-def freeze(python: Path, work: Path) -> tuple[Path, list[str]]:
-    """The frozen one-folder app (the .app on macOS) and the system libraries it took."""
+def freeze(python: Path, work: Path, rubberband: Path | None) -> tuple[Path, list[str]]:
+    """The frozen one-folder app (the .app on macOS) and the system libraries it took
+    (on Linux FFTW and libsamplerate among them, which our Rubber Band build links)."""
     libs = []
     if sys.platform == "linux":
         libs = [find_system_library("portaudio")]
-        rubberband = find_system_library("rubberband")
-        if rubberband and (ROOT / "player" / "engine" / "rubberband.py").exists():
-            libs.append(rubberband)  # our ctypes binding loads it (build/rthook_libraries.py)
+        if rubberband:
+            libs.append(str(rubberband))  # our ctypes binding loads it (build/rthook_libraries.py)
     icon = make_icon(python, work)
     manifest = work / "binaries.json"
     env = {**os.environ, "WOODSHED_BUNDLE_LIBS": os.pathsep.join(libs),
@@ -187,17 +215,19 @@ def project_version() -> str:
     return re.search(r'^version\s*=\s*"([^"]+)"', text, re.M).group(1)
 
 
-def add_notices(app: Path, python: Path, system_libs: list[str], work: Path) -> Path:
-    """LICENSE, SOURCE.txt and THIRD-PARTY-LICENSES.txt beside the app's executable."""
+def add_notices(app: Path, python: Path, system_libs: list[str], work: Path,
+                built: list[list[str]] | None = None) -> Path:
+    """LICENSE, SOURCE.txt and THIRD-PARTY-LICENSES.txt beside the app's executable.
+    ``built``: [component, licence, licence file] of libraries built here (Rubber Band)."""
     where = app / "Contents" / "Resources" if sys.platform == "darwin" else app
     script = ("import json, sys; sys.path.insert(0, sys.argv[1]); import licences; from pathlib import Path; "
               "missing = licences.write_notices(Path(sys.argv[2]), licences.requirement_closure('woodshed'), "
-              "json.loads(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5]).read_text()); "
-              "print(json.dumps(missing))")
+              "json.loads(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5]).read_text(), "
+              "json.loads(sys.argv[6])); print(json.dumps(missing))")
     source_text = work / "SOURCE.txt"
     source_text.write_text(source_offer(), encoding="utf-8")
     out = run([python, "-c", script, HERE, where, json.dumps(system_libs), ROOT / "LICENSE",
-               source_text], capture_output=True, text=True).stdout
+               source_text, json.dumps(built or [])], capture_output=True, text=True).stdout
     missing = json.loads(out.strip().splitlines()[-1])
     if missing:
         raise BuildError(f"no licence text found for {', '.join(missing)}: add it before shipping")
@@ -218,7 +248,9 @@ woodshed-{version}-source.tar.gz (the same commit, with build/bundle.py, the scr
 built it). The bundled third-party components are unmodified releases: their names and
 versions are in THIRD-PARTY-LICENSES.txt, and their sources are the release archives of
 those versions on the Python Package Index (pip download --no-binary :all: NAME==VERSION)
-or, for libraries of the operating system, the Debian source packages named there.
+or, for libraries of the operating system, the Debian source packages named there; Rubber
+Band is its release {rubberband_tag()} (https://github.com/breakfastquay/rubberband), built
+by build/rubberband.py.
 
 Written offer: for three years after you received this program, or for as long as we offer
 spare parts or support for it, whichever is longer, anyone who has it may ask the Woodshed
@@ -226,6 +258,12 @@ maintainers (through the project's issue tracker, where this download came from)
 copy of that corresponding source on a medium customarily used for software interchange,
 for no more than the cost of physically performing the distribution.
 """
+
+
+def rubberband_tag() -> str:
+    import rubberband
+
+    return rubberband.RUBBERBAND_TAG
 
 
 def git(args: list[str]) -> str | None:
@@ -306,28 +344,35 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=HERE / "work")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
     parser.add_argument("--keep-env", action="store_true")
+    parser.add_argument("--rubberband-source", type=Path,
+                        help="Linux: Rubber Band's source, built into the bundle")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
         check_host()
+        source = rubberband_source(args.rubberband_source) if sys.platform == "linux" else None
         args.work.mkdir(parents=True, exist_ok=True)
+        rubberband = build_rubberband(source, args.work) if source else None
         python = make_environment(args.work, args.keep_env)
         check_environment(python)
         name = archive_name()
-        app, system_libs = freeze(python, args.work)
-        add_notices(app, python, system_libs, args.work)
+        app, system_libs = freeze(python, args.work, rubberband)
+        built = ([[f"Rubber Band Library {rubberband_tag().lstrip('v')} (built from its source "
+                   "by build/rubberband.py)", "GPL-2.0-or-later", str(rubberband.parent / "COPYING-rubberband")]]
+                 if rubberband else [])
+        add_notices(app, python, system_libs, args.work, built)
         if sys.platform == "linux":
             add_linux_desktop_files(app)
         selftest(app)
         archive = pack(app, args.dist, name)
-        source = pack_source(args.dist)
+        source_archive = pack_source(args.dist)
     except BuildError as exc:
         print(f"bundle: error: {exc}", file=sys.stderr)
         return 2
     say(f"{archive} ({archive.stat().st_size / 1e6:.0f} MB; {folder_bytes(app) / 1e6:.0f} MB "
         f"unpacked) in {time.monotonic() - started:.0f} s")
-    if source:
-        say(f"{source} (the corresponding source)")
+    if source_archive:
+        say(f"{source_archive} (the corresponding source)")
     return 0
 
 

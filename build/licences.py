@@ -4,8 +4,11 @@
   the freezer's): its name, version, declared licence and the full text of each licence file
   its metadata lists (``License-File``, ``.dist-info/licenses/``) or that it ships under a
   licence-like name;
-- every shared library the freezer took from the operating system (Linux: PortAudio, Rubber
-  Band, their dependencies): the Debian copyright file of the package that owns it;
+- every shared library the freezer took from the operating system (Linux: PortAudio, and
+  FFTW and libsamplerate, which our Rubber Band build links): the Debian copyright file of
+  the package that owns it;
+- libraries built from their source for the bundle (Linux: Rubber Band, build/rubberband.py):
+  the licence file of that source;
 - our own LICENSE (GPL-3.0-or-later) and SOURCE.txt, GPLv3's source offer.
 
 Used by bundle.py; tests/test_bundle.py checks that no bundled distribution is left
@@ -170,9 +173,12 @@ def system_library_notices(sources: list[str]) -> dict[str, tuple[str, str]]:
 
 
 def write_notices(out_dir: Path, dists: list[metadata.Distribution], system_libs: list[str],
-                  project_licence: Path, source_text: str) -> list[str]:
+                  project_licence: Path, source_text: str,
+                  built: list[list[str]] | None = None) -> list[str]:
     """Write LICENSE, SOURCE.txt and THIRD-PARTY-LICENSES.txt into out_dir; returns the
-    names of components left without a licence text (to fail the build on)."""
+    names of components left without a licence text (to fail the build on).
+    ``built``: [component, licence, licence file] of each library built from its source for
+    the bundle (the Linux bundle's Rubber Band: it belongs to no package of the system)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "LICENSE").write_text(project_licence.read_text(encoding="utf-8"), encoding="utf-8")
     (out_dir / "SOURCE.txt").write_text(source_text, encoding="utf-8")
@@ -206,6 +212,13 @@ def write_notices(out_dir: Path, dists: list[metadata.Distribution], system_libs
         index.append(f"  {Path(path).name} (system library, Debian package {package})")
         bodies.append("=" * 78 + f"\n{Path(path).name}: Debian package {package}\n" + "=" * 78)
         bodies.append(text.rstrip() + "\n")
+    for component, licence, text_path in built or []:
+        if not Path(text_path).is_file():
+            missing.append(component)
+            continue
+        index.append(f"  {component}: {licence}")
+        bodies.append("=" * 78 + f"\n{component} ({licence})\n" + "=" * 78)
+        bodies.append(Path(text_path).read_text(encoding="utf-8", errors="replace").rstrip() + "\n")
     text = "\n".join(parts + ["Contents:"] + index + [""] + bodies)
     (out_dir / "THIRD-PARTY-LICENSES.txt").write_text(text, encoding="utf-8")
     return missing

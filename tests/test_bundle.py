@@ -3,6 +3,7 @@ checked (it cannot run here); the licence notices it generates; its one-line ref
 The real Linux build is tests/test_bundle_linux.py (slow)."""
 from __future__ import annotations
 
+import os
 import importlib.util
 import subprocess
 import sys
@@ -187,3 +188,92 @@ def test_install_sh_puts_the_desktop_entry_icon_and_command_in_place_and_takes_t
     assert done.returncode == 0, done.stderr
     assert not (home / ".local/share/applications/woodshed.desktop").exists()
     assert not (home / ".local/bin/woodshed").exists() and (app / "woodshed").exists()
+
+
+# --- Rubber Band, built from its source for the bundle (build/rubberband.py) ---------------
+@pytest.fixture(scope="module")
+def rubberband_build():
+    return load("rubberband")
+
+
+def test_the_library_built_here_and_what_it_links_are_credited(licences, tmp_path):
+    # the Linux bundle's Rubber Band belongs to no Debian package: its COPYING is named;
+    # FFTW and libsamplerate, which it links, come from the system and are credited by dpkg
+    copying = tmp_path / "COPYING-rubberband"
+    copying.write_text("GNU GENERAL PUBLIC LICENSE\nVersion 2, June 1991\n(Rubber Band's)")
+    built = [["Rubber Band Library 3.3.0 (built from its source)", "GPL-2.0-or-later", str(copying)],
+             ["Something built", "MIT", str(tmp_path / "no-such-file")]]
+    missing = licences.write_notices(tmp_path / "out", [], [], ROOT / "LICENSE", "offer", built)
+    text = (tmp_path / "out" / "THIRD-PARTY-LICENSES.txt").read_text()
+    assert "  Rubber Band Library 3.3.0 (built from its source): GPL-2.0-or-later" in text
+    assert "(Rubber Band's)" in text
+    assert missing == ["Something built"]  # no licence text: the build fails on it
+    if sys.platform == "linux" and Path("/usr/bin/dpkg").exists():
+        found = [p for p in Path("/usr/lib").rglob("libfftw3.so.3") if p.exists()]
+        if found:
+            package, text = licences.system_library_notices([str(found[0])])[str(found[0])]
+            assert package.startswith("libfftw3") and "GNU General Public License" in text
+
+
+def test_rubberband_is_built_with_fftw_and_libsamplerate_on_linux_and_windows(rubberband_build,
+                                                                                tmp_path):
+    for platform in ("linux", "win32"):
+        fft, resampler = rubberband_build.DEFAULTS[platform]
+        assert (fft, resampler) == ("fftw", "libsamplerate")
+    cmd = rubberband_build.command(tmp_path / "src", tmp_path / "out" / "librubberband.so.2",
+                                   "fftw", "libsamplerate", None)
+    if sys.platform != "win32":
+        assert {"-DHAVE_FFTW3", "-DFFTW_DOUBLE_ONLY", "-DHAVE_LIBSAMPLERATE", "-DALREADY_CONFIGURED", "-DUSE_PTHREADS",
+                "-lfftw3", "-lsamplerate"} <= set(cmd)
+        assert "-DUSE_BUILTIN_FFT" not in cmd and "-DUSE_BQRESAMPLER" not in cmd
+        # Rubber Band's lock around FFTW's planner stays on (stretchers are made off-thread)
+        assert "-DNO_THREADING" not in cmd
+    assert str(tmp_path / "src" / "single" / "RubberBandSingle.cpp") in cmd
+
+
+def test_rubberband_py_refuses_what_is_not_the_release_in_one_line(tmp_path):
+    not_source = tmp_path / "empty"
+    not_source.mkdir()
+    other = tmp_path / "other"
+    (other / "single").mkdir(parents=True)
+    (other / "single" / "RubberBandSingle.cpp").write_text("")
+    (other / "meson.build").write_text("project('Rubber Band Library', 'c', 'cpp', version: '3.1.2')")
+    for source, says in ((not_source, "is not Rubber Band's source"), (other, "is 3.1.2; Woodshed ships")):
+        done = subprocess.run([sys.executable, str(BUILD / "rubberband.py"), str(source),
+                               str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith("rubberband: error: ") and says in line
+        assert not (tmp_path / "out").exists()
+
+
+def test_the_linux_bundle_without_rubber_bands_source_is_one_line(tmp_path):
+    if sys.platform != "linux":
+        pytest.skip("the Linux bundle")
+    env = {k: v for k, v in os.environ.items() if k != "WOODSHED_RUBBERBAND_SOURCE"}
+    done = subprocess.run([sys.executable, str(BUILD / "bundle.py"), "--work", str(tmp_path / "w")],
+                          env=env, capture_output=True, text=True, timeout=60)
+    if "missing" in done.stderr:
+        pytest.skip(done.stderr.strip())  # a build tool this machine lacks, said first
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("bundle: error: the Linux bundle builds Rubber Band from its source")
+    assert "--rubberband-source" in line and not (tmp_path / "w").exists()
+
+
+@pytest.mark.slow
+def test_rubberband_builds_from_its_source_and_stretches_in_tune(rubberband_build, tmp_path):
+    # WOODSHED_RUBBERBAND_SOURCE: a checkout of the release (not in this repository)
+    source = os.environ.get("WOODSHED_RUBBERBAND_SOURCE")
+    if not source:
+        pytest.skip("WOODSHED_RUBBERBAND_SOURCE names no Rubber Band source here")
+    built = rubberband_build.build(Path(source), tmp_path / "lib")
+    assert "GNU GENERAL PUBLIC LICENSE" in (tmp_path / "lib" / "COPYING-rubberband").read_text()
+    if sys.platform == "linux":
+        needed = subprocess.run(["objdump", "-p", str(built)], capture_output=True, text=True).stdout
+        assert "libfftw3.so.3" in needed and "libsamplerate.so.0" in needed
+    env = {**os.environ, "WOODSHED_RUBBERBAND_LIBRARY": str(built)}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(ROOT / "tests" / "test_rubberband.py")], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:]

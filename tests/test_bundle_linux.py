@@ -1,5 +1,6 @@
 """The Linux bundle, for real (slow: builds for ~15-25 minutes on 2 busy cores; run with
-`python -m pytest -m slow tests/test_bundle_linux.py -s`). WOODSHED_BUNDLE_ARCHIVE=PATH
+`WOODSHED_RUBBERBAND_SOURCE=DIR python -m pytest -m slow tests/test_bundle_linux.py -s`, DIR a
+checkout of Rubber Band's release, which the bundle builds). WOODSHED_BUNDLE_ARCHIVE=PATH
 tests an archive built before instead of building one.
 
 Unpacked into an empty folder and run with no Python and no virtual environment on PATH:
@@ -34,6 +35,8 @@ def archive(tmp_path_factory) -> Path:
         return Path(given)
     if sys.platform != "linux":
         pytest.skip("the Linux bundle")
+    if not os.environ.get("WOODSHED_RUBBERBAND_SOURCE"):  # bundle.py builds it (README "Download")
+        pytest.skip("WOODSHED_RUBBERBAND_SOURCE names no checkout of Rubber Band's release")
     clone = tmp_path_factory.mktemp("clone") / "woodshed"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     started = time.monotonic()
@@ -79,6 +82,19 @@ def test_nothing_of_the_build_machine_is_needed(app):
     assert not any(n.startswith(("libcuda", "libcudnn", "libnccl", "libtriton")) for n in names)
     assert not any("torchaudio" in n for n in names)
     assert not list(app.rglob("tests/test_*.py"))
+
+
+def test_the_stretcher_is_rubber_band_built_with_fftw_and_libsamplerate(app):
+    # the cheap build (README "Which build each OS ships"), with what it links, credited
+    (ours,) = list(app.rglob("librubberband.so*"))
+    needed = subprocess.run(["objdump", "-p", str(ours)], capture_output=True, text=True).stdout
+    assert "NEEDED               libfftw3.so.3" in needed and "libsamplerate.so.0" in needed
+    names = {p.name for p in app.rglob("*")}
+    assert "libfftw3.so.3" in names and "libsamplerate.so.0" in names
+    notices = (app / "THIRD-PARTY-LICENSES.txt").read_text()
+    assert "Rubber Band Library 3.3.0 (built from its source" in notices
+    assert "Debian package libfftw3-double3" in notices and "Debian package libsamplerate0" in notices
+    assert "librubberband2" not in notices  # not the distribution's any more
 
 
 def test_selftest_passes_without_python(app, tmp_path):

@@ -49,25 +49,55 @@ def test_it_runs_on_windows_macos_arm64_and_x86_64_and_linux(job):
     assert job["strategy"]["fail-fast"] is False  # one OS failing still shows the others
 
 
-@pytest.mark.parametrize("runner_os, library", [("Windows", "rubberband.dll"),
-                                                ("macOS", "librubberband.dylib")])
+def build_script():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("build_rubberband", ROOT / "build" / "rubberband.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("runner_os, platform", [("Windows", "win32"), ("macOS", "darwin")])
 def test_windows_and_macos_build_rubber_band_from_its_source_into_the_package(job, runner_os,
-                                                                                library):
+                                                                                platform):
     from woodshed.player.engine import rubberband
 
     steps = steps_for(job, runner_os)
     fetch = [s for s in steps if s.get("with", {}).get("repository") == "breakfastquay/rubberband"]
     assert fetch and fetch[0]["uses"].startswith("actions/checkout@")
+    assert "python build/rubberband.py rubberband-src player/engine/_lib" in script(steps)
+    # the name build/rubberband.py gives it is one the binding looks for
+    assert build_script().LIBRARY_NAME[platform] in rubberband._LIBRARY_NAMES[platform]
+
+
+def test_the_workflows_fetch_the_release_build_rubberband_py_checks():
+    for name in ("stretcher.yml", "bundle.yml"):
+        workflow = yaml.safe_load((WORKFLOW.parent / name).read_text())
+        assert workflow["env"]["RUBBERBAND_TAG"] == build_script().RUBBERBAND_TAG, name
+
+
+@pytest.mark.parametrize("name", ["stretcher.yml", "bundle.yml"])
+def test_windows_links_fftw_and_libsamplerate_from_vcpkg(name):
+    # the cheap build (README "The stretcher"), and the same in both workflows
+    job = next(iter(yaml.safe_load((WORKFLOW.parent / name).read_text())["jobs"].values()))
+    text = script([s for s in job["steps"] if s.get("if") == "runner.os == 'Windows'"])
+    assert "vcpkg install fftw3:x64-windows libsamplerate:x64-windows" in text
+    assert '--prefix "$env:VCPKG_INSTALLATION_ROOT/installed/x64-windows"' in text
+    assert build_script().DEFAULTS["win32"] == ("fftw", "libsamplerate")
+
+
+def test_linux_wheel_uses_the_distributions_library_and_tests_the_bundles_build_too(job):
+    steps = steps_for(job, "Linux")
     text = script(steps)
-    assert "rubberband-src/single/RubberBandSingle.cpp" in text
-    assert f"player/engine/_lib/{library}" in text
-    assert library in rubberband._LIBRARY_NAMES["win32" if runner_os == "Windows" else "darwin"]
-    assert "COPYING" in text  # Rubber Band's licence travels with its binary
-
-
-def test_linux_uses_the_distributions_library(job):
-    text = script(steps_for(job, "Linux"))
-    assert "librubberband2" in text and "RubberBandSingle" not in text
+    assert "librubberband2" in text and "libfftw3-dev libsamplerate0-dev" in text
+    # the wheel's package gets no library of ours on Linux: pip installs use the system's
+    assert "player/engine/_lib" not in text
+    build = text.index('python build/rubberband.py rubberband-src "$RUNNER_TEMP/rubberband-bundle"')
+    again = text.index('WOODSHED_RUBBERBAND_LIBRARY="$RUNNER_TEMP/rubberband-bundle/librubberband.so.2"')
+    assert build < again and "tests/test_rubberband.py" in text[again:]
 
 
 @pytest.mark.parametrize("runner_os", ["Linux", "Windows", "macOS"])

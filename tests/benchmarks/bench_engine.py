@@ -4,6 +4,7 @@
     python tests/benchmarks/bench_engine.py [--minutes 5] [--cpu-seconds 20] [--trials 10]
                                             [--workdir DIR] [--skip-long] [--soak-only]
                                             [--hog-nice N] [--no-hog] [--click]
+    python tests/benchmarks/bench_engine.py --builds NAME=LIBRARY ... [--rounds 7]
 
 0. the stretcher's own latency at 0.5x, 0.75x and 1.25x (a sound entering it -> leaving it;
    bench_stretchers.py compares the candidates);
@@ -17,6 +18,11 @@
 4. opening a cached 1-, 10- and 60-minute song to its first output block (fresh process);
 5. peak memory above the interpreter's baseline while playing (and seeking through) a
    60-minute song (fresh process).
+
+With --builds, only 1.'s rendering alone at 0.5x + 3 st, on each Rubber Band build named
+(a library file, loaded through WOODSHED_RUBBERBAND_LIBRARY; "pylibrb=pylibrb" adds the
+stretcher before, pylibrb, when it is installed), fresh processes taking turns: which build
+the app ships is picked with it (README "The stretcher").
 
 With --click, every render and playback above also adds the click (on a steady 120 BPM
 grid: the generated songs have no beats to find), to see what it costs and whether it
@@ -389,13 +395,59 @@ def child_memory(song_dir: str, seconds: float) -> dict:
             "xruns": engine.xruns}
 
 
-def in_child(*args: str) -> dict:
+def in_child(*args: str, env: dict | None = None) -> dict:
     out = subprocess.run([sys.executable, __file__, *(["--click"] if CLICK else []),
                           "--child", *args], capture_output=True,
-                         text=True, timeout=600)
+                         text=True, timeout=600, env=env)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- the stretcher's cost on each Rubber Band build ----------------------------------------
+PYLIBRB = "pylibrb"   # --builds name for the stretcher before (pylibrb), if it is installed
+PYLIBRB_COMMIT = "e9d500d"   # stretch.py as it was on pylibrb
+
+
+def use_pylibrb_stretcher() -> None:
+    """Makes the renderer's stretcher the pylibrb one (its module as it was): the peer the
+    issue compares the cost with. pylibrb is never a dependency; it is used if installed."""
+    from woodshed.player.engine import stretch
+
+    code = subprocess.run(["git", "show", f"{PYLIBRB_COMMIT}:player/engine/stretch.py"], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout
+    module = type(sys)("pylibrb_stretch")
+    exec(compile(code, "pylibrb_stretch.py", "exec"), module.__dict__)
+    stretch.Stretcher = module.Stretcher   # make_later() looks it up when called
+
+
+def compare_builds(song, builds: dict[str, str], rounds: int, seconds: float) -> dict:
+    """Rendering alone at 0.5x + 3 st, % of a core, on each Rubber Band build (NAME=LIBRARY,
+    loaded through WOODSHED_RUBBERBAND_LIBRARY; "pylibrb" for the stretcher before), each in
+    a fresh process, the builds taking turns round after round (the machine's noise falls on
+    all of them alike). Medians over the rounds, and each build's ratio to the first."""
+    runs: dict[str, list[float]] = {name: [] for name in builds}
+    for _ in range(rounds):
+        for name, library in builds.items():
+            env = {k: v for k, v in os.environ.items() if k != "WOODSHED_RUBBERBAND_LIBRARY"}
+            if library != PYLIBRB:
+                env["WOODSHED_RUBBERBAND_LIBRARY"] = library
+            runs[name].append(in_child("build_cpu", str(song.dir), library, str(seconds),
+                                       env=env)["offline_pct"])
+    first = statistics.median(runs[next(iter(builds))])
+    return {name: {"median_pct": statistics.median(r), "runs_pct": r,
+                   "ratio_to_first": statistics.median(r) / first} for name, r in runs.items()}
+
+
+def print_builds(compared: dict, builds: dict[str, str], rounds: int) -> None:
+    width = max(len(n) for n in compared)
+    print(f"rendering alone, 6 stems, 0.5x + 3 st, % of a core (median of {rounds} fresh "
+          "processes each, taking turns)")
+    print(f"{'build':<{width}}  {'median':>7}  {'x first':>7}  runs")
+    for name, r in compared.items():
+        print(f"{name:<{width}}  {r['median_pct']:>7.1f}  {r['ratio_to_first']:>7.2f}  "
+              + " ".join(f"{v:.1f}" for v in r["runs_pct"]) + f"   ({builds[name]})")
+    print(json.dumps({"builds": compared}))
 
 
 # --- main --------------------------------------------------------------------------------
@@ -416,6 +468,11 @@ def main() -> None:
     parser.add_argument("--plain-ring-blocks", type=int, help="output ring at 1.0x, 0 st")
     parser.add_argument("--click", action="store_true",
                         help="add the click (120 BPM grid) to every render and playback")
+    parser.add_argument("--builds", nargs="+", metavar="NAME=LIBRARY",
+                        help="only compare rendering's cost at 0.5x + 3 st on these Rubber Band "
+                        f"builds (a library path each; {PYLIBRB}=pylibrb for the stretcher "
+                        "before, if installed); no JACK needed")
+    parser.add_argument("--rounds", type=int, default=7, help="--builds: runs per build")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     global CLICK
@@ -427,6 +484,17 @@ def main() -> None:
 
             song = cache.open_song(Path(rest[0]))
             result = {"live_pct": cpu_live(song, *map(float, rest[1:4]), jack_device())[0]}
+        elif kind == "build_cpu":  # one Rubber Band build (WOODSHED_RUBBERBAND_LIBRARY) or pylibrb
+            from woodshed.separation import cache
+
+            if rest[1] == PYLIBRB:
+                use_pylibrb_stretcher()
+            else:  # the library the renderer uses is the one asked for, or the run is void
+                from woodshed.player.engine import rubberband
+
+                assert rubberband.library()._name == rest[1], rubberband.library()._name
+            song = cache.open_song(Path(rest[0]))
+            result = {"offline_pct": cpu_offline(song, *STRETCH, float(rest[2]))}
         else:
             result = (child_first_block(*rest) if kind == "first" else
                       child_memory(rest[0], float(rest[1])))
@@ -438,6 +506,11 @@ def main() -> None:
             ENGINE_OPTIONS[option] = getattr(args, option)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-engine-"))
     root = workdir / "cache"
+    if args.builds:
+        builds = dict(b.split("=", 1) for b in args.builds)
+        compared = compare_builds(long_song(1, root), builds, args.rounds, args.cpu_seconds / 2)
+        print_builds(compared, builds, args.rounds)
+        return
     lengths = [1, 10] + ([] if args.skip_long or args.soak_only or args.latency_only else [60])
     t0 = time.monotonic()
     songs = {m: long_song(m, root) for m in lengths}

@@ -59,8 +59,10 @@ class RubberBandCandidate:
             self._st = stretch.Stretcher(RATE, 2)
         finally:
             stretch.OPTIONS = old
-        self._st.restart()
+        # tempo and pitch before the restart, as the renderer does: the start delay the
+        # restart drops is the pitch's (restarted at 0 st, +3 st kept 0 st's delay)
         self._st.set(tempo, semitones)
+        self._st.restart()
 
     def step(self, source) -> np.ndarray | None:
         self._st.feed(source(max(self._st.frames_wanted(), 128)))  # as the renderer feeds
@@ -81,8 +83,8 @@ class PylibrbCandidate(RubberBandCandidate):
 
     def start(self, tempo: float, semitones: float) -> None:
         self._st = self._module.Stretcher(RATE, 2)
-        self._st.restart()
         self._st.set(tempo, semitones)
+        self._st.restart()
 
 
 class PythonStretchCandidate:
