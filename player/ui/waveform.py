@@ -54,6 +54,14 @@ def outline(x: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]
             np.concatenate([heights, -heights[::-1]]).astype(np.float32))
 
 
+def without_unit_prefixes(plot: pg.PlotItem) -> None:
+    """Seconds need no SI prefix (ms, ks): with it on, each of a plot's four axes rewrote its
+    (unshown) label's HTML at every change of the time range, at each scroll, zoom and
+    resize of every lane (a fifth of the work of showing a song's joining stems)."""
+    for name in ("left", "right", "top", "bottom"):
+        plot.getAxis(name).enableAutoSIPrefix(False)
+
+
 def redraw_if_wider_or_narrower(lane) -> None:
     """After a resize: a lane's points depend on its width alone (its height scales them), so
     only a new width draws them again (stems joining resize every lane's height at once)."""
@@ -202,6 +210,7 @@ class Lane(pg.PlotWidget):
         self.bar_ruler = axis.get("top")  # shown once the song has a grid
         plot.hideAxis("top")
         plot.layout.setContentsMargins(0, 0, 0, 0)
+        without_unit_prefixes(plot)
         self.setMinimumHeight(44)
         self.view.setLimits(xMin=0, xMax=duration_s, minXRange=MIN_VIEW_S)
         self.colour = QColor(colour)
@@ -315,7 +324,9 @@ class Waveforms(QObject):
         """A joining stem's lane (from make_lane), kept as the shown lanes are (the same time
         range, playhead, loop and bars) until take_staged shows it: the work of one lane at
         a time, so no turn of the event loop does it all (stems_join.py)."""
-        lane.setXLink(self.first)
+        # Linked as they will be once shown (to the first of them, which follows the lanes
+        # shown meanwhile): showing them then links one lane, not all.
+        lane.setXLink(next(iter(self.staged.values()), self.first))
         lane.playhead.setValue(self.first.playhead.value())
         self.staged[name] = lane
         loop = self.loop_region_s()
@@ -335,10 +346,7 @@ class Waveforms(QObject):
         old_first.view.sigXRangeChanged.disconnect(self._lanes_scrolled)
         self.lanes, self.staged = self.staged, {}
         first = self.first
-        first.setXLink(None)  # (it followed the old first lane)
-        for lane in self.lanes.values():
-            if lane is not first:
-                lane.setXLink(first)
+        first.setXLink(None)  # (it followed the old first lane; the others follow it)
         first.view.sigXRangeChanged.connect(self._lanes_scrolled)
         self.show_span(x0, x1)  # the window's own move: following the playhead goes on
         if markers:
@@ -532,6 +540,7 @@ class Overview(pg.PlotWidget):
         plot.hideAxis("left")
         plot.hideAxis("bottom")
         plot.layout.setContentsMargins(0, 0, 0, 0)
+        without_unit_prefixes(plot)
         self.setFixedHeight(48)
         self.peaks = peaks
         self.duration_s = duration_s
