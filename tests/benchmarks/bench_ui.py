@@ -231,6 +231,7 @@ class HandlerTimes:
 
     def __init__(self):
         self.ms: dict[str, list[float]] = {}
+        self.cpu_ms: dict[str, list[float]] = {}  # the UI thread's own CPU time (immune to load)
         self.spans: list[tuple[float, float, str]] = []  # (start, end, name)
 
     def add(self, name: str, start: float, end: float) -> None:
@@ -239,11 +240,12 @@ class HandlerTimes:
 
     def wrap(self, name: str, fn):
         def timed(*args):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             try:
                 return fn(*args)
             finally:
                 self.add(name, t, time.perf_counter())
+                self.cpu_ms.setdefault(name, []).append((time.thread_time() - c) * 1000)
         return timed
 
     def time_painting(self) -> None:
@@ -423,6 +425,7 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
             "segments_total": progress[-1][1] if progress else 0,
             "still_separating_at_end": separating, "script_steps": steps[0],
             "handler_ms_max": handlers.worst(),
+            "handler_cpu_ms_max": {name: max(v) for name, v in handlers.cpu_ms.items()},
             "stalls": [{"ms": round(ms, 1), "python_thread_late_ms": round(watchdog.late_during(when, ms), 1),
                         "ui_work_meanwhile": handlers.during(when, ms)}
                        for when, ms in sorted(probe.late_at, key=lambda x: -x[1])[:5]], "late_ticks_over_50ms": sum(v > 50 for v in late),
@@ -593,7 +596,8 @@ def main() -> None:
         print(f"{'ticks more than 50 ms late':46} {lag['late_ticks_over_50ms']:10d}  0")
         print(f"{'segments separated during the run':46} {lag['segments_done']:>5}/{lag['segments_total']:<4}")
         for name, ms in lag["handler_ms_max"].items():
-            print(f"{'  slowest ' + name:46} {ms:8.1f}ms")
+            cpu = lag["handler_cpu_ms_max"].get(name)
+            print(f"{'  slowest ' + name:46} {ms:8.1f}ms" + (f"  (CPU {cpu:.1f} ms)" if cpu else ""))
         for stall in lag["stalls"]:
             print(f"  stall {stall['ms']:.0f} ms: a Python thread was {stall['python_thread_late_ms']:.0f} ms "
                   f"late meanwhile; UI work: {', '.join(stall['ui_work_meanwhile']) or 'none timed'}")
