@@ -56,6 +56,10 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     timer.timeout.connect(lambda: heard.append(engine.position_s))
     timer.start(20)
     view = with_stems(qtbot, window)
+    # What is not separated yet is shaded as the stems show (all or most of the 20 s: the
+    # model has just loaded; later reads shade less, down to none, below)
+    shaded_s = sum(view.waveforms.lanes["bass"].unready.opts["width"])
+    assert 0.0 < shaded_s <= 20.0
     wait_s = 0.5
     qtbot.wait(int(wait_s * 1000))
     timer.stop()
@@ -70,8 +74,10 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     assert all(b >= a for a, b in zip(heard, heard[1:])), heard
     assert heard[-1] - heard[0] > 0.5 * len(heard) * 0.02
     # All that was set on the mix holds, on the stems' lanes too: the zoom (a view built
-    # again showed 0:00-0:20), the loop, speed, key, master and the marker.
-    assert view.waveforms.view_range_s() == (pytest.approx(0.0), pytest.approx(12.0))
+    # again showed all 20 s; the 12 s shown may have paged along with the playhead), the
+    # loop, speed, key, master and the marker.
+    x0, x1 = view.waveforms.view_range_s()
+    assert x1 - x0 == pytest.approx(12.0)
     assert view.waveforms.loop_region_s() == (pytest.approx(2.0), pytest.approx(8.0))
     assert all(lane.loop_region.isVisible() for lane in view.waveforms.lanes.values())
     assert view.session.loop == (2.0, 8.0) and not view.session.loop_enabled
@@ -89,10 +95,6 @@ def test_new_song_plays_while_it_separates_then_gets_stems(qtbot, cache_dir, dat
     paused_s = engine.position_s
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
     assert engine.playing and engine.position_s >= paused_s - 0.05
-    unready = view.waveforms.lanes["bass"].unready.opts
-    # What is not separated yet is shaded (how much of the 20 s is left by now depends on the
-    # machine: a quiet one had separated 10.5 s half a second after the stems joined)
-    assert 0.0 < sum(unready["width"]) < 20.0
     view.seek(15.0)  # separation follows the playhead
     qtbot.waitUntil(lambda: window.separation_bar.bar.value() == 1000, timeout=180000)
     # The engine picks up finished regions from the manifest within half a second.
