@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import numpy as np
 
@@ -17,7 +18,7 @@ CLOSE_WAIT_S = 2.0
 START_SILENCE_BLOCKS = 2
 AUDIO_START_TIMEOUT_S = 10.0  # PortAudio starts in well under a second where all is well
 
-_portaudio: dict = {"module": None, "error": None, "thread": None, "waited": False,
+_portaudio: dict = {"module": None, "error": None, "thread": None, "deadline_s": 0.0,
                     "stderr_fd": None}
 _portaudio_started = threading.Event()
 _portaudio_lock = threading.Lock()
@@ -57,6 +58,7 @@ def start_portaudio() -> None:
                 _portaudio["stderr_fd"] = os.dup(2)  # (kept open: the start may end any time)
             except OSError:  # no stderr at all (a windowed app)
                 pass
+            _portaudio["deadline_s"] = time.monotonic() + _audio_start_timeout_s()
             _portaudio["thread"] = threading.Thread(target=_start_portaudio,
                                                     name="portaudio-start", daemon=True)
             _portaudio["thread"].start()
@@ -73,9 +75,8 @@ def _sd():
     Every later import of sounddevice or rtmixer must come after this (a second import of a
     module still being imported waits for the first)."""
     start_portaudio()
-    # Waited for once: a stuck start does not freeze each later call again.
-    waited, _portaudio["waited"] = _portaudio["waited"], True
-    if not _portaudio_started.wait(0 if waited else _audio_start_timeout_s()):
+    # One deadline for every caller: a stuck start does not freeze each later call again.
+    if not _portaudio_started.wait(max(0.0, _portaudio["deadline_s"] - time.monotonic())):
         _give_stderr_back()
         raise UserError(f"no audio: the audio system did not answer within "
                         f"{_audio_start_timeout_s():g} s (a device or a JACK client is stuck; "
