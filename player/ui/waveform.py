@@ -242,6 +242,9 @@ class Lane(pg.PlotWidget):
         self.view.setYRange(-1.05, 1.05, padding=0)
 
     def redraw(self) -> None:
+        # The view's new transform now, not when it paints: pyqtgraph applies it in the
+        # paint itself, and the items moving then made every lane paint twice per zoom.
+        self.view.updateMatrix()
         (x0, x1), _ = self.view.viewRange()
         width = self.drawn_width_px = int(self.view.width() or self.width())
         self.waveform.draw(self.peaks, x0, x1, width)

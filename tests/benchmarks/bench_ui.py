@@ -176,25 +176,26 @@ class LagProbe:
 
         self.late_ms: list[float] = []
         self.tick_s: list[float] = []  # when each tick fired (perf_counter)
-        self.late_at: list[tuple[float, float]] = []  # (when, ms) of ticks over STALL_MS
+        self.late_at: list[tuple[float, float, float]] = []  # (when, ms, UI CPU ms) over STALL_MS
         self.last = None
+        self.last_cpu = None
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
 
     def start(self):
-        self.last = time.perf_counter()
+        self.last, self.last_cpu = time.perf_counter(), time.thread_time()
         self.timer.start()
 
     def tick(self):
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         late = max(0.0, (now - self.last) * 1000 - TICK_MS)
         self.late_ms.append(late)
         self.tick_s.append(now)
-        if late > STALL_MS:
-            self.late_at.append((now, late))
-        self.last = now
+        if late > STALL_MS:  # the UI thread's own CPU time meanwhile: its work, or waiting
+            self.late_at.append((now, late, (cpu - self.last_cpu) * 1000))
+        self.last, self.last_cpu = now, cpu
 
     def stop(self):
         self.timer.stop()
@@ -426,9 +427,10 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
             "still_separating_at_end": separating, "script_steps": steps[0],
             "handler_ms_max": handlers.worst(),
             "handler_cpu_ms_max": {name: max(v) for name, v in handlers.cpu_ms.items()},
-            "stalls": [{"ms": round(ms, 1), "python_thread_late_ms": round(watchdog.late_during(when, ms), 1),
+            "stalls": [{"ms": round(ms, 1), "ui_thread_cpu_ms": round(cpu_ms, 1),
+                        "python_thread_late_ms": round(watchdog.late_during(when, ms), 1),
                         "ui_work_meanwhile": handlers.during(when, ms)}
-                       for when, ms in sorted(probe.late_at, key=lambda x: -x[1])[:5]], "late_ticks_over_50ms": sum(v > 50 for v in late),
+                       for when, ms, cpu_ms in sorted(probe.late_at, key=lambda x: -x[1])[:5]], "late_ticks_over_50ms": sum(v > 50 for v in late),
             "jack_realtime": jack.realtime}
 
 
@@ -599,8 +601,8 @@ def main() -> None:
             cpu = lag["handler_cpu_ms_max"].get(name)
             print(f"{'  slowest ' + name:46} {ms:8.1f}ms" + (f"  (CPU {cpu:.1f} ms)" if cpu else ""))
         for stall in lag["stalls"]:
-            print(f"  stall {stall['ms']:.0f} ms: a Python thread was {stall['python_thread_late_ms']:.0f} ms "
-                  f"late meanwhile; UI work: {', '.join(stall['ui_work_meanwhile']) or 'none timed'}")
+            print(f"  stall {stall['ms']:.0f} ms: UI thread's CPU {stall['ui_thread_cpu_ms']:.0f} ms, a Python "
+                  f"thread was {stall['python_thread_late_ms']:.0f} ms late meanwhile; UI work: {', '.join(stall['ui_work_meanwhile']) or 'none timed'}")
     print(json.dumps({"benchmark": "ui", "gil_switch_interval_ms": sys.getswitchinterval() * 1000,
                       "redraw": redraw, "lag": lag}))
 
