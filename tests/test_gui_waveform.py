@@ -159,7 +159,7 @@ def test_a_song_cached_before_rms_draws_from_its_peaks(qapp, tmp_path, monkeypat
         assert not lane.peaks.has_rms
         lane.resize(800, 60)
         lane.redraw()
-        assert len(lane.curve.xData) > 0  # drawn, from the peaks
+        assert lane.waveform.picture.columns > 0  # drawn, from the peaks
     assert not waveforms.overview.peaks.has_rms
 
 
@@ -183,3 +183,96 @@ def test_an_imported_song_stores_rms_and_its_lanes_draw_it(qapp, cache_dir, tmp_
     assert 20 * np.log10(early / late) == pytest.approx(20, abs=0.5)
     waveforms = Waveforms(song)
     assert waveforms.lanes["bass"].peaks.has_rms and waveforms.overview.peaks.has_rms
+
+
+# --- lanes drawn as pictures of their view --------------------------------------------------
+def test_each_column_shows_its_loudness_solid_inside_its_peaks_faint():
+    from woodshed.player.ui.waveform import rasterise
+
+    solid, faint = np.uint32(0xFF00FF00), np.uint32(0x40004000)
+    peak = np.array([1.0, 0.5, 0.0, np.nan], np.float32)  # loud, half, silent, past the song
+    loud = np.array([0.5, 0.25, 0.0, np.nan], np.float32)
+    pixels = rasterise(peak, loud, 42, solid, faint)  # half-height 20 px (the view spans ±1.05)
+    assert pixels.shape == (42, 4)
+    assert np.array_equal(pixels, pixels[::-1])  # mirrored around the middle
+    column = pixels[:, 0]
+    assert np.count_nonzero(column == solid) == 20 and np.count_nonzero(column == faint) == 20
+    assert np.count_nonzero(pixels[:, 1] == solid) == 10 and np.count_nonzero(pixels[:, 1] == faint) == 10
+    assert np.count_nonzero(pixels[:, 2]) == 2 and (pixels[20:22, 2] == solid).all()  # the centre line
+    assert not pixels[:, 3].any()  # nothing drawn past the song's end
+
+
+def test_no_peak_is_lost_between_bins_and_pixel_columns(hour):
+    from woodshed.player.ui.waveform import column_heights
+
+    levels, maxs = hour
+    hit_s = (123_456 + 0.5) * SECONDS_PER_PEAK  # the hit's bin, by its centre
+    for start_s, end_s, width_px in [(0, 3600, 1200), (2860, 2900, 1377), (2866, 2867.5, 900)]:
+        x, peak, _ = levels.envelope(start_s, end_s, width_px)
+        heights = column_heights(x, peak, start_s, end_s, width_px, 3600.0)
+        assert len(heights) == width_px
+        column = int((hit_s - start_s) / (end_s - start_s) * width_px)
+        near = heights[max(0, column - 1):column + 2]  # (a merged bin's centre: within a pixel)
+        assert near.max() == pytest.approx(0.99, abs=1e-6), (start_s, end_s)
+        assert np.nanmax(heights) == pytest.approx(0.99, abs=1e-6)
+
+
+def test_a_lane_paints_its_picture_pixel_for_pixel_and_once_a_zoom(qapp):
+    from PyQt6.QtGui import QColor
+
+    from woodshed.player.ui.waveform import Lane
+
+    n = int(60 / SECONDS_PER_PEAK)
+    maxs = np.full(n, 0.001, np.float32)
+    maxs[n // 2:] = 0.9  # quiet first half, loud second half
+    levels = PeakLevels(-maxs, maxs, SECONDS_PER_PEAK, maxs * 0.7)
+    lane = Lane("bass", "#8c7bff", levels, 60.0)
+    lane.resize(600, 101)
+    lane.show()
+    lane.view.setXRange(0, 60, padding=0)
+    qapp.processEvents()
+    painted = []
+    original = lane.paintEvent
+    lane.paintEvent = lambda ev: (painted.append(1), original(ev))[1]
+    lane.view.setXRange(10, 50, padding=0)  # a zoom
+    qapp.processEvents()
+    qapp.processEvents()
+    assert len(painted) == 1  # not once more when pyqtgraph moves its items at paint time
+    image = lane.grab().toImage()
+    middle = image.height() // 2
+    loud = QColor(image.pixel(int(image.width() * 0.9), middle))
+    quiet = QColor(image.pixel(int(image.width() * 0.1), middle + 20))
+    assert abs(loud.red() - 0x8c) < 3 and abs(loud.green() - 0x7b) < 3 and abs(loud.blue() - 0xff) < 3
+    assert quiet.blue() < 0x80  # the background: a quiet part is a thin line, not a block
+    lane.close()
+
+
+@pytest.mark.parametrize("span_s", [180.0, 30.0, 2.0])
+def test_the_time_ruler_draws_a_label_at_every_labelled_tick(qapp, span_s):
+    from woodshed.player.ui.waveform import Lane
+
+    n = int(200 / SECONDS_PER_PEAK)
+    maxs = np.full(n, 0.5, np.float32)
+    lane = Lane("mix", "#cccccc", PeakLevels(-maxs, maxs, SECONDS_PER_PEAK), 200.0, show_axis=True)
+    lane.resize(1100, 150)
+    lane.show()
+    lane.view.setXRange(5.0, 5.0 + span_s, padding=0)
+    qapp.processEvents()
+    axis = lane.getPlotItem().getAxis("bottom")
+    from PyQt6.QtGui import QImage, QPainter
+
+    painter = QPainter(QImage(10, 10, QImage.Format.Format_ARGB32))
+    axis_spec, tick_specs, text_specs = axis.generateDrawSpecs(painter)
+    painter.end()
+    width_px = axis.geometry().width()
+    (major, labelled), (_, minor) = axis.tickValues(5.0, 5.0 + span_s, width_px)
+    shown = [v for v in labelled if 5.0 <= v <= 5.0 + span_s]
+    expected = dict(zip(axis.tickStrings(shown, 1.0, major), shown))
+    drawn = {text: rect.center().x() for rect, _, text in text_specs}
+    # Every labelled tick's label, centred on it; one at an edge only if it fits (pyqtgraph's rule).
+    assert set(list(expected)[1:-1]) <= set(drawn) <= set(expected) and len(drawn) >= 3
+    for text, x_px in drawn.items():
+        assert x_px == pytest.approx((expected[text] - 5.0) * width_px / span_s, abs=0.5)
+    assert len(tick_specs[0][1]) == len(shown) and len(tick_specs[1][1]) == len(
+        [v for v in minor if 5.0 <= v <= 5.0 + span_s])
+    lane.close()

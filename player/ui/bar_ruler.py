@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 
+from .quick_axis import QuickAxis
+
 LINE_MIN_PX = 12.0       # closer bar lines would grey the lane out (and cost paint)
 BEAT_LINE_MIN_PX = 14.0  # beats get lines once they are this far apart
 LABEL_MIN_PX = 44.0      # room for a bar number ("1234") and a gap
@@ -110,12 +112,27 @@ def vertical_lines(times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+class VerticalLines(pg.PlotCurveItem):
+    """Lines across the lane whose bounds are known when they are given (their first and last
+    time, and the lane's height): pyqtgraph would scan every point for them at each paint."""
+
+    def set_times(self, times_s: np.ndarray) -> None:
+        self._known_bounds = ((float(times_s.min()), float(times_s.max())), (-1.05, 1.05))
+        self.setData(*vertical_lines(times_s), connect="pairs")
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        known = getattr(self, "_known_bounds", None)
+        if known is None or orthoRange is not None or ax not in (0, 1):
+            return super().dataBounds(ax, frac, orthoRange)
+        return known[ax]
+
+
 class BarLines:
     """A lane's bar and beat lines: two line items, each one path (cheap to paint)."""
 
     def __init__(self, view: pg.ViewBox):
-        self.bars = pg.PlotCurveItem(pen=BAR_PEN, connect="pairs", skipFiniteCheck=True)
-        self.beats = pg.PlotCurveItem(pen=BEAT_PEN, connect="pairs", skipFiniteCheck=True)
+        self.bars = VerticalLines(pen=BAR_PEN, connect="pairs", skipFiniteCheck=True)
+        self.beats = VerticalLines(pen=BEAT_PEN, connect="pairs", skipFiniteCheck=True)
         for item in (self.bars, self.beats):
             item.setZValue(LINE_Z)
             item.hide()
@@ -127,7 +144,7 @@ class BarLines:
             if times is None or len(times) == 0:
                 item.hide()         # a hidden item costs nothing to paint
                 continue
-            item.setData(*vertical_lines(times), connect="pairs")
+            item.set_times(np.asarray(times, float))
             item.show()
 
     def bar_times_s(self) -> list[float]:
@@ -140,7 +157,7 @@ class BarLines:
         return [float(t) for t in x[0::2]]
 
 
-class BarAxis(pg.AxisItem):
+class BarAxis(QuickAxis):
     """The bar ruler: bar numbers at their bars' starts (1, 5, 9… when zoomed out), a tick at
     each bar drawn in the lanes."""
 

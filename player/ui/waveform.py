@@ -10,12 +10,13 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
-from PyQt6.QtGui import QColor
+from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QImage
 
 from .bar_ruler import BarAxis, BarLines, BarMarksSource
 from .colours import stem_colour
 from .peaks_view import PeakLevels
+from .quick_axis import QuickAxis
 from .snap import SNAP_TIP, SnappingRegion, is_free, snap_to_grid
 from .timefmt import format_time
 
@@ -39,21 +40,6 @@ def to_display(amplitude: np.ndarray, top: float, floor_db: float) -> np.ndarray
     return np.clip(1.0 - 20.0 * np.log10(ratio) / floor_db, 0.0, 1.0)
 
 
-def mirrored(x: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x doubled and heights as -h, +h, -h…: a vertical segment per bin fills the envelope."""
-    y = np.empty(2 * len(heights), np.float32)
-    y[0::2] = -heights
-    y[1::2] = heights
-    return np.repeat(x, 2), y
-
-
-def outline(x: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The envelope's edges as one line: +h left to right, then -h right to left (the one
-    joining segment is the view's right end, past it when zoomed in)."""
-    return (np.concatenate([x, x[::-1]]),
-            np.concatenate([heights, -heights[::-1]]).astype(np.float32))
-
-
 def without_unit_prefixes(plot: pg.PlotItem) -> None:
     """Seconds need no SI prefix (ms, ks): with it on, each of a plot's four axes rewrote its
     (unshown) label's HTML at every change of the time range, at each scroll, zoom and
@@ -62,61 +48,123 @@ def without_unit_prefixes(plot: pg.PlotItem) -> None:
         plot.getAxis(name).enableAutoSIPrefix(False)
 
 
-def redraw_if_wider_or_narrower(lane) -> None:
-    """After a resize: a lane's points depend on its width alone (its height scales them), so
-    only a new width draws them again (stems joining resize every lane's height at once)."""
-    if "curve" not in lane.__dict__:  # pyqtgraph resizes once before our __init__ is done
+def redraw_if_resized(lane) -> None:
+    """After a resize: a lane's picture is as wide and as high as its view, so a new size
+    draws it again (stems joining resize every lane's height at once: a numpy pass each)."""
+    if "waveform" not in lane.__dict__:  # pyqtgraph resizes once before our __init__ is done
         return
-    if int(lane.view.width() or lane.width()) != getattr(lane, "drawn_width_px", None):
-        lane.redraw()
+    size = (int(lane.view.width() or lane.width()), int(lane.view.height() or lane.height()))
+    if size != getattr(lane, "drawn_size_px", None):
+        getattr(lane, "redraw_when_seen", lane.redraw)()  # (a hidden lane: when it shows)
 
 
-class LaneCurve(pg.PlotCurveItem):
-    """A curve whose bounds are known when it is given its points (a lane's time range, and
-    ±1 in height): pyqtgraph would otherwise scan every point for them at each paint."""
-
-    def set_points(self, x: np.ndarray, y: np.ndarray, connect) -> None:
-        self._known_bounds = ((float(x.min()), float(x.max())) if len(x) else (None, None),
-                              (-1.0, 1.0) if len(x) else (None, None))
-        self.setData(x, y, connect=connect)
-
-    def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        known = getattr(self, "_known_bounds", None)
-        if known is None or orthoRange is not None or ax not in (0, 1):
-            return super().dataBounds(ax, frac, orthoRange)
-        return known[ax]
+def premultiplied_argb(colour: QColor, alpha: int) -> np.uint32:
+    """One pixel of QImage's ARGB32_Premultiplied format."""
+    a = alpha / 255
+    r, g, b = (round(c * a) for c in (colour.red(), colour.green(), colour.blue()))
+    return np.uint32((alpha << 24) | (r << 16) | (g << 8) | b)
 
 
-class EnvelopeCurves:
-    """A lane's waveform, dB-scaled and mirrored: its loudness (RMS) solid, its peaks as a
-    faint outline around it (an outline costs far less to paint than a fill).
+def column_heights(x_s: np.ndarray, heights: np.ndarray, start_s: float, end_s: float,
+                   width_px: int, song_s: float) -> np.ndarray:
+    """A height per pixel column from the drawn bins: the highest bin whose centre falls in
+    the column (no peak lost where bins are about a pixel each), and between bin centres, where
+    bins are wider than a pixel (zoomed in), the line joining them; NaN outside the song."""
+    column_s = (end_s - start_s) / width_px
+    centres_s = start_s + (np.arange(width_px) + 0.5) * column_s
+    if len(x_s) == 0:
+        return np.full(width_px, np.nan, np.float32)
+    joined = np.interp(centres_s, x_s, heights).astype(np.float32)
+    column = np.floor((x_s - start_s) / column_s).astype(np.int64)
+    inside = (column >= 0) & (column < width_px)
+    highest = np.full(width_px, -1.0, np.float32)
+    np.maximum.at(highest, column[inside], heights[inside])
+    out = np.where(highest >= 0, highest, joined)
+    out[(centres_s < 0) | (centres_s > song_s)] = np.nan
+    return out
 
-    Both are handed to Qt as connected polylines where the bins are dense (pyqtgraph turns
-    those into a path ~7x faster than separate segments: the redraw goal at full zoom-out):
-    the solid one zigzags -h, +h from bin to bin, which at a bin a pixel fills the envelope as
-    vertical segments would. Zoomed in, where bins are wider than a pixel, it is drawn as one
-    vertical segment a bin (few points: cheap either way)."""
+
+def rasterise(peak_h: np.ndarray, loud_h: np.ndarray, height_px: int,
+              solid: np.uint32, faint: np.uint32) -> np.ndarray:
+    """(height, width) ARGB pixels, mirrored around the middle: each column's loudness span
+    solid, its peak span faint around it; a silent column still shows the centre line.
+    Heights are 0…1 of the lane's half-height (its view spans ±1.05)."""
+    half_px = height_px / 2 / 1.05
+    sounding = ~np.isnan(peak_h)
+    peak_px = np.where(sounding, np.maximum(np.nan_to_num(peak_h) * half_px, 0.5), -1.0)
+    loud_px = np.where(sounding, np.maximum(np.nan_to_num(loud_h) * half_px, 0.5), -1.0)
+    # The upper half (and the middle row of an odd height), then its mirror image below.
+    upper_rows = (height_px + 1) // 2
+    from_middle_px = (height_px / 2 - 0.5 - np.arange(upper_rows, dtype=np.float32))[:, None]
+    upper = np.where(from_middle_px <= loud_px, solid,
+                     np.where(from_middle_px <= peak_px, faint, np.uint32(0)))
+    return np.concatenate([upper, upper[:height_px // 2][::-1]])
+
+
+class LanePicture(pg.GraphicsObject):
+    """A lane's waveform as one picture of its view, a pixel column at a time (numpy): a
+    playhead or loop moving over it repaints by copying pixels, and a zoom costs a numpy pass,
+    not the stroking of two paths of thousands of points per lane (a turn's worst work)."""
+
+    def __init__(self):
+        super().__init__()
+        self.image: QImage | None = None
+        self.rect = QRectF()
+        self.columns = 0  # pixel columns drawn from the song (tests read it)
+
+    def set_pixels(self, pixels: np.ndarray, rect: QRectF, columns: int) -> None:
+        height, width = pixels.shape
+        self.prepareGeometryChange()
+        pixels = np.ascontiguousarray(pixels)
+        # A copy Qt owns (~0.05 ms): an image over numpy's buffer would outlive it at exit.
+        self.image = QImage(pixels.data, width, height, width * 4,
+                            QImage.Format.Format_ARGB32_Premultiplied).copy()
+        self.rect, self.columns = rect, columns
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self.rect
+
+    def paint(self, painter, option, widget=None):
+        if self.image is None:
+            return
+        target = painter.transform().mapRect(self.rect)
+        if (abs(target.width() - self.image.width()) < 0.5
+                and abs(target.height() - self.image.height()) < 0.5):
+            painter.save()  # as drawn: pixel for pixel
+            painter.resetTransform()
+            painter.drawImage(QPointF(round(target.left()), round(target.top())), self.image)
+            painter.restore()
+        else:  # the view moved or resized since: stretched until drawn again
+            painter.drawImage(self.rect, self.image)
+
+
+class Envelope:
+    """A lane's waveform, dB-scaled and mirrored: its loudness (RMS) solid, its peaks faint
+    around it, drawn as a picture of the view (LanePicture)."""
 
     def __init__(self, view: pg.ViewBox, colour: QColor):
-        faint = QColor(colour)
-        faint.setAlpha(PEAK_ALPHA)
-        self.peak_curve = LaneCurve(pen=pg.mkPen(faint, width=1), skipFiniteCheck=True)
-        self.curve = LaneCurve(pen=pg.mkPen(colour, width=1), skipFiniteCheck=True)
-        for z, item in enumerate((self.peak_curve, self.curve), start=1):
-            item.setZValue(z)
-            view.addItem(item)
+        self.solid = premultiplied_argb(colour, 255)
+        self.faint = premultiplied_argb(colour, PEAK_ALPHA)
+        self.picture = LanePicture()
+        self.picture.setZValue(1)
+        view.addItem(self.picture)
 
-    def draw(self, peaks: PeakLevels, start_s: float, end_s: float, width_px: int) -> None:
+    def draw(self, peaks: PeakLevels, start_s: float, end_s: float, width_px: int,
+             height_px: int) -> None:
+        width_px, height_px = max(1, int(width_px)), max(1, int(height_px))
         x, peak, loudness = peaks.envelope(start_s, end_s, width_px)
         top, floor_db = peaks.loudest, peaks.floor_db
-        self.peak_curve.set_points(*outline(x, to_display(peak, top, floor_db)), connect="all")
-        dense = len(x) * 2 >= width_px  # at least a bin every two pixels
-        self.curve.set_points(*mirrored(x, to_display(loudness, top, floor_db)),
-                              connect="all" if dense else "pairs")
+        song_s = len(peaks.levels[0][0]) * peaks.seconds_per_peak
+        peak_h = column_heights(x, to_display(peak, top, floor_db), start_s, end_s, width_px, song_s)
+        loud_h = column_heights(x, to_display(loudness, top, floor_db), start_s, end_s, width_px,
+                                song_s)
+        pixels = rasterise(peak_h, loud_h, height_px, self.solid, self.faint)
+        self.picture.set_pixels(pixels, QRectF(start_s, -1.05, end_s - start_s, 2.1),
+                                int(np.count_nonzero(~np.isnan(peak_h))))
 
     def set_opacity(self, opacity: float) -> None:
-        self.peak_curve.setOpacity(opacity)
-        self.curve.setOpacity(opacity)
+        self.picture.setOpacity(opacity)
 
 
 # Ruler steps a musician reads easily (clock steps past a second), and the room a label needs.
@@ -140,7 +188,7 @@ def ruler_decimals(step_s: float) -> int:
     return 0 if step_s >= 1 else 1 if step_s >= 0.1 else 2
 
 
-class TimeAxis(pg.AxisItem):
+class TimeAxis(QuickAxis):
     """Bottom axis in m:ss(.s): a label every RULER_LABEL_PX or so, at any zoom."""
 
     def tickSpacing(self, minVal, maxVal, size):
@@ -214,8 +262,7 @@ class Lane(pg.PlotWidget):
         self.setMinimumHeight(44)
         self.view.setLimits(xMin=0, xMax=duration_s, minXRange=MIN_VIEW_S)
         self.colour = QColor(colour)
-        self.waveform = EnvelopeCurves(self.view, self.colour)
-        self.curve = self.waveform.curve  # the loudness line (benchmarks count its points)
+        self.waveform = Envelope(self.view, self.colour)
         self.bar_lines = BarLines(self.view)
         self.playhead = pg.InfiniteLine(0, pen=PLAYHEAD_PEN, movable=False)
         self.playhead.setZValue(10)
@@ -235,7 +282,13 @@ class Lane(pg.PlotWidget):
         self.view.addItem(self.unready)
         self.dimmed = False
         self.fit_height()
-        self.view.sigXRangeChanged.connect(lambda *_: self.redraw())
+        # A lane hidden (a joining stem's, staged) follows every scroll without drawing, and
+        # draws when it shows: after its layout has sized it if that comes first.
+        self._draw_when_shown = QTimer(self)
+        self._draw_when_shown.setSingleShot(True)
+        self._draw_when_shown.setInterval(0)
+        self._draw_when_shown.timeout.connect(self._draw_if_stale)
+        self.view.sigXRangeChanged.connect(lambda *_: self.redraw_when_seen())
 
     def fit_height(self) -> None:
         """Each lane is scaled to its own loudest peak (to_display): a quiet part still shows."""
@@ -246,15 +299,31 @@ class Lane(pg.PlotWidget):
         # paint itself, and the items moving then made every lane paint twice per zoom.
         self.view.updateMatrix()
         (x0, x1), _ = self.view.viewRange()
-        width = self.drawn_width_px = int(self.view.width() or self.width())
-        self.waveform.draw(self.peaks, x0, x1, width)
+        width, height = self.drawn_size_px = (int(self.view.width() or self.width()),
+                                              int(self.view.height() or self.height()))
+        self.waveform.draw(self.peaks, x0, x1, width, height)
         self.bar_lines.draw(self.bars.marks(x0, x1, width))
 
     def show_grid(self) -> None:
         """The song's grid changed (found, fixed, or none): its ruler and lines follow."""
         if self.bar_ruler is not None:
             self.getPlotItem().showAxis("top", self.bars.grid is not None)
-        self.redraw()
+        self.redraw_when_seen()
+
+    def redraw_when_seen(self) -> None:
+        if self.isVisible():
+            self.redraw()
+        else:
+            self.drawn_size_px = None  # (stale)
+
+    def _draw_if_stale(self) -> None:
+        if self.isVisible() and getattr(self, "drawn_size_px", None) is None:
+            self.redraw()
+
+    def showEvent(self, ev):
+        super().showEvent(ev)
+        if getattr(self, "drawn_size_px", None) is None:
+            self._draw_when_shown.start()
 
     def set_dimmed(self, dimmed: bool) -> None:
         self.dimmed = dimmed
@@ -262,7 +331,7 @@ class Lane(pg.PlotWidget):
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
-        redraw_if_wider_or_narrower(self)
+        redraw_if_resized(self)
 
 
 MIX_LANE = "mix"
@@ -549,8 +618,7 @@ class Overview(pg.PlotWidget):
         self.duration_s = duration_s
         self.view.setXRange(0, duration_s, padding=0)
         self.view.setYRange(-1.05, 1.05, padding=0)
-        self.waveform = EnvelopeCurves(self.view, QColor(stem_colour("mix")))
-        self.curve = self.waveform.curve
+        self.waveform = Envelope(self.view, QColor(stem_colour("mix")))
         self.window = pg.LinearRegionItem((0, duration_s), brush=(121, 192, 255, 40),
                                           pen=pg.mkPen((121, 192, 255, 160)))
         self.window.setBounds((0, duration_s))
@@ -564,9 +632,10 @@ class Overview(pg.PlotWidget):
         self.view.addItem(self.playhead)
 
     def redraw(self) -> None:
-        width = self.drawn_width_px = int(self.view.width() or self.width())
-        self.waveform.draw(self.peaks, 0, self.duration_s, width)
+        width, height = self.drawn_size_px = (int(self.view.width() or self.width()),
+                                              int(self.view.height() or self.height()))
+        self.waveform.draw(self.peaks, 0, self.duration_s, width, height)
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
-        redraw_if_wider_or_narrower(self)
+        redraw_if_resized(self)

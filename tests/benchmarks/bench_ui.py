@@ -4,9 +4,10 @@ waveform redraw at full zoom-out of a 60-minute song.
     python tests/benchmarks/bench_ui.py [--seconds 60] [--size full|tiny] [--song-minutes 3]
 
 1. Redraw: six stem lanes plus the mix overview of a 60-minute song, zoomed all the way out,
-   recomputed and repainted (synchronously) 50 times. Peers: the same lanes drawn as one
-   min/max line each (the drawing before the dB-scaled lanes), and drawing every stored peak
-   (no level of detail). Goal: <= 16 ms (one frame at 60 Hz).
+   recomputed and repainted (synchronously) 50 times. Peers: the same lanes stroked as two
+   paths each (the drawing before the lanes were pictures), one min/max line each (before
+   the dB-scaled lanes), and every stored peak (no level of detail). Goal: <= 16 ms (one
+   frame at 60 Hz).
 2. Lag: the window opens a song that is not separated yet; separation (a random-weight model
    with htdemucs_6s' architecture, `--size full`, on every core) runs in its child process
    while the engine plays to a JACK dummy device (real-time paced) and a script drags loops,
@@ -101,12 +102,51 @@ def lanes_window(song):
     return widget, waveforms
 
 
+def mirrored(x: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(The lanes' loudness before they were pictures) x doubled, heights -h, +h, -h…."""
+    y = np.empty(2 * len(heights), np.float32)
+    y[0::2], y[1::2] = -heights, heights
+    return np.repeat(x, 2), y
+
+
+def outlined(x: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Their peaks) +h left to right, then -h right to left: one line."""
+    return (np.concatenate([x, x[::-1]]),
+            np.concatenate([heights, -heights[::-1]]).astype(np.float32))
+
+
+class PeerCurves:
+    """Two pyqtgraph curves in each lane, in place of its picture, to draw the peers with."""
+
+    def __init__(self, lanes):
+        import pyqtgraph as pg
+
+        self.lanes = lanes
+        self.curves = []
+        for lane in lanes:
+            lane.waveform.picture.hide()
+            pair = (pg.PlotCurveItem(pen=pg.mkPen(lane.colour if hasattr(lane, "colour") else "w"),
+                                     skipFiniteCheck=True),
+                    pg.PlotCurveItem(pen=pg.mkPen((255, 255, 255, 90)), skipFiniteCheck=True))
+            for curve in pair:
+                lane.view.addItem(curve)
+            self.curves.append(pair)
+
+    def remove(self) -> None:
+        for lane, pair in zip(self.lanes, self.curves):
+            for curve in pair:
+                lane.view.removeItem(curve)
+            lane.waveform.picture.show()
+
+
 def repaint_all(waveforms) -> None:
     for lane in (*waveforms.lanes.values(), waveforms.overview):
         lane.viewport().repaint()
 
 
 def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) -> dict:
+    from woodshed.player.ui.waveform import to_display
+
     song = long_song(minutes, folder)
     widget, waveforms = lanes_window(song)
     waveforms.set_grid(hour_grid(minutes))  # bar numbers and bar lines drawn too
@@ -120,8 +160,7 @@ def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) ->
         repaint_all(waveforms)
         ours.append((time.perf_counter() - t) * 1000)
         ours_cpu.append((time.thread_time() - c) * 1000)
-    points = sum(len(lane.curve.xData) + len(lane.waveform.peak_curve.xData)
-                 for lane in waveforms.lanes.values())
+    columns = sum(lane.waveform.picture.columns for lane in waveforms.lanes.values())
     bar_lines = len(waveforms.first.bar_lines.bar_times_s())
     # Peer 0: the same without a grid (no bar ruler, no bar lines): what the bars cost.
     waveforms.set_grid(None)
@@ -132,31 +171,45 @@ def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) ->
         waveforms.redraw_all()
         repaint_all(waveforms)
         no_grid.append((time.thread_time() - c) * 1000)
-    # Peer 1: the drawing before dB-scaled lanes (one min/max line a lane, no peak outline),
+    lanes = (*waveforms.lanes.values(), waveforms.overview)
+    peers = PeerCurves(lanes)
+    # Peer 1: the same lanes stroked as two paths each, as drawn before the lanes were
+    # pictures (the loudness a connected zigzag, the peaks an outline).
+    paths = []
+    for _ in range(repeats):
+        c = time.thread_time()
+        for lane, (loudness, outline) in zip(lanes, peers.curves):
+            (x0, x1), _ = lane.view.viewRange()
+            x, peak, loud = lane.peaks.envelope(x0, x1, int(lane.view.width()))
+            top, floor_db = lane.peaks.loudest, lane.peaks.floor_db
+            loudness.setData(*mirrored(x, to_display(loud, top, floor_db)), connect="all")
+            outline.setData(*outlined(x, to_display(peak, top, floor_db)), connect="all")
+        repaint_all(waveforms)
+        paths.append((time.thread_time() - c) * 1000)
+    # Peer 2: the drawing before dB-scaled lanes (one min/max line a lane, no peak outline),
     # in the same process and conditions: what reading the lanes costs.
     lines = []
     for _ in range(repeats):
-        t, c = time.perf_counter(), time.thread_time()
-        for lane in (*waveforms.lanes.values(), waveforms.overview):
-            lane.waveform.peak_curve.hide()
+        c = time.thread_time()
+        for lane, (line, outline) in zip(lanes, peers.curves):
+            outline.hide()
             (x0, x1), _ = lane.view.viewRange()
-            lane.curve.setData(*lane.peaks.zigzag(x0, x1, int(lane.view.width())), connect="all")
+            line.setData(*lane.peaks.zigzag(x0, x1, int(lane.view.width())), connect="all")
         repaint_all(waveforms)
         lines.append((time.thread_time() - c) * 1000)
-    for lane in (*waveforms.lanes.values(), waveforms.overview):
-        lane.waveform.peak_curve.show()
-    # Peer 2: every stored peak handed to pyqtgraph (what drawing without levels of detail costs).
+    # Peer 3: every stored peak handed to pyqtgraph (what drawing without levels of detail costs).
     peer = []
     for _ in range(max(3, repeats // 10)):
         t = time.perf_counter()
-        for lane in (*waveforms.lanes.values(), waveforms.overview):
+        for lane, (line, _) in zip(lanes, peers.curves):
             lo, hi = lane.peaks.levels[0]
             x = np.repeat(np.arange(len(lo)) * lane.peaks.seconds_per_peak, 2)
             y = np.empty(2 * len(lo), np.float32)
             y[0::2], y[1::2] = lo, hi
-            lane.curve.setData(x, y)
+            line.setData(x, y)
         repaint_all(waveforms)
         peer.append((time.perf_counter() - t) * 1000)
+    peers.remove()
     widget.close()
     return {"song_minutes": minutes, "lanes": len(waveforms.lanes) + 1,
             "redraw_ms_median": statistics.median(ours), "redraw_ms_p95": percentile(ours, 95),
@@ -164,7 +217,9 @@ def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) ->
             "redraw_cpu_ms_max": max(ours_cpu), "all_peaks_ms_median": statistics.median(peer),
             "min_max_line_cpu_ms_median": statistics.median(lines),
             "no_grid_cpu_ms_median": statistics.median(no_grid), "bar_lines_per_lane": bar_lines,
-            "peaks_per_lane": len(waveforms.first.peaks.levels[0][0]), "points_drawn_per_redraw": points}
+            "two_paths_cpu_ms_median": statistics.median(paths),
+            "peaks_per_lane": len(waveforms.first.peaks.levels[0][0]),
+            "columns_drawn_per_redraw": columns}
 
 
 # --- 2. lag while separating and playing ---------------------------------------------------
@@ -583,6 +638,7 @@ def main() -> None:
           f"{redraw['redraw_cpu_ms_max']:.1f} ms")
     print(f"{'peer: the same without bars (no grid), CPU':46} {redraw['no_grid_cpu_ms_median']:8.1f}ms")
     print(f"{'bar lines per lane at full zoom-out':46} {redraw['bar_lines_per_lane']:10d}")
+    print(f"{'peer: the lanes as two paths (before pictures), CPU':46} {redraw['two_paths_cpu_ms_median']:8.1f}ms")
     print(f"{'peer: every stored peak, median':46} {redraw['all_peaks_ms_median']:8.1f}ms")
     print(f"{'peer: min/max line (before dB lanes), CPU':46} {redraw['min_max_line_cpu_ms_median']:8.1f}ms")
     if lag:
