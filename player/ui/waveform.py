@@ -48,14 +48,9 @@ def without_unit_prefixes(plot: pg.PlotItem) -> None:
         plot.getAxis(name).enableAutoSIPrefix(False)
 
 
-def redraw_if_resized(lane) -> None:
-    """After a resize: a lane's picture is as wide and as high as its view, so a new size
-    draws it again (stems joining resize every lane's height at once: a numpy pass each)."""
-    if "waveform" not in lane.__dict__:  # pyqtgraph resizes once before our __init__ is done
-        return
-    size = (int(lane.view.width() or lane.width()), int(lane.view.height() or lane.height()))
-    if size != getattr(lane, "drawn_size_px", None):
-        getattr(lane, "redraw_when_seen", lane.redraw)()  # (a hidden lane: when it shows)
+def view_size_px(plot: pg.PlotWidget) -> tuple[int, int]:
+    """The pixels a lane's (or the overview's) picture covers: its view's size."""
+    return int(plot.view.width() or plot.width()), int(plot.view.height() or plot.height())
 
 
 def premultiplied_argb(colour: QColor, alpha: int) -> np.uint32:
@@ -283,11 +278,12 @@ class Lane(pg.PlotWidget):
         self.dimmed = False
         self.fit_height()
         # A lane hidden (a joining stem's, staged) follows every scroll without drawing, and
-        # draws when it shows: after its layout has sized it if that comes first.
-        self._draw_when_shown = QTimer(self)
-        self._draw_when_shown.setSingleShot(True)
-        self._draw_when_shown.setInterval(0)
-        self._draw_when_shown.timeout.connect(self._draw_if_stale)
+        # draws when it shows; a resized one draws in the next turn of the event loop (shown
+        # stems are resized several times in one turn: ~20 pictures drawn for 6 lanes).
+        self._draw_soon = QTimer(self)
+        self._draw_soon.setSingleShot(True)
+        self._draw_soon.setInterval(0)
+        self._draw_soon.timeout.connect(self._draw_if_stale)
         self.view.sigXRangeChanged.connect(lambda *_: self.redraw_when_seen())
 
     def fit_height(self) -> None:
@@ -299,8 +295,7 @@ class Lane(pg.PlotWidget):
         # paint itself, and the items moving then made every lane paint twice per zoom.
         self.view.updateMatrix()
         (x0, x1), _ = self.view.viewRange()
-        width, height = self.drawn_size_px = (int(self.view.width() or self.width()),
-                                              int(self.view.height() or self.height()))
+        width, height = self.drawn_size_px = view_size_px(self)
         self.waveform.draw(self.peaks, x0, x1, width, height)
         self.bar_lines.draw(self.bars.marks(x0, x1, width))
 
@@ -323,7 +318,7 @@ class Lane(pg.PlotWidget):
     def showEvent(self, ev):
         super().showEvent(ev)
         if getattr(self, "drawn_size_px", None) is None:
-            self._draw_when_shown.start()
+            self._draw_soon.start()
 
     def set_dimmed(self, dimmed: bool) -> None:
         self.dimmed = dimmed
@@ -331,7 +326,11 @@ class Lane(pg.PlotWidget):
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
-        redraw_if_resized(self)
+        if "waveform" not in self.__dict__:  # pyqtgraph resizes once before our __init__ is done
+            return
+        if view_size_px(self) != getattr(self, "drawn_size_px", None):
+            self.drawn_size_px = None  # (stale: stretched until then)
+            self._draw_soon.start()
 
 
 MIX_LANE = "mix"
@@ -632,10 +631,11 @@ class Overview(pg.PlotWidget):
         self.view.addItem(self.playhead)
 
     def redraw(self) -> None:
-        width, height = self.drawn_size_px = (int(self.view.width() or self.width()),
-                                              int(self.view.height() or self.height()))
+        width, height = self.drawn_size_px = view_size_px(self)
         self.waveform.draw(self.peaks, 0, self.duration_s, width, height)
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
-        redraw_if_resized(self)
+        # A picture as wide and as high as the view: a new size draws it again.
+        if "waveform" in self.__dict__ and view_size_px(self) != getattr(self, "drawn_size_px", None):
+            self.redraw()

@@ -424,7 +424,10 @@ def bench_lag(app, folder: Path, seconds: float, size: str, song_minutes: float,
         view.update_peaks = handlers.wrap("new stems: peaks reload", view.update_peaks)
         try:  # the stems joining the view, a turn each (older code: the view built again)
             from woodshed.player.ui import stems_join
-            stems_join.StemsJoining._next = handlers.wrap("stems joining: one turn", stems_join.StemsJoining._next)
+            for step, what in (("_make_lane", "making a lane"), ("_place", "placing a lane"),
+                               ("_show", "showing them")):
+                setattr(stems_join.StemsJoining, step, handlers.wrap(
+                    f"stems joining: {what}", getattr(stems_join.StemsJoining, step)))
             window._stems_shown = handlers.wrap("stems joined: settling", window._stems_shown)
         except ImportError:
             pass
