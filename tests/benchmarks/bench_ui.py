@@ -2,6 +2,7 @@
 waveform redraw at full zoom-out of a 60-minute song.
 
     python tests/benchmarks/bench_ui.py [--seconds 60] [--size full|tiny] [--song-minutes 3]
+    python tests/benchmarks/bench_ui.py --turns
 
 1. Redraw: six stem lanes plus the mix overview of a 60-minute song, zoomed all the way out,
    recomputed and repainted (synchronously) 50 times. Peers: the same lanes stroked as two
@@ -18,6 +19,10 @@ waveform redraw at full zoom-out of a 60-minute song.
    stems joining the playing mix, with the htdemucs_6s-sized model loading from a folder and
    downloading from a local server on 127.0.0.1. Goal: sound within 2 s; the UI timer's
    lateness and the engine's underflows meanwhile.
+4. Turns (--turns): what one turn of a musician's hand costs the UI thread, apart from any
+   load: 6 stem lanes + the mix of a 3-minute song with a bar grid, 1400x800; 100 each of a
+   zoom, a scroll, a loop drawn and a playhead move, each followed by the paint it causes.
+   UI-thread CPU time, median / p90 / max.
 Offscreen Qt (the paint work is the same raster work as on screen). Prints a table, then
 one JSON line.
 """
@@ -220,6 +225,48 @@ def bench_redraw(app, folder: Path, minutes: float = 60.0, repeats: int = 50) ->
             "two_paths_cpu_ms_median": statistics.median(paths),
             "peaks_per_lane": len(waveforms.first.peaks.levels[0][0]),
             "columns_drawn_per_redraw": columns}
+
+
+# --- 4. one turn of a musician's hand ----------------------------------------------------
+def bench_turns(app, folder: Path, steps: int = 400) -> dict:
+    song_s = 180.0
+    widget, waveforms = lanes_window(long_song(song_s / 60, folder))
+    waveforms.set_grid(hour_grid(song_s / 60))
+    waveforms.set_view(0, 30)
+    for _ in range(20):
+        app.processEvents()
+        time.sleep(0.005)
+    cpu_ms = {"zoom": [], "scroll": [], "loop": [], "playhead": []}
+    start_s, width_s = 0.0, 30.0
+    for step in range(steps):
+        kind = list(cpu_ms)[step % 4]
+        c = time.thread_time()
+        if kind == "zoom":  # in by halves from a minute to 15 s, then out again
+            width_s = 60.0 if width_s <= 15.0 else width_s / 2
+            start_s = min(start_s, song_s - width_s)
+            waveforms.set_view(start_s, start_s + width_s)
+        elif kind == "scroll":
+            start_s = (start_s + width_s * 0.25) % (song_s - width_s)
+            waveforms.set_view(start_s, start_s + width_s)
+        elif kind == "loop":  # dragged, then let go
+            loop_s = start_s + width_s * 0.3
+            waveforms._loop_drawn(loop_s, loop_s + width_s * 0.1, False)
+            waveforms._loop_drawn(loop_s, loop_s + width_s * 0.2, True)
+        else:
+            waveforms.set_playhead(start_s + width_s * (0.2 + 0.6 * (step % 8) / 8), False)
+        app.processEvents()  # the paint it causes
+        cpu_ms[kind].append((time.thread_time() - c) * 1000)
+    widget.close()
+    return {kind: {"median": statistics.median(v), "p90": percentile(v, 90), "max": max(v)}
+            for kind, v in cpu_ms.items()}
+
+
+def turns_report(app, folder: Path) -> None:
+    turns = bench_turns(app, folder)
+    print(f"{'one turn: UI-thread CPU':30} {'median':>8} {'p90':>8} {'max':>8}")
+    for kind, ms in turns.items():
+        print(f"{kind:30} {ms['median']:7.2f}ms {ms['p90']:7.2f}ms {ms['max']:7.2f}ms")
+    print(json.dumps({"benchmark": "ui-turns", "turns_cpu_ms": turns}))
 
 
 # --- 2. lag while separating and playing ---------------------------------------------------
@@ -617,6 +664,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs of each --open-to-sound case")
     parser.add_argument("--switch-interval-ms", type=float,
                         help="override the app's GIL switch interval (Python's default: 5)")
+    parser.add_argument("--turns", action="store_true",
+                        help="only: the UI-thread CPU of one zoom, scroll, loop or playhead turn")
     parser.add_argument("--no-separation", action="store_true",
                         help="control run: play the demo (already separated) under the same script")
     args = parser.parse_args()
@@ -629,6 +678,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     if args.open_to_sound:
         return open_to_sound_report(app, folder, args.download_mb_s, args.repeats)
+    if args.turns:
+        return turns_report(app, folder)
     redraw = bench_redraw(app, folder)
     lag = None if args.skip_lag else bench_lag(app, folder, args.seconds, args.size, args.song_minutes,
                                                separate=not args.no_separation)
