@@ -276,3 +276,17 @@ def test_the_time_ruler_draws_a_label_at_every_labelled_tick(qapp, span_s):
     assert len(tick_specs[0][1]) == len(shown) and len(tick_specs[1][1]) == len(
         [v for v in minor if 5.0 <= v <= 5.0 + span_s])
     lane.close()
+
+
+def test_a_lane_on_a_retina_screen_is_drawn_at_the_screen_s_own_pixels(qapp):
+    from woodshed.player.ui.waveform import Lane
+
+    n = int(60 / SECONDS_PER_PEAK)
+    maxs = np.full(n, 0.5, np.float32)
+    lane = Lane("bass", "#8c7bff", PeakLevels(-maxs, maxs, SECONDS_PER_PEAK), 60.0)
+    lane.waveform.draw(lane.peaks, 0.0, 60.0, 600, 100, pixel_ratio=2.0)
+    image = lane.waveform.picture.image
+    assert (image.width(), image.height()) == (1200, 200) and image.devicePixelRatio() == 2.0
+    size = image.deviceIndependentSize()  # what it covers on screen: the view, not twice it
+    assert (size.width(), size.height()) == (600, 100)
+    lane.close()

@@ -107,13 +107,15 @@ class LanePicture(pg.GraphicsObject):
         self.rect = QRectF()
         self.columns = 0  # pixel columns drawn from the song (tests read it)
 
-    def set_pixels(self, pixels: np.ndarray, rect: QRectF, columns: int) -> None:
+    def set_pixels(self, pixels: np.ndarray, rect: QRectF, columns: int,
+                   pixel_ratio: float = 1.0) -> None:
         height, width = pixels.shape
         self.prepareGeometryChange()
         pixels = np.ascontiguousarray(pixels)
         # A copy Qt owns (~0.05 ms): an image over numpy's buffer would outlive it at exit.
         self.image = QImage(pixels.data, width, height, width * 4,
                             QImage.Format.Format_ARGB32_Premultiplied).copy()
+        self.image.setDevicePixelRatio(pixel_ratio)
         self.rect, self.columns = rect, columns
         self.update()
 
@@ -124,8 +126,8 @@ class LanePicture(pg.GraphicsObject):
         if self.image is None:
             return
         target = painter.transform().mapRect(self.rect)
-        if (abs(target.width() - self.image.width()) < 0.5
-                and abs(target.height() - self.image.height()) < 0.5):
+        size = self.image.deviceIndependentSize()
+        if abs(target.width() - size.width()) < 0.5 and abs(target.height() - size.height()) < 0.5:
             painter.save()  # as drawn: pixel for pixel
             painter.resetTransform()
             painter.drawImage(QPointF(round(target.left()), round(target.top())), self.image)
@@ -146,8 +148,11 @@ class Envelope:
         view.addItem(self.picture)
 
     def draw(self, peaks: PeakLevels, start_s: float, end_s: float, width_px: int,
-             height_px: int) -> None:
-        width_px, height_px = max(1, int(width_px)), max(1, int(height_px))
+             height_px: int, pixel_ratio: float = 1.0) -> None:
+        """width_px, height_px: the view's size on screen; pixel_ratio: the screen's device
+        pixels to one of those (2 on a Retina screen: drawn sharp, at its own pixels)."""
+        width_px = max(1, round(width_px * pixel_ratio))
+        height_px = max(1, round(height_px * pixel_ratio))
         x, peak, loudness = peaks.envelope(start_s, end_s, width_px)
         top, floor_db = peaks.loudest, peaks.floor_db
         song_s = len(peaks.levels[0][0]) * peaks.seconds_per_peak
@@ -156,7 +161,7 @@ class Envelope:
                                 song_s)
         pixels = rasterise(peak_h, loud_h, height_px, self.solid, self.faint)
         self.picture.set_pixels(pixels, QRectF(start_s, -1.05, end_s - start_s, 2.1),
-                                int(np.count_nonzero(~np.isnan(peak_h))))
+                                int(np.count_nonzero(~np.isnan(peak_h))), pixel_ratio)
 
     def set_opacity(self, opacity: float) -> None:
         self.picture.setOpacity(opacity)
@@ -296,7 +301,7 @@ class Lane(pg.PlotWidget):
         self.view.updateMatrix()
         (x0, x1), _ = self.view.viewRange()
         width, height = self.drawn_size_px = view_size_px(self)
-        self.waveform.draw(self.peaks, x0, x1, width, height)
+        self.waveform.draw(self.peaks, x0, x1, width, height, self.devicePixelRatioF())
         self.bar_lines.draw(self.bars.marks(x0, x1, width))
 
     def show_grid(self) -> None:
@@ -632,7 +637,7 @@ class Overview(pg.PlotWidget):
 
     def redraw(self) -> None:
         width, height = self.drawn_size_px = view_size_px(self)
-        self.waveform.draw(self.peaks, 0, self.duration_s, width, height)
+        self.waveform.draw(self.peaks, 0, self.duration_s, width, height, self.devicePixelRatioF())
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
