@@ -82,4 +82,4 @@ class QuickAxis(pg.AxisItem):
         p.setPen(self.textPen())
         p.setClipRect(self.boundingRect().toAlignedRect())
         for rect, flags, text in text_specs:
-            p.drawText(rect, int(flags.value if hasattr(flags, "value") else flags), text)
+            p.drawText(rect, int(flags), text)
