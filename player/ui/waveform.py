@@ -262,6 +262,7 @@ class Lane(pg.PlotWidget):
         self.setMinimumHeight(44)
         self.view.setLimits(xMin=0, xMax=duration_s, minXRange=MIN_VIEW_S)
         self.colour = QColor(colour)
+        self.drawn_size_px: tuple[int, int] | None = None  # the picture's size; None: stale
         self.waveform = Envelope(self.view, self.colour)
         self.bar_lines = BarLines(self.view)
         self.playhead = pg.InfiniteLine(0, pen=PLAYHEAD_PEN, movable=False)
@@ -317,12 +318,12 @@ class Lane(pg.PlotWidget):
             self.drawn_size_px = None  # (stale)
 
     def _draw_if_stale(self) -> None:
-        if self.isVisible() and getattr(self, "drawn_size_px", None) is None:
+        if self.isVisible() and self.drawn_size_px is None:
             self.redraw()
 
     def showEvent(self, ev):
         super().showEvent(ev)
-        if getattr(self, "drawn_size_px", None) is None:
+        if self.drawn_size_px is None:
             self._draw_soon.start()
 
     def set_dimmed(self, dimmed: bool) -> None:
@@ -333,7 +334,7 @@ class Lane(pg.PlotWidget):
         super().resizeEvent(ev)
         if "waveform" not in self.__dict__:  # pyqtgraph resizes once before our __init__ is done
             return
-        if view_size_px(self) != getattr(self, "drawn_size_px", None):
+        if view_size_px(self) != self.drawn_size_px:
             self.drawn_size_px = None  # (stale: stretched until then)
             self._draw_soon.start()
 
@@ -622,6 +623,7 @@ class Overview(pg.PlotWidget):
         self.duration_s = duration_s
         self.view.setXRange(0, duration_s, padding=0)
         self.view.setYRange(-1.05, 1.05, padding=0)
+        self.drawn_size_px: tuple[int, int] | None = None
         self.waveform = Envelope(self.view, QColor(stem_colour("mix")))
         self.window = pg.LinearRegionItem((0, duration_s), brush=(121, 192, 255, 40),
                                           pen=pg.mkPen((121, 192, 255, 160)))
@@ -642,5 +644,5 @@ class Overview(pg.PlotWidget):
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
         # A picture as wide and as high as the view: a new size draws it again.
-        if "waveform" in self.__dict__ and view_size_px(self) != getattr(self, "drawn_size_px", None):
+        if "waveform" in self.__dict__ and view_size_px(self) != self.drawn_size_px:
             self.redraw()
